@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The contract between the BPF programs (bpf/) and the daemon (user/):
+ * map names, map keys and values, stats indices, event records.
+ * Data layout and constants only; fixed-width types; no implicit padding.
+ * Userspace includes <linux/types.h> before this; BPF includes its own.
+ */
+#ifndef XTFTP_KERN_H
+#define XTFTP_KERN_H
+
+/* ---- map names (userspace finds maps by these through the skeleton) --- */
+#define XT_MAP_SESSIONS   sessions
+#define XT_MAP_IMAGE_POOL image_pool
+#define XT_MAP_STATS      stats
+#define XT_MAP_HIST       hist
+#define XT_MAP_EVENTS     events
+
+/* ---- image pool ----------------------------------------------------------
+ * An mmapable BPF array of chunks. An image occupies consecutive chunks
+ * [first_chunk, first_chunk + n). Chunk i of an image holds the image bytes
+ * [i * XT_CHUNK_DATA, i * XT_CHUNK_DATA + XT_CHUNK_SIZE): its own
+ * XT_CHUNK_DATA bytes followed by a copy of the first XT_CHUNK_OVERLAP bytes
+ * of the next chunk (zero past the end of the image). Why: a block that
+ * straddles two chunks can then be copied (and checksummed) from one map
+ * value with one bounded helper call, which the verifier can prove safe
+ * (offset < XT_CHUNK_DATA, length <= XT_CHUNK_OVERLAP).
+ */
+#define XT_CHUNK_DATA     65536u
+#define XT_CHUNK_OVERLAP  2048u
+#define XT_CHUNK_SIZE     (XT_CHUNK_DATA + XT_CHUNK_OVERLAP) /* map value_size */
+/* Largest blksize the kernel tiers serve (a block must fit in the overlap). */
+#define XT_KERN_MAX_BLKSIZE XT_CHUNK_OVERLAP
+/* Largest RFC 7440 window the TC tier sends per ACK (bounded loop). */
+#define XT_KERN_MAX_WINDOW 16
+#define XT_POOL_DEFAULT_BYTES (256u << 20)
+
+/* ---- sessions ------------------------------------------------------------ */
+#define XT_FAMILY_INET  4
+#define XT_FAMILY_INET6 6
+
+/* Key of the session map (LRU hash). Addresses are in network byte order;
+ * an IPv4 address fills the first 4 bytes and the rest is zero. */
+struct session_key {
+	__u32 ifindex;          /* ingress interface of the client's packets */
+	__u16 vlan_id;          /* 802.1Q VID, 0 = untagged */
+	__u8  family;           /* XT_FAMILY_INET or XT_FAMILY_INET6 */
+	__u8  pad;              /* must be zero */
+	__u8  client_addr[16];
+	__u8  server_addr[16];
+	__u16 client_port;      /* network byte order */
+	__u16 server_port;      /* network byte order (the transfer's TID) */
+};
+
+enum session_state {
+	XT_SESS_ACTIVE = 0,     /* kernel answers ACKs */
+	XT_SESS_DONE = 1,       /* final block acknowledged */
+	XT_SESS_PAUSED = 2,     /* userspace owns it: kernel passes its ACKs */
+};
+
+/*
+ * Value of the session map. Userspace fills it once at session start; after
+ * that the kernel advances last_sent/last_acked and the counters, and
+ * userspace only reads (for retransmission and stats) or deletes it.
+ * Block numbers here are absolute (1-based, never rolled over): the wire
+ * number is TFTP_BLOCK_WIRE(n). Block 0 is the OACK.
+ */
+struct session_value {
+	/* -- set by userspace, read-only for the kernel -- */
+	__u64 image_size;       /* bytes */
+	__u32 first_chunk;      /* pool index of the image's first chunk */
+	__u32 image_id;
+	__u32 image_gen;
+	__u32 final_block;      /* image_size / blksize + 1 */
+	__u16 blksize;          /* <= XT_KERN_MAX_BLKSIZE */
+	__u16 windowsize;       /* 1 = lock-step; XDP passes > 1 */
+	__u32 state;            /* enum session_state */
+	/* -- advanced by the kernel (atomic ops), read by userspace -- */
+	__u32 last_sent;        /* highest block sent (0: only the OACK) */
+	__u32 last_acked;       /* highest block acknowledged */
+	__u64 start_ns;         /* bpf_ktime_get_ns() clock (CLOCK_MONOTONIC) */
+	__u64 last_ack_ns;      /* when the last new ACK was seen */
+	__u64 last_data_ns;     /* when the last DATA was sent */
+	__u64 bytes_sent;       /* payload bytes sent by the kernel tiers */
+	__u32 blocks_xdp;       /* DATA blocks sent by the XDP tier */
+	__u32 blocks_tc;        /* DATA blocks sent by the TC tier */
+	__u32 dup_acks;         /* duplicate ACKs seen (never answered) */
+	__u32 pad;
+};
+
+/* ---- per-CPU stats (array map indexed by enum xt_stat) ------------------ */
+enum xt_stat {
+	XT_STAT_ACK_SEEN = 0,       /* TFTP ACKs for a live session */
+	XT_STAT_DATA_XDP,           /* DATA frames sent by XDP_TX */
+	XT_STAT_DATA_TC,            /* DATA frames sent by the TC tier */
+	XT_STAT_BYTES_XDP,          /* payload bytes sent by XDP */
+	XT_STAT_BYTES_TC,           /* payload bytes sent by TC */
+	XT_STAT_DUP_ACK,            /* duplicate ACKs dropped (Sorcerer's Apprentice) */
+	XT_STAT_SESSION_DONE,       /* final ACK seen */
+	/* reasons a frame was passed on untouched */
+	XT_STAT_PASS_NOT_IP,        /* not IPv4/IPv6 (incl. ARP, VLAN stacks) */
+	XT_STAT_PASS_NOT_UDP,
+	XT_STAT_PASS_IP_OPTIONS,    /* IPv4 IHL != 5 */
+	XT_STAT_PASS_FRAGMENT,      /* IPv4 fragment */
+	XT_STAT_PASS_IPV6_EXT,      /* IPv6 extension header */
+	XT_STAT_PASS_TRUNCATED,     /* frame shorter than its headers say */
+	XT_STAT_PASS_NOT_ACK,       /* TFTP opcode other than ACK */
+	XT_STAT_PASS_NO_SESSION,    /* no live session for this 5-tuple */
+	XT_STAT_PASS_PAUSED,        /* session owned by userspace */
+	XT_STAT_PASS_WINDOW,        /* XDP: windowsize > 1, left to TC */
+	XT_STAT_PASS_GROW_FAILED,   /* XDP: bpf_xdp_adjust_tail could not grow */
+	XT_STAT_PASS_BAD_BLOCK,     /* ACK for a block never sent */
+	XT_STAT_PASS_BAD_SESSION,   /* session value inconsistent (blksize, chunk) */
+	XT_STAT_PASS_HELPER_FAILED, /* a helper call failed mid-build */
+	XT_STAT_RACE_LOST,          /* another CPU answered the same ACK first */
+	XT_STAT_MAX,
+};
+
+/* ---- latency histograms (per-CPU array indexed by enum xt_hist_id) ------ */
+#define XT_HIST_BUCKETS 64          /* bucket b counts values in [2^b, 2^(b+1)) ns; 0 in bucket 0 */
+enum xt_hist_id {
+	XT_HIST_ACK_TO_DATA = 0,    /* kernel: ACK seen -> DATA handed to the driver */
+	XT_HIST_TURNAROUND,         /* client: DATA sent -> next ACK seen */
+	XT_HIST_MAX,
+};
+struct xt_hist {
+	__u64 bucket[XT_HIST_BUCKETS];
+	__u64 sum_ns;
+	__u64 count;
+};
+
+/* ---- events (ring buffer, kernel -> userspace) -------------------------- */
+enum xt_event_type {
+	XT_EV_DONE = 1,             /* final block acknowledged */
+};
+struct xt_event {
+	__u32 type;                 /* enum xt_event_type */
+	__u32 block;                /* absolute block number concerned */
+	__u64 ts_ns;
+	struct session_key key;
+	__u32 pad;
+};
+
+#endif /* XTFTP_KERN_H */

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install every Debian package the build, the tests and the demo need.
+# Idempotent: does nothing when all are present.
+set -o errexit -o nounset -o pipefail
+PKGS=(
+	# build
+	make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config linux-libc-dev
+	# unit tests
+	libcmocka-dev
+	# integration tests: namespaces, firewall for loss, real clients, a baseline server
+	iproute2 nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run 'make deps' as root" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+# Keep packaged daemons (tftpd-hpa) from starting on the host.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

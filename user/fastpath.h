@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kernel tiers seen from the daemon: load the BPF skeleton, size and fill
+ * the image pool, attach XDP and TC to interfaces, and own the session map,
+ * the ring buffer of events and the per-CPU stats.
+ * The engine calls only this; it never touches libbpf itself.
+ */
+#ifndef XTFTP_FASTPATH_H
+#define XTFTP_FASTPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <linux/types.h>
+#include "xtftp_kern.h"
+
+struct fastpath;
+
+struct fastpath_config {
+	const char *const *ifnames;  /* interfaces to attach to */
+	unsigned int n_ifnames;
+	uint64_t pool_bytes;         /* --pool-size; 0 = XT_POOL_DEFAULT_BYTES */
+	int verbose;                 /* libbpf debug output to stderr */
+	const char *verifier_log;    /* write the verifier log here on load failure (NULL: none) */
+	int no_xdp;                  /* attach TC only */
+};
+
+enum fastpath_tier {
+	FP_TIER_NONE = 0,
+	FP_TIER_TC = 1,              /* TC only (XDP absent or cannot grow frames) */
+	FP_TIER_XDP_GENERIC_TC = 2,  /* generic XDP + TC */
+	FP_TIER_XDP_NATIVE_TC = 3,   /* native XDP + TC */
+};
+
+/*
+ * Load and attach. On success prints one line per interface saying which
+ * tier is active and why, and returns 0. On failure logs one line with the
+ * cause and the remedy and returns a negative errno; the caller then serves
+ * from userspace. Attachment is through links (bpf_link for XDP, tcx for TC
+ * where the kernel has it), so a killed daemon leaves nothing attached;
+ * a stale legacy TC filter of ours is removed at start.
+ */
+int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out);
+void fastpath_close(struct fastpath *fp);
+
+/* Tier active on an interface (FP_TIER_NONE if not one of ours). */
+enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex);
+/* 1 if a session on ifindex with these parameters can be served in the kernel. */
+int fastpath_can_serve(const struct fastpath *fp, unsigned int ifindex,
+		       unsigned int blksize, unsigned int windowsize);
+
+/* An image in the pool. Immutable once loaded; refcounted by sessions. */
+struct fastpath_image {
+	uint32_t id;
+	uint32_t gen;
+	uint32_t first_chunk;
+	uint32_t n_chunks;
+	uint64_t size;
+	uint8_t sha256[32];
+	unsigned int refs;
+};
+
+/*
+ * Find the image for an open file (keyed by dev, inode, size, mtime), or
+ * read it into the pool. -ENOSPC when the pool cannot hold it (the caller
+ * serves from userspace). Each successful call takes one reference.
+ */
+int fastpath_image_acquire(struct fastpath *fp, int fd, const struct stat *st,
+			   const struct fastpath_image **img);
+void fastpath_image_release(struct fastpath *fp, const struct fastpath_image *img);
+/* Copy len bytes of the image at off (for userspace retransmission). */
+int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *img,
+			uint64_t off, void *buf, size_t len);
+
+/* Fill a session_value for img with the negotiated parameters (state
+ * ACTIVE, last_sent = last_acked = first_sent - 1 ...). first_sent is 0 when
+ * the OACK was (about to be) sent, 1 when DATA 1 was. */
+void fastpath_session_init(struct session_value *val, const struct fastpath_image *img,
+			   unsigned int blksize, unsigned int windowsize, uint32_t first_sent);
+/* Write the session before sending its first packet (so no ACK can race it). */
+int fastpath_session_start(struct fastpath *fp, const struct session_key *key,
+			   const struct session_value *val);
+int fastpath_session_get(const struct fastpath *fp, const struct session_key *key,
+			 struct session_value *val);
+/* Userspace takes the session over: the kernel passes its ACKs from now on. */
+int fastpath_session_pause(struct fastpath *fp, const struct session_key *key);
+int fastpath_session_end(struct fastpath *fp, const struct session_key *key);
+
+/* Ring buffer of kernel events: an fd for epoll, and a non-blocking drain. */
+int fastpath_events_fd(const struct fastpath *fp);
+typedef void (*fastpath_event_cb)(void *ctx, const struct xt_event *ev);
+int fastpath_events_drain(struct fastpath *fp, fastpath_event_cb cb, void *ctx);
+
+/* Per-CPU counters and histograms, summed over CPUs. */
+int fastpath_read_stats(const struct fastpath *fp, uint64_t out[XT_STAT_MAX]);
+int fastpath_read_hist(const struct fastpath *fp, enum xt_hist_id id, struct xt_hist *out);
+
+/* Names for stats indices ("data_tc", "pass_grow_failed", ...). */
+const char *fastpath_stat_name(enum xt_stat s);
+const char *fastpath_tier_name(enum fastpath_tier t);
+
+#endif
