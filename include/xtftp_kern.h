@@ -76,7 +76,10 @@ struct session_value {
 	__u32 state;            /* enum session_state */
 	/* -- advanced by the kernel (atomic ops), read by userspace -- */
 	__u32 last_sent;        /* highest block sent (0: only the OACK) */
-	__u32 last_acked;       /* highest block acknowledged */
+	__u32 last_acked;       /* highest block acknowledged, compared as a
+				 * signed 32-bit number: (__u32)-1 = nothing
+				 * acknowledged yet (OACK outstanding, so ACK 0
+				 * is new); with DATA 1 sent first it is 0. */
 	__u64 start_ns;         /* bpf_ktime_get_ns() clock (CLOCK_MONOTONIC) */
 	__u64 last_ack_ns;      /* when the last new ACK was seen */
 	__u64 last_data_ns;     /* when the last DATA was sent */
