@@ -9,6 +9,8 @@ PKGS=(
 	libcmocka-dev
 	# integration tests: namespaces, firewall for loss, real clients, a baseline server
 	iproute2 nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
+	# U-Boot under qemu as a bootloader client (tests/integration/test_uboot.sh)
+	qemu-system-arm u-boot-qemu
 )
 missing=()
 for p in "${PKGS[@]}"; do

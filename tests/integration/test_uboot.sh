@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# A real bootloader as client: Debian's U-Boot (arm64, under qemu TCG) fetches
+# images with tftpboot from the server in a namespace, then checks the byte
+# count and CRC32 U-Boot reports against the served file.
+#
+# Cases:
+#   default   4 MiB, U-Boot's own options (timeout 5, blksize 1468)
+#   blk512    40 MiB at tftpblocksize 512: 81920 blocks, block number rolls
+#             over past 65535, and the size is a block multiple (ends with
+#             an empty DATA block)
+#   window8   4 MiB with tftpwindowsize 8 (RFC 7440)
+#   tplink    the TP-Link Archer C7 v2 recovery pair: U-Boot 192.168.0.86
+#             asks 192.168.0.66 for ArcherC7v2_tp_recovery.bin, 512-byte
+#             lock-step like the real bootloader (addresses only inside the
+#             test's namespace)
+#
+# Server: $XTFTPD (with -i on the tap so the kernel tiers attach) when the
+# runner exports it, else tftpd-hpa. XT_UBOOT_SERVER=hpa|xtftpd forces one
+# (hpa is the baseline the harness was proven against).
+# XT_UBOOT_CASES="default tplink" runs a subset.
+set -o nounset -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/integration/uboot.sh
+. "$HERE/uboot.sh"
+
+ub_require
+
+SERVER=${XT_UBOOT_SERVER:-}
+if [ -z "$SERVER" ]; then
+	if [ -n "${XTFTPD:-}" ] && [ -x "$XTFTPD" ]; then SERVER=xtftpd; else SERVER=hpa; fi
+fi
+case $SERVER in
+hpa)
+	command -v in.tftpd >/dev/null ||
+		{ echo "skip: in.tftpd not found (Debian package tftpd-hpa)"; exit 77; } ;;
+xtftpd)
+	[ -x "${XTFTPD:-}" ] && [ -x "${XTFTPCTL:-}" ] ||
+		{ echo "FAIL: XT_UBOOT_SERVER=xtftpd but XTFTPD/XTFTPCTL are not executables"; exit 1; } ;;
+*)
+	echo "FAIL: XT_UBOOT_SERVER must be hpa or xtftpd, not '$SERVER'"; exit 1 ;;
+esac
+CASES=${XT_UBOOT_CASES:-default blk512 window8 tplink}
+
+trap ub_cleanup EXIT
+ub_setup uboot 198.18.8.1/24 192.168.0.66/24
+mkdir -p "$UB_DIR/root"
+
+boot_start=$(ub_now)
+ub_boot
+ub_log "U-Boot at the prompt after $(ub_elapsed "$boot_start") s (server: $SERVER)"
+
+# A failed transfer must end the command instead of restarting forever.
+ub_cmd 5 "setenv netretry no" || ub_fail "setenv netretry"
+ub_cmd 5 "setenv netmask 255.255.255.0" || ub_fail "setenv netmask"
+ub_cmd 5 "setenv loadaddr 0x40200000" || ub_fail "setenv loadaddr"
+
+summary=()
+
+# run_case NAME SIZE FILE CLIENT_IP SERVER_IP BLKSIZE WINDOW TIMEOUT
+# BLKSIZE/WINDOW "-" = U-Boot's default (variable unset).
+run_case() {
+	local name=$1 size=$2 file=$3 cip=$4 sip=$5 blk=$6 win=$7 limit=$8
+	local img="$UB_DIR/root/$file" want_crc got_crc got_bytes t0 secs out rate
+
+	head -c "$size" /dev/urandom >"$img" || ub_fail "$name: cannot write image"
+	want_crc=$(ub_crc32 "$img")
+
+	ub_server_start "$SERVER" "$UB_DIR/root" "$sip"
+
+	ub_cmd 5 "setenv ipaddr $cip; setenv serverip $sip" || ub_fail "$name: setenv"
+	if [ "$blk" = - ]; then
+		ub_cmd 5 "setenv tftpblocksize" || ub_fail "$name: setenv"
+	else
+		ub_cmd 5 "setenv tftpblocksize $blk" || ub_fail "$name: setenv"
+	fi
+	if [ "$win" = - ]; then
+		ub_cmd 5 "setenv tftpwindowsize" || ub_fail "$name: setenv"
+	else
+		ub_cmd 5 "setenv tftpwindowsize $win" || ub_fail "$name: setenv"
+	fi
+	# Poison the load area so stale bytes from an earlier case cannot pass.
+	ub_cmd 10 "mw.b \${loadaddr} 0 $(printf '0x%x' "$size")" || ub_fail "$name: mw.b"
+
+	t0=$(ub_now)
+	if ! ub_cmd "$limit" "tftpboot \${loadaddr} $file"; then
+		printf '\003' >&"$UB_FD"
+		ub_fail "$name: tftpboot did not return to the prompt within $limit s"
+	fi
+	secs=$(ub_elapsed "$t0")
+	out=$(ub_since_mark)
+	got_bytes=$(printf '%s\n' "$out" | sed -n 's/^Bytes transferred = \([0-9]*\) .*/\1/p')
+	rate=$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*\([0-9.]* [KMG]*i*B\/s\)$/\1/p' | tail -n 1)
+	[ -n "$got_bytes" ] || ub_fail "$name: no 'Bytes transferred' line (transfer failed)"
+	[ "$got_bytes" -eq "$size" ] ||
+		ub_fail "$name: U-Boot received $got_bytes bytes, served $size"
+
+	ub_cmd 30 "crc32 \${loadaddr} \${filesize}" || ub_fail "$name: crc32 command"
+	got_crc=$(ub_since_mark | sed -n 's/.*==> \([0-9a-f]\{8\}\).*/\1/p' | head -n 1)
+	[ "$got_crc" = "$want_crc" ] ||
+		ub_fail "$name: CRC32 in U-Boot '$got_crc', served file $want_crc"
+
+	echo "case $name: $size bytes (blksize ${blk/-/default} window ${win/-/1}) in $secs s," \
+		"U-Boot ${rate:-? }, crc32 $got_crc ok $(ub_server_stats)"
+	summary+=("$name ${secs}s")
+	ub_server_stop
+}
+
+for c in $CASES; do
+	case $c in
+	default) run_case default $((4 << 20)) image.bin 198.18.8.2 198.18.8.1 - - 90 ;;
+	blk512)  run_case blk512 $((40 << 20)) image40.bin 198.18.8.2 198.18.8.1 512 - 240 ;;
+	window8) run_case window8 $((4 << 20)) image.bin 198.18.8.2 198.18.8.1 - 8 90 ;;
+	tplink)  run_case tplink $((15 * 1024 * 1024 + 777)) ArcherC7v2_tp_recovery.bin \
+			192.168.0.86 192.168.0.66 512 - 180 ;;
+	*) ub_fail "unknown case '$c'" ;;
+	esac
+done
+
+ub_poweroff
+echo "ok: U-Boot tftpboot against $SERVER: ${summary[*]}"
