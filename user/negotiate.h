@@ -29,7 +29,7 @@ struct negotiated {
 	struct tftp_option oack[TFTP_MAX_OPTIONS];
 	char value_buf[TFTP_MAX_OPTIONS][24];
 	char oack_names[TFTP_MAX_OPTIONS][16];
-};
+};	/* oack[] points into this struct: do not copy it by value */
 
 /*
  * Negotiate req's options against limits. Names compare case-insensitively;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TFTP_MAX_OPTIONS 16     /* more options than this: EINVAL (error 8/4) */
+#define TFTP_MAX_OPTIONS 16     /* more options than this: -E2BIG, first 16 kept */
 #define TFTP_MAX_NAME 4096      /* longest file name accepted in a request */
 
 struct tftp_option {
@@ -25,9 +25,12 @@ struct tftp_request {
 	struct tftp_option options[TFTP_MAX_OPTIONS];
 };
 
-/* Returns 0, or -EINVAL (malformed: no NUL, empty name, odd option list,
+/* Returns 0, or -EINVAL (malformed: a string without NUL, empty name,
  * name longer than TFTP_MAX_NAME, unknown mode -> caller answers error 4),
- * -E2BIG (more than TFTP_MAX_OPTIONS options: caller ignores extras or answers 8). */
+ * -E2BIG (more than TFTP_MAX_OPTIONS options: req holds the first
+ * TFTP_MAX_OPTIONS and is otherwise valid; caller ignores extras).
+ * A trailing option name without value, and anything after an empty option
+ * name (NUL padding), are ignored like tftpd-hpa does: not an error. */
 int tftp_parse_request(const uint8_t *buf, size_t len, struct tftp_request *req);
 
 /* Opcode of a packet, or -EINVAL if shorter than 2 bytes. */

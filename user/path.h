@@ -36,6 +36,11 @@ int path_open_read(int root_fd, const char *requested, long long *st_size);
  */
 int path_create_temp(int root_fd, const char *requested, int *dir_fd,
 		     char *tmp_name, size_t tmp_len, char *final_name, size_t final_len);
+/* create returns the file fd (write to it), or negative errno; a target
+ * that exists and is not a regular file, or a ".xtftp-*" name: -EACCES.
+ * Commit fsyncs, then atomically replaces final_name (an existing file is
+ * overwritten, like tftpd-hpa). Commit and abort both close file_fd and
+ * dir_fd, whatever the outcome; commit returns 0 or negative errno. */
 int path_commit_temp(int file_fd, int dir_fd, const char *tmp_name, const char *final_name);
 void path_abort_temp(int file_fd, int dir_fd, const char *tmp_name);
 
