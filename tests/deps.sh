@@ -10,7 +10,7 @@ PKGS=(
 	# integration tests: namespaces, firewall for loss, real clients, a baseline server
 	iproute2 nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
 	# U-Boot under qemu as a bootloader client (tests/integration/test_uboot.sh)
-	qemu-system-arm u-boot-qemu
+	qemu-system-arm u-boot-qemu tcpdump
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -58,10 +58,10 @@ ub_cmd 5 "setenv loadaddr 0x40200000" || ub_fail "setenv loadaddr"
 summary=()
 
 # run_case NAME SIZE FILE CLIENT_IP SERVER_IP BLKSIZE WINDOW TIMEOUT
-# BLKSIZE/WINDOW "-" = U-Boot's default (variable unset).
 run_case() {
 	local name=$1 size=$2 file=$3 cip=$4 sip=$5 blk=$6 win=$7 limit=$8
 	local img="$UB_DIR/root/$file" want_crc got_crc got_bytes t0 secs out rate
+	local capturing rrq want_rrq
 
 	head -c "$size" /dev/urandom >"$img" || ub_fail "$name: cannot write image"
 	want_crc=$(ub_crc32 "$img")
@@ -69,25 +69,30 @@ run_case() {
 	ub_server_start "$SERVER" "$UB_DIR/root" "$sip"
 
 	ub_cmd 5 "setenv ipaddr $cip; setenv serverip $sip" || ub_fail "$name: setenv"
-	if [ "$blk" = - ]; then
-		ub_cmd 5 "setenv tftpblocksize" || ub_fail "$name: setenv"
-	else
-		ub_cmd 5 "setenv tftpblocksize $blk" || ub_fail "$name: setenv"
-	fi
-	if [ "$win" = - ]; then
-		ub_cmd 5 "setenv tftpwindowsize" || ub_fail "$name: setenv"
-	else
-		ub_cmd 5 "setenv tftpwindowsize $win" || ub_fail "$name: setenv"
-	fi
+	# U-Boot keeps the last tftpblocksize/tftpwindowsize it saw when the
+	# variable is deleted, so each case sets both: 1468 and 1 are its
+	# defaults (windowsize 1 sends no windowsize option at all).
+	ub_cmd 5 "setenv tftpblocksize $blk; setenv tftpwindowsize $win" ||
+		ub_fail "$name: setenv"
 	# Poison the load area so stale bytes from an earlier case cannot pass.
 	ub_cmd 10 "mw.b \${loadaddr} 0 $(printf '0x%x' "$size")" || ub_fail "$name: mw.b"
 
+	capturing=0
+	ub_rrq_capture_start && capturing=1
 	t0=$(ub_now)
 	if ! ub_cmd "$limit" "tftpboot \${loadaddr} $file"; then
 		printf '\003' >&"$UB_FD"
 		ub_fail "$name: tftpboot did not return to the prompt within $limit s"
 	fi
 	secs=$(ub_elapsed "$t0")
+	if [ $capturing = 1 ]; then
+		# The case must test what it says: the options U-Boot asked for.
+		rrq=$(ub_rrq_capture_stop)
+		want_rrq="RRQ \"$file\" octet timeout 5 blksize $blk"
+		[ "$win" -gt 1 ] && want_rrq+=" windowsize $win"
+		[ "$rrq" = "$want_rrq" ] ||
+			ub_fail "$name: U-Boot sent '$rrq', expected '$want_rrq'"
+	fi
 	out=$(ub_since_mark)
 	got_bytes=$(printf '%s\n' "$out" | sed -n 's/^Bytes transferred = \([0-9]*\) .*/\1/p')
 	rate=$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*\([0-9.]* [KMG]*i*B\/s\)$/\1/p' | tail -n 1)
@@ -100,19 +105,20 @@ run_case() {
 	[ "$got_crc" = "$want_crc" ] ||
 		ub_fail "$name: CRC32 in U-Boot '$got_crc', served file $want_crc"
 
-	echo "case $name: $size bytes (blksize ${blk/-/default} window ${win/-/1}) in $secs s," \
+	echo "case $name: $size bytes (blksize $blk window $win) in $secs s," \
 		"U-Boot ${rate:-? }, crc32 $got_crc ok $(ub_server_stats)"
+	[ $capturing = 1 ] && echo "    request: $rrq"
 	summary+=("$name ${secs}s")
 	ub_server_stop
 }
 
 for c in $CASES; do
 	case $c in
-	default) run_case default $((4 << 20)) image.bin 198.18.8.2 198.18.8.1 - - 90 ;;
-	blk512)  run_case blk512 $((40 << 20)) image40.bin 198.18.8.2 198.18.8.1 512 - 240 ;;
-	window8) run_case window8 $((4 << 20)) image.bin 198.18.8.2 198.18.8.1 - 8 90 ;;
+	default) run_case default $((4 << 20)) image.bin 198.18.8.2 198.18.8.1 1468 1 90 ;;
+	blk512)  run_case blk512 $((40 << 20)) image40.bin 198.18.8.2 198.18.8.1 512 1 240 ;;
+	window8) run_case window8 $((4 << 20)) image.bin 198.18.8.2 198.18.8.1 1468 8 90 ;;
 	tplink)  run_case tplink $((15 * 1024 * 1024 + 777)) ArcherC7v2_tp_recovery.bin \
-			192.168.0.86 192.168.0.66 512 - 180 ;;
+			192.168.0.86 192.168.0.66 512 1 180 ;;
 	*) ub_fail "unknown case '$c'" ;;
 	esac
 done

@@ -70,6 +70,11 @@ ub_setup() {
 
 ub_cleanup() {
 	ub_server_stop
+	if [ -n "${UB_CAP_PID:-}" ]; then
+		kill "$UB_CAP_PID" 2>/dev/null
+		wait "$UB_CAP_PID" 2>/dev/null
+		UB_CAP_PID=
+	fi
 	if [ -n "$UB_FD" ]; then
 		exec {UB_FD}>&-
 		UB_FD=
@@ -226,6 +231,37 @@ ub_poweroff() {
 ub_crc32() {
 	gzip -1 -c <"$1" | tail -c 8 | head -c 4 | od -An -tx1 |
 		awk '{ printf "%s%s%s%s\n", $4, $3, $2, $1 }'
+}
+
+# ---- requests on the wire ------------------------------------------------------
+
+# ub_rrq_capture_start: record the requests U-Boot sends to port 69 (tcpdump
+# decodes the TFTP options), so a case can check it asked for what it meant
+# to. Returns 1 when tcpdump is not installed.
+UB_CAP_PID=
+ub_rrq_capture_start() {
+	local deadline
+	command -v tcpdump >/dev/null || return 1
+	: >"$UB_DIR/rrq.txt"
+	ip netns exec "$UB_NS" tcpdump -U -l -n -i "$UB_TAP" -s 512 \
+		'udp dst port 69' >"$UB_DIR/rrq.txt" 2>"$UB_DIR/rrq.err" &
+	UB_CAP_PID=$!
+	deadline=$(( $(date +%s) + 10 ))
+	until grep -q 'listening on' "$UB_DIR/rrq.err"; do
+		kill -0 "$UB_CAP_PID" 2>/dev/null || ub_fail "tcpdump exited: $(cat "$UB_DIR/rrq.err")"
+		[ "$(date +%s)" -ge "$deadline" ] && ub_fail "tcpdump not capturing after 10 s"
+		sleep 0.05
+	done
+}
+
+# ub_rrq_capture_stop: stop the capture, print the first request's decode
+# ('RRQ "name" octet timeout 5 blksize 1468 ...').
+ub_rrq_capture_stop() {
+	[ -n "$UB_CAP_PID" ] || return 0
+	kill -INT "$UB_CAP_PID" 2>/dev/null
+	wait "$UB_CAP_PID" 2>/dev/null
+	UB_CAP_PID=
+	sed -n 's/.*TFTP, length [0-9]*, //p' "$UB_DIR/rrq.txt" | head -n 1
 }
 
 # ---- servers ------------------------------------------------------------------
