@@ -8,7 +8,7 @@ PKGS=(
 	# unit tests
 	libcmocka-dev
 	# integration tests: namespaces, firewall for loss, real clients, a baseline server
-	iproute2 nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
+	iproute2 iputils-ping ethtool nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
 	# U-Boot under qemu as a bootloader client (tests/integration/test_uboot.sh)
 	qemu-system-arm u-boot-qemu tcpdump
 )
