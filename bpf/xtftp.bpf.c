@@ -1,8 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* xtftpd kernel tiers: XDP and TC programs answering TFTP ACKs with DATA.
- * (Placeholder programs: the protocol logic lands with the fast-path issue.) */
+/*
+ * xtftpd kernel tiers: XDP and TC programs answering TFTP ACKs with DATA.
+ *
+ * Both take a TFTP ACK for a session userspace handed to the kernel, and
+ * turn the ACK frame itself into the next DATA frame: resize it, write the
+ * headers and the block from the image pool, and send it back out of the
+ * interface it came in on. The protocol logic lives once in tftp_logic.h
+ * (parse.h, csum.h); this file holds the maps and the two entry points,
+ * which differ only in how they resize, write and transmit.
+ *
+ * Anything a program cannot do it passes on untouched (XDP_PASS, TC_ACT_OK)
+ * and counts why: XDP passes to TC, TC to the userspace engine.
+ */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <linux/errno.h>
 #include <bpf/bpf_helpers.h>
 #include "xtftp_wire.h"
 #include "xtftp_kern.h"
@@ -45,16 +57,326 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } XT_MAP_EVENTS SEC(".maps");
 
+#include "tftp_logic.h"
+
+/* Write the reply headers and payload for block blk into an XDP frame that
+ * already has the reply's length. 0 or a negative errno. */
+static __always_inline int xdp_write_reply(struct xdp_md *ctx, const struct tftp_ack *ack,
+					   __u32 blk, const struct block_src *b)
+{
+	struct reply_l2 l2;
+	__u32 l3_off = ack->l3_off;
+	int err;
+
+	build_reply_l2(ack, &l2);
+	if (ack->vlan_in_frame)
+		err = bpf_xdp_store_bytes(ctx, 0, &l2, sizeof(l2));
+	else
+		err = bpf_xdp_store_bytes(ctx, 0, &l2, ETH_HLEN);
+	if (err)
+		return err;
+
+	if (ack->family == XT_FAMILY_INET) {
+		struct reply_v4 r;
+
+		build_reply_v4(ack, blk, b, &r);
+		err = bpf_xdp_store_bytes(ctx, l3_off, &r, sizeof(r));
+		l3_off += sizeof(r);
+	} else {
+		struct reply_v6 r;
+
+		build_reply_v6(ack, blk, b, &r);
+		err = bpf_xdp_store_bytes(ctx, l3_off, &r, sizeof(r));
+		l3_off += sizeof(r);
+	}
+	if (err)
+		return err;
+
+	if (b->len == 0)
+		return 0;
+	if (!b->chunk || b->len > XT_CHUNK_OVERLAP)
+		return -EINVAL;
+	return bpf_xdp_store_bytes(ctx, l3_off,
+				   b->chunk->data + (b->in_off & (XT_CHUNK_DATA - 1)), b->len);
+}
+
 SEC("xdp")
 int xdp_tftp(struct xdp_md *ctx)
 {
-	return XDP_PASS;
+	__u64 t0 = bpf_ktime_get_ns();
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 frame_len = data_end - data;
+	struct ack_decision d = {};
+	struct session_value *sess;
+	struct session_key key;
+	struct tftp_ack ack = {};
+	struct block_src b;
+	int action = XDP_PASS;
+	int handed_on = 0;      /* passed to the TC tier, which counts the ACK */
+	int reason, cls;
+
+	reason = parse_tftp_ack(data, data_end, frame_len, 0, &ack);
+	if (reason)
+		goto pass;
+	session_key_from_ack(&key, &ack, ctx->ingress_ifindex);
+	sess = bpf_map_lookup_elem(&XT_MAP_SESSIONS, &key);
+	if (!sess) {
+		reason = XT_STAT_PASS_NO_SESSION;
+		goto pass;
+	}
+
+	cls = classify_ack(sess, ack.block, &d);
+	if (cls == ACK_PASS) {
+		reason = d.reason;
+		goto pass_ack;
+	}
+	if (cls == ACK_DUP) {
+		count_dup_ack(sess);
+		action = XDP_DROP;
+		goto ack_out;
+	}
+	if (cls == ACK_FINAL) {
+		if (!finish_session(sess, &d, &key, t0))
+			stat_add(XT_STAT_RACE_LOST, 1);
+		action = XDP_DROP;
+		goto ack_out;
+	}
+
+	/* ACK_NEW. XDP_TX sends one frame per ACK: windows are TC's. */
+	if (d.last != d.first) {
+		reason = XT_STAT_PASS_WINDOW;
+		handed_on = 1;
+		goto pass_ack;
+	}
+	/* Everything that can fail without touching the frame comes first. */
+	reason = block_locate(sess, d.first, &b);
+	if (reason)
+		goto pass_ack;
+	if (bpf_xdp_adjust_tail(ctx, (int)(ack.l3_off + reply_l3_len(&ack, &b)) -
+				     (int)frame_len)) {
+		/* The frame is unchanged when the grow fails (skb-backed
+		 * frames on veth have no tailroom): TC will serve it. */
+		reason = XT_STAT_PASS_GROW_FAILED;
+		handed_on = 1;
+		goto pass_ack;
+	}
+	/* From here the frame is modified: a failure drops it and leaves the
+	 * resend to userspace's timeout (or the client's retried ACK). */
+	if (!claim_ack(sess, &d)) {
+		stat_add(XT_STAT_RACE_LOST, 1);
+		action = XDP_DROP;
+		goto ack_out;
+	}
+	note_turnaround(sess, t0);
+	if (xdp_write_reply(ctx, &ack, d.first, &b)) {
+		unclaim_ack(sess, &d);
+		stat_add(XT_STAT_PASS_HELPER_FAILED, 1);
+		action = XDP_DROP;
+		goto ack_out;
+	}
+	commit_sent(sess, d.first, 1, b.len, t0, 0);
+	hist_add(XT_HIST_ACK_TO_DATA, bpf_ktime_get_ns() - t0);
+	action = XDP_TX;
+	goto ack_out;
+
+pass_ack:
+	stat_add(reason, 1);
+	action = XDP_PASS;
+ack_out:
+	if (!handed_on)
+		stat_add(XT_STAT_ACK_SEEN, 1);
+	goto out;
+pass:
+	stat_add(reason, 1);
+	action = XDP_PASS;
+out:
+	return action;
 }
+
+/* Write the reply for block blk into the skb (already the reply's length).
+ * At TC ingress a VLAN tag sits in skb->vlan_tci, not in the frame; it
+ * stays set, so egress puts the tag back. 0 or a negative errno. */
+static __always_inline int tc_write_reply(struct __sk_buff *skb, const struct tftp_ack *ack,
+					  __u32 blk, const struct block_src *b, int with_l2)
+{
+	__u32 l3_off = ack->l3_off;
+	int err = 0;
+
+	if (with_l2) {
+		struct reply_l2 l2;
+
+		build_reply_l2(ack, &l2);
+		if (ack->vlan_in_frame)
+			err = bpf_skb_store_bytes(skb, 0, &l2, sizeof(l2), 0);
+		else
+			err = bpf_skb_store_bytes(skb, 0, &l2, ETH_HLEN, 0);
+		if (err)
+			return err;
+	}
+
+	if (ack->family == XT_FAMILY_INET) {
+		struct reply_v4 r;
+
+		build_reply_v4(ack, blk, b, &r);
+		err = bpf_skb_store_bytes(skb, l3_off, &r, sizeof(r), 0);
+		l3_off += sizeof(r);
+	} else {
+		struct reply_v6 r;
+
+		build_reply_v6(ack, blk, b, &r);
+		err = bpf_skb_store_bytes(skb, l3_off, &r, sizeof(r), 0);
+		l3_off += sizeof(r);
+	}
+	if (err)
+		return err;
+
+	if (b->len == 0)
+		return 0;
+	if (!b->chunk || b->len > XT_CHUNK_OVERLAP)
+		return -EINVAL;
+	return bpf_skb_store_bytes(skb, l3_off,
+				   b->chunk->data + (b->in_off & (XT_CHUNK_DATA - 1)), b->len, 0);
+}
+
+/* Largest frame an ACK can be (tagged IPv6, plus Ethernet padding slack):
+ * a non-linear skb that small is pulled so the parser sees it all. */
+#define XT_ACK_FRAME_MAX 128
 
 SEC("tc")
 int tc_tftp(struct __sk_buff *skb)
 {
-	return TC_ACT_OK;
+	__u64 t0 = bpf_ktime_get_ns();
+	struct ack_decision d = {};
+	struct session_value *sess;
+	struct session_key key;
+	struct tftp_ack ack = {};
+	struct block_src b;
+	void *data, *data_end;
+	__u32 frame_len = skb->len;
+	__u32 blk = 0, sent = 0, last_blk = 0, i;
+	__u64 bytes = 0;
+	int action = TC_ACT_OK;
+	int claimed = 0, touched = 0;
+	int tag_outside = 0;
+	int reason, cls;
+
+	if (frame_len <= XT_ACK_FRAME_MAX && skb->data_end - skb->data < frame_len)
+		bpf_skb_pull_data(skb, frame_len);
+	/* Read the packet pointers only now: pulling invalidates them. */
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+
+	if (skb->vlan_present)
+		tag_outside = 1;
+	reason = parse_tftp_ack(data, data_end, frame_len, tag_outside, &ack);
+	if (reason)
+		goto pass;
+	if (tag_outside)
+		ack.vlan_id = skb->vlan_tci & XT_VLAN_VID_MASK;
+	session_key_from_ack(&key, &ack, skb->ifindex);
+	sess = bpf_map_lookup_elem(&XT_MAP_SESSIONS, &key);
+	if (!sess) {
+		reason = XT_STAT_PASS_NO_SESSION;
+		goto pass;
+	}
+	stat_add(XT_STAT_ACK_SEEN, 1);
+
+	cls = classify_ack(sess, ack.block, &d);
+	if (cls == ACK_PASS) {
+		reason = d.reason;
+		goto pass;
+	}
+	if (cls == ACK_DUP) {
+		count_dup_ack(sess);
+		action = TC_ACT_SHOT;
+		goto out;
+	}
+	if (cls == ACK_FINAL) {
+		if (!finish_session(sess, &d, &key, t0))
+			stat_add(XT_STAT_RACE_LOST, 1);
+		action = TC_ACT_SHOT;
+		goto out;
+	}
+
+	/*
+	 * ACK_NEW: send blocks first..last. Each block is built in this skb;
+	 * all but the last leave as clones (bpf_clone_redirect copies the skb
+	 * and unshares ours, so rewriting it next does not touch the clone
+	 * already queued), the last leaves as the skb itself (bpf_redirect).
+	 */
+	for (i = 0; i < XT_KERN_MAX_WINDOW; i++) {
+		blk = d.first + i;
+		if (blk > d.last)
+			break;
+		reason = block_locate(sess, blk, &b);
+		if (reason)
+			goto fail;
+		if (ack.l3_off + reply_l3_len(&ack, &b) != skb->len) {
+			if (bpf_skb_change_tail(skb, ack.l3_off + reply_l3_len(&ack, &b), 0)) {
+				reason = XT_STAT_PASS_HELPER_FAILED;
+				goto fail;
+			}
+			/* No packet pointer is used after this: the frame is
+			 * only written through bpf_skb_store_bytes, which
+			 * checks its own bounds on the resized skb. */
+		}
+		touched = 1;
+		if (!claimed) {
+			if (!claim_ack(sess, &d)) {
+				stat_add(XT_STAT_RACE_LOST, 1);
+				action = TC_ACT_SHOT;
+				goto out;
+			}
+			claimed = 1;
+			note_turnaround(sess, t0);
+		}
+		if (tc_write_reply(skb, &ack, blk, &b, i == 0)) {
+			reason = XT_STAT_PASS_HELPER_FAILED;
+			goto fail;
+		}
+		if (blk == d.last) {
+			last_blk = blk;
+			bytes += b.len;
+			sent++;
+			break;
+		}
+		if (bpf_clone_redirect(skb, skb->ifindex, 0)) {
+			reason = XT_STAT_PASS_HELPER_FAILED;
+			goto fail;
+		}
+		last_blk = blk;
+		bytes += b.len;
+		sent++;
+	}
+	if (last_blk != d.last) {       /* the loop bound cut the window */
+		reason = XT_STAT_PASS_BAD_SESSION;
+		goto fail;
+	}
+	commit_sent(sess, last_blk, sent, bytes, t0, 1);
+	hist_add(XT_HIST_ACK_TO_DATA, bpf_ktime_get_ns() - t0);
+	action = bpf_redirect(skb->ifindex, 0);
+	goto out;
+
+fail:
+	stat_add(reason, 1);
+	if (!touched) {
+		action = TC_ACT_OK;     /* untouched: userspace serves it */
+		goto out;
+	}
+	/* The skb is (partly) rewritten: it must not go up the stack. Keep
+	 * what did leave as clones; give back a claim nothing came of. */
+	if (sent)
+		commit_sent(sess, last_blk, sent, bytes, t0, 1);
+	else if (claimed)
+		unclaim_ack(sess, &d);
+	action = TC_ACT_SHOT;
+	goto out;
+pass:
+	stat_add(reason, 1);
+	action = TC_ACT_OK;
+out:
+	return action;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internet checksum (RFC 1071) pieces for the frame builder.
+ *
+ * All sums here are taken over 16-bit words exactly as they lie in memory
+ * (network byte order bytes read as native __u16), which is what
+ * bpf_csum_diff (csum_partial) does too: the one's complement sum is
+ * byte-order independent as long as every term is read the same way, and
+ * the folded result is then stored back into the header unchanged.
+ */
+#ifndef XTFTP_BPF_CSUM_H
+#define XTFTP_BPF_CSUM_H
+
+#include <linux/types.h>
+#include <bpf/bpf_helpers.h>
+#include "xtftp_kern.h"
+
+/* bpf_csum_diff takes at most this many bytes per call (the kernel's
+ * scratch buffer), in multiples of 4. */
+#define XT_CSUM_DIFF_MAX 512
+
+/* Fold a 64-bit running sum to 16 bits (no complement). */
+static __always_inline __u16 csum_fold64(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* Sum n (constant, even) bytes of a stack object as 16-bit words. */
+static __always_inline __u64 csum_words(const void *p, const int n)
+{
+	const __u16 *w = p;
+	__u64 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < n / 2; i++)
+		sum += w[i];
+	return sum;
+}
+
+/*
+ * Sum of len bytes of a block in an image pool value, where ptr points into
+ * the value at an offset below XT_CHUNK_DATA and len <= XT_CHUNK_OVERLAP:
+ * both bounds are what lets the verifier prove every access lies inside the
+ * value (offset + len <= XT_CHUNK_SIZE). The 4-byte-aligned part goes
+ * through bpf_csum_diff in pieces of at most 512 bytes at constant offsets;
+ * the 0-3 trailing bytes through a zero-padded 4-byte stack word. The block
+ * starts at an even offset of the UDP payload, so the word pairing matches
+ * the packet's. Returns an unfolded 32-bit sum (0 for len 0), or a negative
+ * value if a helper refused.
+ */
+static __always_inline __s64 csum_pool_block(const __u8 *ptr, __u32 len)
+{
+	__u32 len4 = len & ~3u;
+	__u32 tail = len & 3u;
+	__u64 sum = 0;
+	__s64 part;
+	__u32 word = 0;
+	__u32 pos;
+	int i;
+
+	if (len > XT_CHUNK_OVERLAP)
+		return -1;
+#pragma unroll
+	for (i = 0; i < XT_CHUNK_OVERLAP / XT_CSUM_DIFF_MAX; i++) {
+		__u32 done = i * XT_CSUM_DIFF_MAX;
+		__u32 piece;
+
+		if (len4 <= done)
+			break;
+		piece = len4 - done;
+		if (piece > XT_CSUM_DIFF_MAX)
+			piece = XT_CSUM_DIFF_MAX;
+		part = bpf_csum_diff(NULL, 0, (__be32 *)(ptr + done), piece, 0);
+		if (part < 0)
+			return part;
+		sum += (__u32)part;
+	}
+	/* Byte by byte into a zeroed word; pos is re-bounded so the verifier
+	 * sees it inside the block (it cannot relate len4 to len). */
+	for (i = 0; i < 3; i++) {
+		if (i >= tail)
+			break;
+		pos = len4 + i;
+		if (pos >= XT_CHUNK_OVERLAP)
+			break;
+		((__u8 *)&word)[i] = ptr[pos];
+	}
+	sum += (__u32)word & 0xffff;
+	sum += (__u32)word >> 16;
+	return csum_fold64(sum);
+}
+
+#endif /* XTFTP_BPF_CSUM_H */

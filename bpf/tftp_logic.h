@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The TFTP data-path logic shared by the XDP and TC programs: session
+ * lookup and validation, the ACK state machine (duplicate, final, new),
+ * block location in the image pool, the reply headers with their
+ * checksums, counters, histograms and events. The programs only differ in
+ * how they resize, write and transmit the frame.
+ *
+ * Include after the map definitions (sessions, image_pool, stats, hist,
+ * events) in the program source.
+ */
+#ifndef XTFTP_BPF_TFTP_LOGIC_H
+#define XTFTP_BPF_TFTP_LOGIC_H
+
+#include "parse.h"
+#include "csum.h"
+
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#endif
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+#endif
+
+#define XT_TTL 64
+#define XT_UDP_TFTP_HDRS (sizeof(struct udphdr) + sizeof(struct xt_tftp_hdr))
+
+/* ---- counters ------------------------------------------------------------ */
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&XT_MAP_STATS, &idx);
+
+	if (v)
+		*v += n;        /* per-CPU: no other writer */
+}
+
+/* Index of the highest set bit (0 for 0 and 1): log2 bucket of a duration. */
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8)  { v >>= 8;  r += 8; }
+	if (v >> 4)  { v >>= 4;  r += 4; }
+	if (v >> 2)  { v >>= 2;  r += 2; }
+	if (v >> 1)  { r += 1; }
+	return r;
+}
+
+static __always_inline void hist_add(__u32 id, __u64 ns)
+{
+	struct xt_hist *h = bpf_map_lookup_elem(&XT_MAP_HIST, &id);
+	__u32 b;
+
+	if (!h)
+		return;
+	b = log2_u64(ns) & (XT_HIST_BUCKETS - 1);
+	h->bucket[b]++;
+	h->sum_ns += ns;
+	h->count++;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static __always_inline void session_key_from_ack(struct session_key *key,
+						 const struct tftp_ack *ack, __u32 ifindex)
+{
+	__builtin_memset(key, 0, sizeof(*key));
+	key->ifindex = ifindex;
+	key->vlan_id = ack->vlan_id;
+	key->family = ack->family;
+	__builtin_memcpy(key->client_addr, ack->client_addr, 16);
+	__builtin_memcpy(key->server_addr, ack->server_addr, 16);
+	key->client_port = ack->client_port;
+	key->server_port = ack->server_port;
+}
+
+/* What an ACK asks for. */
+enum ack_class {
+	ACK_PASS = 0,   /* give it to the next tier; reason says why */
+	ACK_DUP,        /* duplicate: drop, never resend */
+	ACK_FINAL,      /* the final block: the session is done */
+	ACK_NEW,        /* send blocks abs + 1 .. last */
+};
+
+struct ack_decision {
+	__u32 abs;          /* absolute block number acknowledged */
+	__u32 seen_acked;   /* last_acked as read: the CAS expectation */
+	__u32 first;        /* first block to send */
+	__u32 last;         /* last block to send (inclusive) */
+	__u32 reason;       /* enum xt_stat when ACK_PASS */
+};
+
+/*
+ * Check the session and place the ACK in it. Reads the kernel-advanced
+ * fields once; the claim itself (claim_ack) is a CAS on the value read here,
+ * so a concurrent change makes the claim fail rather than double-send.
+ */
+static __always_inline int classify_ack(const struct session_value *s, __u16 ack16,
+					struct ack_decision *d)
+{
+	__u32 last_sent, last_acked, final_block, w;
+	__s64 abs;
+
+	if (s->state != XT_SESS_ACTIVE) {
+		d->reason = XT_STAT_PASS_PAUSED;
+		return ACK_PASS;
+	}
+	w = s->windowsize;
+	if (s->blksize == 0 || s->blksize > XT_KERN_MAX_BLKSIZE ||
+	    w == 0 || w > XT_KERN_MAX_WINDOW ||
+	    s->final_block != s->image_size / s->blksize + 1) {
+		d->reason = XT_STAT_PASS_BAD_SESSION;
+		return ACK_PASS;
+	}
+	final_block = s->final_block;
+	last_sent = READ_ONCE(s->last_sent);
+	last_acked = READ_ONCE(s->last_acked);
+
+	/* Expand the 16-bit wire number to the absolute block nearest at or
+	 * below last_sent (the wire rolls over 65535 -> 0). */
+	abs = (__s64)(((__u64)last_sent & ~0xffffull) | ack16);
+	if (abs > (__s64)last_sent)
+		abs -= 0x10000;
+	if (abs < 0) {
+		d->reason = XT_STAT_PASS_BAD_BLOCK;
+		return ACK_PASS;
+	}
+	d->abs = (__u32)abs;
+	d->seen_acked = last_acked;
+	/* Signed: last_acked == (__u32)-1 means only the OACK is out. */
+	if ((__s32)d->abs <= (__s32)last_acked)
+		return ACK_DUP;
+	if (d->abs > last_sent) {       /* kept for clarity: cannot happen */
+		d->reason = XT_STAT_PASS_BAD_BLOCK;
+		return ACK_PASS;
+	}
+	if (d->abs == final_block)
+		return ACK_FINAL;
+	if (d->abs > final_block) {
+		d->reason = XT_STAT_PASS_BAD_SESSION;
+		return ACK_PASS;
+	}
+	/* RFC 7440: an ACK inside the window re-bases it there. */
+	d->first = d->abs + 1;
+	d->last = d->abs + w;
+	if (d->last > final_block)
+		d->last = final_block;
+	return ACK_NEW;
+}
+
+/* Claim the ACK so no other CPU answers it too. 1 = ours. */
+static __always_inline int claim_ack(struct session_value *s, const struct ack_decision *d)
+{
+	return __sync_val_compare_and_swap(&s->last_acked, d->seen_acked, d->abs) ==
+	       d->seen_acked;
+}
+
+/* Give the claim back when nothing was sent, so the client's retry of the
+ * same ACK is answered instead of dropped as a duplicate. */
+static __always_inline void unclaim_ack(struct session_value *s, const struct ack_decision *d)
+{
+	__sync_val_compare_and_swap(&s->last_acked, d->abs, d->seen_acked);
+}
+
+static __always_inline void count_dup_ack(struct session_value *s)
+{
+	__sync_fetch_and_add(&s->dup_acks, 1);
+	stat_add(XT_STAT_DUP_ACK, 1);
+}
+
+/*
+ * The final block is acknowledged: mark the session done and tell
+ * userspace. Returns 1 if this CPU did it, 0 if another CPU raced it.
+ * If the ring is full the session is still marked done (userspace polls).
+ */
+static __always_inline int finish_session(struct session_value *s, const struct ack_decision *d,
+					  const struct session_key *key, __u64 now)
+{
+	struct xt_event *ev;
+
+	if (!claim_ack(s, d))
+		return 0;
+	s->last_ack_ns = now;
+	WRITE_ONCE(s->state, XT_SESS_DONE);
+	stat_add(XT_STAT_SESSION_DONE, 1);
+	ev = bpf_ringbuf_reserve(&XT_MAP_EVENTS, sizeof(*ev), 0);
+	if (ev) {
+		ev->type = XT_EV_DONE;
+		ev->block = d->abs;
+		ev->ts_ns = now;
+		__builtin_memcpy(&ev->key, key, sizeof(*key));
+		ev->pad = 0;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return 1;
+}
+
+/* Record a new ACK's client turnaround (DATA sent -> this ACK). */
+static __always_inline void note_turnaround(const struct session_value *s, __u64 now)
+{
+	__u64 sent = READ_ONCE(s->last_data_ns);
+
+	if (sent && now >= sent)
+		hist_add(XT_HIST_TURNAROUND, now - sent);
+}
+
+/* Advance the session after blocks first..last_sent_now went out. */
+static __always_inline void commit_sent(struct session_value *s, __u32 last_sent_now,
+					__u32 nblocks, __u64 bytes, __u64 now, int tc)
+{
+	WRITE_ONCE(s->last_sent, last_sent_now);
+	s->last_ack_ns = now;
+	s->last_data_ns = now;
+	__sync_fetch_and_add(&s->bytes_sent, bytes);
+	if (tc) {
+		__sync_fetch_and_add(&s->blocks_tc, nblocks);
+		stat_add(XT_STAT_DATA_TC, nblocks);
+		stat_add(XT_STAT_BYTES_TC, bytes);
+	} else {
+		__sync_fetch_and_add(&s->blocks_xdp, nblocks);
+		stat_add(XT_STAT_DATA_XDP, nblocks);
+		stat_add(XT_STAT_BYTES_XDP, bytes);
+	}
+}
+
+/* ---- blocks in the image pool -------------------------------------------- */
+
+struct block_src {
+	struct pool_chunk *chunk;   /* NULL when len == 0 */
+	__u32 in_off;               /* < XT_CHUNK_DATA */
+	__u32 len;                  /* <= blksize <= XT_KERN_MAX_BLKSIZE */
+	__u32 csum;                 /* unfolded sum of the payload */
+};
+
+/*
+ * Locate block blk (absolute, 1-based) of the session's image: bytes
+ * [(blk-1)*blksize, min(blk*blksize, image_size)). The chunk must belong
+ * to the image, so nothing outside it can ever be sent. Returns 0 or an
+ * enum xt_stat pass reason.
+ */
+static __always_inline int block_locate(const struct session_value *s, __u32 blk,
+					struct block_src *b)
+{
+	__u64 image_size = s->image_size;
+	__u32 blksize = s->blksize;
+	__u64 off, rest, chunk_rel, n_chunks;
+	__u32 idx;
+	__s64 sum;
+
+	if (blk == 0 || blksize == 0 || blksize > XT_KERN_MAX_BLKSIZE)
+		return XT_STAT_PASS_BAD_SESSION;
+	off = (__u64)(blk - 1) * blksize;
+	if (off > image_size)
+		return XT_STAT_PASS_BAD_SESSION;
+	rest = image_size - off;
+	b->len = rest < blksize ? (__u32)rest : blksize;
+	b->chunk = NULL;
+	b->in_off = 0;
+	b->csum = 0;
+	if (b->len == 0)
+		return 0;       /* zero-length final block */
+
+	chunk_rel = off / XT_CHUNK_DATA;
+	n_chunks = (image_size + XT_CHUNK_DATA - 1) / XT_CHUNK_DATA;
+	if (chunk_rel >= n_chunks)
+		return XT_STAT_PASS_BAD_SESSION;
+	idx = s->first_chunk + (__u32)chunk_rel;
+	b->chunk = bpf_map_lookup_elem(&XT_MAP_IMAGE_POOL, &idx);
+	if (!b->chunk)
+		return XT_STAT_PASS_HELPER_FAILED;
+	b->in_off = off & (XT_CHUNK_DATA - 1);
+	sum = csum_pool_block(b->chunk->data + (b->in_off & (XT_CHUNK_DATA - 1)),
+			      b->len);
+	if (sum < 0)
+		return XT_STAT_PASS_HELPER_FAILED;
+	b->csum = (__u32)sum;
+	return 0;
+}
+
+/* ---- reply headers --------------------------------------------------------- */
+
+/* Layer 2 of the reply: MACs swapped, the tag kept (only the first
+ * l3_off bytes are written). */
+struct reply_l2 {
+	__u8 h_dest[ETH_ALEN];
+	__u8 h_source[ETH_ALEN];
+	__be16 proto0;      /* ethertype, or the TPID when tagged */
+	__be16 tci;
+	__be16 proto1;      /* ethertype after the tag */
+};
+
+struct reply_v4 {
+	struct iphdr ip;
+	struct udphdr udp;
+	struct xt_tftp_hdr tftp;
+};
+
+struct reply_v6 {
+	struct ipv6hdr ip6;
+	struct udphdr udp;
+	struct xt_tftp_hdr tftp;
+};
+
+static __always_inline void build_reply_l2(const struct tftp_ack *ack, struct reply_l2 *l2)
+{
+	__be16 l3proto = ack->family == XT_FAMILY_INET ? bpf_htons(ETH_P_IP) :
+							 bpf_htons(ETH_P_IPV6);
+
+	__builtin_memcpy(l2->h_dest, ack->src_mac, ETH_ALEN);
+	__builtin_memcpy(l2->h_source, ack->dst_mac, ETH_ALEN);
+	if (ack->vlan_in_frame) {
+		l2->proto0 = ack->tpid;
+		l2->tci = ack->tci;
+		l2->proto1 = l3proto;
+	} else {
+		l2->proto0 = l3proto;
+		l2->tci = 0;
+		l2->proto1 = 0;
+	}
+}
+
+/* UDP checksum of the reply: pseudo-header + UDP header + TFTP header +
+ * payload; 0 is sent as 0xffff (0 means "none" in IPv4 and is illegal in
+ * IPv6). addrs: source and destination, contiguous in the IP header. */
+static __always_inline __u16 udp_csum_finish(__u64 addr_sum, __be16 udp_len,
+					     const void *udp_and_tftp, __u32 payload_sum)
+{
+	__u64 sum = addr_sum;
+	__u16 c;
+
+	sum += bpf_htons(IPPROTO_UDP);
+	sum += udp_len;
+	sum += csum_words(udp_and_tftp, XT_UDP_TFTP_HDRS);
+	sum += payload_sum;
+	c = ~csum_fold64(sum);
+	return c ? c : 0xffff;
+}
+
+static __always_inline void build_reply_v4(const struct tftp_ack *ack, __u32 blk,
+					   const struct block_src *b, struct reply_v4 *r)
+{
+	__u16 udp_len = XT_UDP_TFTP_HDRS + b->len;
+
+	r->ip.version = 4;
+	r->ip.ihl = 5;
+	r->ip.tos = ack->tos;
+	r->ip.tot_len = bpf_htons(sizeof(r->ip) + udp_len);
+	/* DF is set, so the datagram is atomic (RFC 6864) and the ID only
+	 * needs to be deterministic: the wire block number. */
+	r->ip.id = bpf_htons(TFTP_BLOCK_WIRE(blk));
+	r->ip.frag_off = bpf_htons(XT_IP_DF);
+	r->ip.ttl = XT_TTL;
+	r->ip.protocol = IPPROTO_UDP;
+	r->ip.check = 0;
+	__builtin_memcpy(&r->ip.saddr, ack->server_addr, 4);
+	__builtin_memcpy(&r->ip.daddr, ack->client_addr, 4);
+	r->ip.check = ~csum_fold64(csum_words(&r->ip, sizeof(r->ip)));
+
+	r->udp.source = ack->server_port;
+	r->udp.dest = ack->client_port;
+	r->udp.len = bpf_htons(udp_len);
+	r->udp.check = 0;
+	r->tftp.opcode = bpf_htons(TFTP_DATA);
+	r->tftp.block = bpf_htons(TFTP_BLOCK_WIRE(blk));
+	r->udp.check = udp_csum_finish(csum_words(&r->ip.saddr, 8), r->udp.len,
+				       &r->udp, b->csum);
+}
+
+static __always_inline void build_reply_v6(const struct tftp_ack *ack, __u32 blk,
+					   const struct block_src *b, struct reply_v6 *r)
+{
+	__u16 udp_len = XT_UDP_TFTP_HDRS + b->len;
+
+	__builtin_memcpy(&r->ip6, &ack->ip6_flow, 4); /* version, class, flow */
+	r->ip6.payload_len = bpf_htons(udp_len);
+	r->ip6.nexthdr = IPPROTO_UDP;
+	r->ip6.hop_limit = XT_TTL;
+	__builtin_memcpy(&r->ip6.saddr, ack->server_addr, 16);
+	__builtin_memcpy(&r->ip6.daddr, ack->client_addr, 16);
+
+	r->udp.source = ack->server_port;
+	r->udp.dest = ack->client_port;
+	r->udp.len = bpf_htons(udp_len);
+	r->udp.check = 0;
+	r->tftp.opcode = bpf_htons(TFTP_DATA);
+	r->tftp.block = bpf_htons(TFTP_BLOCK_WIRE(blk));
+	r->udp.check = udp_csum_finish(csum_words(&r->ip6.saddr, 32), r->udp.len,
+				       &r->udp, b->csum);
+}
+
+/* Bytes of the reply frame from the start of layer 3. */
+static __always_inline __u32 reply_l3_len(const struct tftp_ack *ack, const struct block_src *b)
+{
+	return (ack->family == XT_FAMILY_INET ? sizeof(struct reply_v4) :
+						sizeof(struct reply_v6)) + b->len;
+}
+
+#endif /* XTFTP_BPF_TFTP_LOGIC_H */
