@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* XDP and TC attachment for one interface; see attach.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+
+#define XT_TC_PROG_NAME "tc_tftp"
+
+int tcx_link_create(int prog_fd, unsigned int ifindex)
+{
+	union bpf_attr attr;
+	int fd;
+
+	/* Kernel 6.6 layout: link_create.{prog_fd, target_ifindex,
+	 * attach_type, flags} then a union whose tcx member is
+	 * {relative_fd, expected_revision}; zero for "append, any revision".
+	 * Debian's union bpf_attr has the same prefix and is zeroed here. */
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = (__u32)prog_fd;
+	attr.link_create.target_ifindex = ifindex;
+	attr.link_create.attach_type = XT_BPF_TCX_INGRESS;
+	attr.link_create.flags = 0;
+	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Is prog_id a program called tc_tftp (ours, from this or an earlier run)? */
+static int prog_id_is_ours(__u32 prog_id)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd, ours = 0;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		ours = !strcmp(info.name, XT_TC_PROG_NAME);
+	close(fd);
+	return ours;
+}
+
+int tc_legacy_remove_stale(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, query, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, del, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
+	int err;
+
+	err = bpf_tc_query(&hook, &query);
+	if (err)
+		return 0; /* no clsact qdisc or no filter with our handle */
+	if (!prog_id_is_ours(query.prog_id))
+		return 0; /* someone else's: not ours to remove */
+	err = bpf_tc_detach(&hook, &del);
+	return err ? err : 1;
+}
+
+static int tc_legacy_attach(struct if_attach *ia, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ia->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = XT_TC_HANDLE,
+		    .priority = XT_TC_PRIORITY, .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	ia->tc_hook_created = !err;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		if (ia->tc_hook_created) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+			ia->tc_hook_created = 0;
+		}
+		return err;
+	}
+	ia->tc_mode = ATTACH_TC_LEGACY;
+	return 0;
+}
+
+static void tc_legacy_detach(struct if_attach *ia)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ia->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
+
+	bpf_tc_detach(&hook, &opts);
+	if (ia->tc_hook_created) {
+		/* Only a qdisc we created: others may have filters on theirs. */
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+		ia->tc_hook_created = 0;
+	}
+	ia->tc_mode = ATTACH_TC_NONE;
+}
+
+static int xdp_link_create(int prog_fd, unsigned int ifindex, __u32 mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode);
+	int fd;
+
+	fd = bpf_link_create(prog_fd, (int)ifindex, BPF_XDP, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Interface facts: MTU and driver name (ethtool), best effort. */
+static void query_interface(struct if_attach *ia)
+{
+	struct ethtool_drvinfo drv = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int sock;
+
+	ia->mtu = 1500;
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ia->name);
+	if (!ioctl(sock, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
+		ia->mtu = (unsigned int)ifr.ifr_mtu;
+	ifr.ifr_data = (void *)&drv;
+	if (!ioctl(sock, SIOCETHTOOL, &ifr))
+		snprintf(ia->driver, sizeof(ia->driver), "%s", drv.driver);
+	close(sock);
+}
+
+/*
+ * Can bpf_xdp_adjust_tail grow an ACK into a full DATA frame here? Generic
+ * XDP runs on skbs with almost no tailroom, and so does veth, whose frames
+ * come from the stack (measured: -EINVAL on kernel 6.18). Drivers with
+ * page-sized receive buffers can. The XDP program counts failed grows as a
+ * pass reason either way, so a wrong guess costs a pass, not a packet.
+ */
+static int xdp_can_grow(const struct if_attach *ia)
+{
+	static const char *const skb_backed[] = { "veth", "tun", "bridge", "dummy", "macvlan",
+						   "ipvlan", "vxlan", "geneve", "bond", "team" };
+	size_t i;
+
+	if (ia->xdp_mode != ATTACH_XDP_NATIVE)
+		return 0;
+	for (i = 0; i < sizeof(skb_backed) / sizeof(skb_backed[0]); i++)
+		if (!strcmp(ia->driver, skb_backed[i]))
+			return 0;
+	return 1;
+}
+
+int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
+		     int tc_prog_fd, int no_xdp)
+{
+	int err, fd;
+
+	memset(ia, 0, sizeof(*ia));
+	ia->xdp_link_fd = -1;
+	ia->tc_link_fd = -1;
+	snprintf(ia->name, sizeof(ia->name), "%s", ifname);
+	ia->ifindex = if_nametoindex(ifname);
+	if (!ia->ifindex) {
+		err = -errno;
+		ia->tc_err = err;
+		return err;
+	}
+	query_interface(ia);
+
+	/* A filter left by a daemon that was killed while on legacy TC. */
+	ia->stale_removed = tc_legacy_remove_stale(ia->ifindex) > 0;
+
+	fd = tcx_link_create(tc_prog_fd, ia->ifindex);
+	if (fd >= 0) {
+		ia->tc_link_fd = fd;
+		ia->tc_mode = ATTACH_TC_TCX;
+	} else {
+		err = tc_legacy_attach(ia, tc_prog_fd);
+		if (err) {
+			ia->tc_err = err;
+			return err;
+		}
+	}
+
+	if (no_xdp || xdp_prog_fd < 0) {
+		ia->xdp_err = no_xdp ? -ECANCELED : -ENOENT;
+		return 0;
+	}
+	fd = xdp_link_create(xdp_prog_fd, ia->ifindex, XDP_FLAGS_DRV_MODE);
+	if (fd >= 0) {
+		ia->xdp_mode = ATTACH_XDP_NATIVE;
+	} else {
+		fd = xdp_link_create(xdp_prog_fd, ia->ifindex, XDP_FLAGS_SKB_MODE);
+		if (fd >= 0)
+			ia->xdp_mode = ATTACH_XDP_GENERIC;
+		else
+			ia->xdp_err = fd;
+	}
+	if (fd >= 0)
+		ia->xdp_link_fd = fd;
+	ia->xdp_can_grow = xdp_can_grow(ia);
+	return 0;
+}
+
+void detach_interface(struct if_attach *ia)
+{
+	/* Closing a link fd detaches it (links are never pinned). */
+	if (ia->xdp_link_fd >= 0)
+		close(ia->xdp_link_fd);
+	ia->xdp_link_fd = -1;
+	ia->xdp_mode = ATTACH_XDP_NONE;
+	if (ia->tc_link_fd >= 0)
+		close(ia->tc_link_fd);
+	ia->tc_link_fd = -1;
+	if (ia->tc_mode == ATTACH_TC_LEGACY)
+		tc_legacy_detach(ia);
+	ia->tc_mode = ATTACH_TC_NONE;
+}
+
+void attach_describe(const struct if_attach *ia, char *buf, size_t len)
+{
+	const char *tc = ia->tc_mode == ATTACH_TC_TCX ? "TC (tcx link)" :
+			 ia->tc_mode == ATTACH_TC_LEGACY ? "TC (clsact filter)" : "no TC";
+	const char *mode = ia->xdp_mode == ATTACH_XDP_NATIVE ? "native" : "generic";
+
+	if (ia->xdp_mode == ATTACH_XDP_NONE) {
+		if (ia->xdp_err == -ECANCELED)
+			snprintf(buf, len, "%s (XDP off by request)", tc);
+		else
+			snprintf(buf, len, "%s (XDP not attached: %s)", tc, strerror(-ia->xdp_err));
+	} else if (!ia->xdp_can_grow) {
+		snprintf(buf, len, "XDP %s (cannot grow frames here: TC serves DATA) + %s",
+			 mode, tc);
+	} else {
+		snprintf(buf, len, "XDP %s + %s", mode, tc);
+	}
+}

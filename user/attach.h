@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Attaching the XDP and TC programs to one interface, so that a killed
+ * daemon leaves nothing behind: XDP through a bpf_link, TC through a tcx
+ * link (kernel 6.6+), else a legacy clsact filter with a fixed handle and
+ * priority of ours that the next start replaces and close removes.
+ */
+#ifndef XTFTP_ATTACH_H
+#define XTFTP_ATTACH_H
+
+#include <net/if.h>
+
+/* Not in libbpf 1.1 nor Debian 12's uapi headers: kernel 6.6 uapi values. */
+#ifndef BPF_TCX_INGRESS
+#define XT_BPF_TCX_INGRESS 46
+#else
+#define XT_BPF_TCX_INGRESS BPF_TCX_INGRESS
+#endif
+
+/* Legacy clsact filter identity: "xt" and a priority no one else picks. */
+#define XT_TC_HANDLE   0x7874u
+#define XT_TC_PRIORITY 0x7874u
+
+enum attach_xdp_mode {
+	ATTACH_XDP_NONE = 0,
+	ATTACH_XDP_GENERIC,
+	ATTACH_XDP_NATIVE,
+};
+
+enum attach_tc_mode {
+	ATTACH_TC_NONE = 0,
+	ATTACH_TC_TCX,          /* link: detached when the daemon dies */
+	ATTACH_TC_LEGACY,       /* clsact filter: removed on close / next start */
+};
+
+struct if_attach {
+	char name[IF_NAMESIZE];
+	unsigned int ifindex;
+	unsigned int mtu;
+	char driver[32];        /* ethtool driver name, "" if unknown */
+	int xdp_link_fd;        /* -1: none */
+	enum attach_xdp_mode xdp_mode;
+	int xdp_can_grow;       /* bpf_xdp_adjust_tail can grow an ACK to a DATA frame */
+	int xdp_err;            /* why XDP is not attached (negative errno), 0 */
+	int tc_link_fd;         /* tcx link, -1: none */
+	enum attach_tc_mode tc_mode;
+	int tc_hook_created;    /* we created the clsact qdisc (legacy only) */
+	int tc_err;             /* why TC is not attached, 0 */
+	int stale_removed;      /* a legacy filter of a previous run was removed */
+};
+
+/*
+ * Attach xdp_prog_fd (unless no_xdp or < 0) and tc_prog_fd to ifname.
+ * Returns 0 when at least TC is attached (XDP is best effort; ia->xdp_err
+ * says why not), else a negative errno with nothing left attached.
+ */
+int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
+		     int tc_prog_fd, int no_xdp);
+/* Detach what attach_interface attached. Safe to call twice. */
+void detach_interface(struct if_attach *ia);
+/* One line for the log: "XDP generic (cannot grow frames: TC serves DATA) + TC (tcx)". */
+void attach_describe(const struct if_attach *ia, char *buf, size_t len);
+
+/* BPF_LINK_CREATE for BPF_TCX_INGRESS: a link fd, or a negative errno
+ * (-EINVAL: kernel without tcx). */
+int tcx_link_create(int prog_fd, unsigned int ifindex);
+/* Remove a legacy clsact ingress filter of ours (handle/priority above) if
+ * one is there. 1 if removed, 0 if none, negative errno. */
+int tc_legacy_remove_stale(unsigned int ifindex);
+
+#endif

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Image pool bookkeeping: chunk allocator, image cache, chunk layout. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "pool.h"
+#include "sha256.h"
+
+/* ---- chunk allocator ---------------------------------------------------- */
+
+int chunk_alloc_init(struct chunk_allocator *a, uint32_t total)
+{
+	memset(a, 0, sizeof(*a));
+	if (!total)
+		return -EINVAL;
+	/* Free extents are never adjacent, so there are at most
+	 * ceil(total / 2) of them: sized once, put() cannot fail for memory. */
+	a->cap = total / 2 + 1;
+	a->free = calloc(a->cap, sizeof(*a->free));
+	if (!a->free)
+		return -ENOMEM;
+	a->total = total;
+	a->free[0].first = 0;
+	a->free[0].n = total;
+	a->n_free = 1;
+	return 0;
+}
+
+void chunk_alloc_fini(struct chunk_allocator *a)
+{
+	free(a->free);
+	memset(a, 0, sizeof(*a));
+}
+
+int chunk_alloc_get(struct chunk_allocator *a, uint32_t n, uint32_t *first)
+{
+	unsigned int i;
+
+	if (!n)
+		return -EINVAL;
+	for (i = 0; i < a->n_free; i++) {
+		struct chunk_extent *e = &a->free[i];
+
+		if (e->n < n)
+			continue;
+		*first = e->first;
+		e->first += n;
+		e->n -= n;
+		if (!e->n) {
+			memmove(e, e + 1, (a->n_free - i - 1) * sizeof(*e));
+			a->n_free--;
+		}
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int chunk_alloc_put(struct chunk_allocator *a, uint32_t first, uint32_t n)
+{
+	uint64_t end = (uint64_t)first + n;
+	struct chunk_extent *prev = NULL, *next = NULL;
+	unsigned int i;
+
+	if (!n || end > a->total)
+		return -EINVAL;
+	/* i = index of the first free extent after the range */
+	for (i = 0; i < a->n_free && a->free[i].first < first; i++)
+		;
+	if (i > 0)
+		prev = &a->free[i - 1];
+	if (i < a->n_free)
+		next = &a->free[i];
+	/* A double free or a range overlapping free space is a caller bug. */
+	if (prev && (uint64_t)prev->first + prev->n > first)
+		return -EINVAL;
+	if (next && next->first < end)
+		return -EINVAL;
+
+	if (prev && prev->first + prev->n == first) {
+		prev->n += n;
+		if (next && next->first == end) {
+			prev->n += next->n;
+			memmove(next, next + 1, (a->n_free - i - 1) * sizeof(*next));
+			a->n_free--;
+		}
+		return 0;
+	}
+	if (next && next->first == end) {
+		next->first = first;
+		next->n += n;
+		return 0;
+	}
+	if (a->n_free == a->cap)
+		return -EINVAL; /* cannot happen with disjoint, merged extents */
+	memmove(&a->free[i + 1], &a->free[i], (a->n_free - i) * sizeof(*a->free));
+	a->free[i].first = first;
+	a->free[i].n = n;
+	a->n_free++;
+	return 0;
+}
+
+uint32_t chunk_alloc_free_chunks(const struct chunk_allocator *a)
+{
+	uint32_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < a->n_free; i++)
+		sum += a->free[i].n;
+	return sum;
+}
+
+uint32_t chunk_alloc_largest(const struct chunk_allocator *a)
+{
+	uint32_t best = 0;
+	unsigned int i;
+
+	for (i = 0; i < a->n_free; i++)
+		if (a->free[i].n > best)
+			best = a->free[i].n;
+	return best;
+}
+
+/* ---- chunk layout ------------------------------------------------------- */
+
+static int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t got = pread(fd, p, len, (off_t)off);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (got == 0)
+			return -ESTALE; /* file shrank since fstat */
+		p += got;
+		off += (uint64_t)got;
+		len -= (size_t)got;
+	}
+	return 0;
+}
+
+int pool_fill(uint8_t *base, uint32_t first, uint32_t n, int fd, uint64_t size,
+	      uint8_t sha256_out[32])
+{
+	struct sha256_ctx ctx;
+	uint32_t i;
+	int err = 0;
+
+	if ((uint64_t)n * XT_CHUNK_DATA < size || n == 0)
+		return -EINVAL;
+	sha256_init(&ctx);
+	for (i = 0; i < n; i++) {
+		uint8_t *chunk = pool_chunk(base, first + i);
+		uint64_t off = (uint64_t)i * XT_CHUNK_DATA;
+		size_t len = size - off < XT_CHUNK_DATA ? (size_t)(size - off) : XT_CHUNK_DATA;
+
+		if (off >= size)
+			len = 0;
+		if (len) {
+			err = pread_full(fd, chunk, len, off);
+			if (err)
+				goto cleanup;
+			sha256_update(&ctx, chunk, len);
+		}
+		/* Zero past the image end, overlap included: the last block's
+		 * checksum in the kernel may read up to blksize bytes. */
+		memset(chunk + len, 0, XT_CHUNK_SIZE - len);
+	}
+	/* Second pass, now that chunk i + 1 holds its bytes: the overlap. */
+	for (i = 0; i + 1 < n; i++)
+		memcpy(pool_chunk(base, first + i) + XT_CHUNK_DATA,
+		       pool_chunk(base, first + i + 1), XT_CHUNK_OVERLAP);
+	sha256_final(&ctx, sha256_out);
+cleanup:
+	return err;
+}
+
+/* ---- image cache -------------------------------------------------------- */
+
+struct pool_image {
+	struct fastpath_image pub;  /* what the engine sees; first member */
+	dev_t dev;
+	ino_t ino;
+	int64_t mtime_ns;
+	uint64_t last_use;          /* LRU stamp, from image_pool.clock */
+	int stale;                  /* a newer generation of the file exists */
+	struct pool_image *next;
+};
+
+static int64_t stat_mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static struct pool_image *to_pool_image(const struct fastpath_image *img)
+{
+	/* pub is the first member, so this is the containing pool_image. */
+	return (struct pool_image *)img;
+}
+
+int image_pool_init(struct image_pool *p, void *base, uint32_t n_chunks)
+{
+	memset(p, 0, sizeof(*p));
+	p->base = base;
+	p->n_chunks = n_chunks;
+	p->next_id = 1;
+	return chunk_alloc_init(&p->alloc, n_chunks);
+}
+
+void image_pool_fini(struct image_pool *p)
+{
+	struct pool_image *im = p->images;
+
+	while (im) {
+		struct pool_image *next = im->next;
+
+		free(im);
+		im = next;
+	}
+	chunk_alloc_fini(&p->alloc);
+	memset(p, 0, sizeof(*p));
+}
+
+static void image_unlink_free(struct image_pool *p, struct pool_image *victim)
+{
+	struct pool_image **pp;
+
+	for (pp = &p->images; *pp; pp = &(*pp)->next) {
+		if (*pp == victim) {
+			*pp = victim->next;
+			break;
+		}
+	}
+	chunk_alloc_put(&p->alloc, victim->pub.first_chunk, victim->pub.n_chunks);
+	free(victim);
+}
+
+/* Evict the least recently used image nobody references. 0, or -ENOSPC. */
+static int image_evict_lru(struct image_pool *p)
+{
+	struct pool_image *im, *victim = NULL;
+
+	for (im = p->images; im; im = im->next)
+		if (!im->pub.refs && (!victim || im->last_use < victim->last_use))
+			victim = im;
+	if (!victim)
+		return -ENOSPC;
+	image_unlink_free(p, victim);
+	p->evictions++;
+	return 0;
+}
+
+static uint32_t evictable_chunks(const struct image_pool *p)
+{
+	const struct pool_image *im;
+	uint32_t sum = 0;
+
+	for (im = p->images; im; im = im->next)
+		if (!im->pub.refs)
+			sum += im->pub.n_chunks;
+	return sum;
+}
+
+int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
+		       const struct fastpath_image **img)
+{
+	struct pool_image *im, *found = NULL, *fresh = NULL;
+	uint32_t n, first, id = 0, gen = 1;
+	uint64_t size;
+	int err;
+
+	*img = NULL;
+	if (st->st_size < 0)
+		return -EINVAL;
+	size = (uint64_t)st->st_size;
+	for (im = p->images; im; im = im->next) {
+		if (im->dev != st->st_dev || im->ino != st->st_ino)
+			continue;
+		if (!im->stale && im->pub.size == size && im->mtime_ns == stat_mtime_ns(st)) {
+			found = im;
+			break;
+		}
+		/* Same file, other contents: the next load is a new generation
+		 * of the same image id; sessions keep the one they hold. */
+		id = im->pub.id;
+		if (im->pub.gen >= gen)
+			gen = im->pub.gen + 1;
+	}
+	if (found) {
+		found->pub.refs++;
+		found->last_use = ++p->clock;
+		p->hits++;
+		*img = &found->pub;
+		return 0;
+	}
+
+	/* Older generations nobody uses any more are dead weight now. */
+	for (im = p->images; im;) {
+		struct pool_image *next = im->next;
+
+		if (im->dev == st->st_dev && im->ino == st->st_ino) {
+			im->stale = 1;
+			if (!im->pub.refs)
+				image_unlink_free(p, im);
+		}
+		im = next;
+	}
+
+	n = pool_chunks_for(size);
+	if (size > (uint64_t)UINT32_MAX * XT_CHUNK_DATA || n > p->n_chunks ||
+	    n > chunk_alloc_free_chunks(&p->alloc) + evictable_chunks(p))
+		return -ENOSPC; /* do not flush the cache for nothing */
+	while ((err = chunk_alloc_get(&p->alloc, n, &first)) == -ENOSPC) {
+		err = image_evict_lru(p);
+		if (err)
+			return err;
+	}
+	if (err)
+		return err;
+
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = pool_fill(p->base, first, n, fd, size, fresh->pub.sha256);
+	if (err)
+		goto cleanup;
+	fresh->pub.id = id ? id : p->next_id++;
+	fresh->pub.gen = gen;
+	fresh->pub.first_chunk = first;
+	fresh->pub.n_chunks = n;
+	fresh->pub.size = size;
+	fresh->pub.refs = 1;
+	fresh->dev = st->st_dev;
+	fresh->ino = st->st_ino;
+	fresh->mtime_ns = stat_mtime_ns(st);
+	fresh->last_use = ++p->clock;
+	fresh->next = p->images;
+	p->images = fresh;
+	p->loads++;
+	*img = &fresh->pub;
+	fresh = NULL;
+	first = UINT32_MAX; /* owned by the image now */
+cleanup:
+	if (err && first != UINT32_MAX)
+		chunk_alloc_put(&p->alloc, first, n);
+	free(fresh);
+	return err;
+}
+
+void image_pool_release(struct image_pool *p, const struct fastpath_image *img)
+{
+	struct pool_image *im;
+
+	if (!img)
+		return;
+	im = to_pool_image(img);
+	if (im->pub.refs)
+		im->pub.refs--;
+	im->last_use = ++p->clock; /* a session used it until now */
+	/* An unchanged image stays cached (freed only under pressure); an
+	 * outdated generation goes as soon as its last session ends. */
+	if (!im->pub.refs && im->stale)
+		image_unlink_free(p, im);
+}
+
+int image_pool_read(const struct image_pool *p, const struct fastpath_image *img,
+		    uint64_t off, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+
+	if (!img || off > img->size || len > img->size - off)
+		return -EINVAL;
+	while (len) {
+		uint32_t chunk = img->first_chunk + (uint32_t)(off / XT_CHUNK_DATA);
+		size_t in = off % XT_CHUNK_DATA;
+		size_t take = XT_CHUNK_DATA - in;
+
+		if (take > len)
+			take = len;
+		memcpy(out, pool_chunk(p->base, chunk) + in, take);
+		out += take;
+		off += take;
+		len -= take;
+	}
+	return 0;
+}
+
+unsigned int image_pool_count(const struct image_pool *p)
+{
+	const struct pool_image *im;
+	unsigned int n = 0;
+
+	for (im = p->images; im; im = im->next)
+		n++;
+	return n;
+}

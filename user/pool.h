@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The image pool seen from userspace: which chunks of the pool map are free
+ * (a first-fit allocator over free extents), which images are loaded, and
+ * how an image's bytes are laid out in its chunks (see xtftp_kern.h: each
+ * chunk carries a copy of the first XT_CHUNK_OVERLAP bytes of the next one).
+ *
+ * Works on any memory of n_chunks * XT_CHUNK_SIZE bytes: the loader passes
+ * the mmapped BPF array, the unit tests pass malloc'd memory.
+ */
+#ifndef XTFTP_POOL_H
+#define XTFTP_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include "fastpath.h"
+
+/* ---- chunk allocator ---------------------------------------------------- */
+struct chunk_extent {
+	uint32_t first;
+	uint32_t n;
+};
+
+/* Free chunks as extents sorted by first, never adjacent (merged on put). */
+struct chunk_allocator {
+	uint32_t total;
+	struct chunk_extent *free;
+	unsigned int n_free;
+	unsigned int cap;       /* enough for the worst case: put never allocates */
+};
+
+int chunk_alloc_init(struct chunk_allocator *a, uint32_t total);
+void chunk_alloc_fini(struct chunk_allocator *a);
+/* First fit: the lowest free extent with room for n. -ENOSPC if none. */
+int chunk_alloc_get(struct chunk_allocator *a, uint32_t n, uint32_t *first);
+/* Give back [first, first + n); merges with free neighbours.
+ * -EINVAL if the range is out of bounds or (partly) free already. */
+int chunk_alloc_put(struct chunk_allocator *a, uint32_t first, uint32_t n);
+uint32_t chunk_alloc_free_chunks(const struct chunk_allocator *a);
+uint32_t chunk_alloc_largest(const struct chunk_allocator *a);
+
+/* ---- chunk layout ------------------------------------------------------- */
+static inline uint8_t *pool_chunk(uint8_t *base, uint32_t i)
+{
+	return base + (size_t)i * XT_CHUNK_SIZE;
+}
+
+/* Chunks an image of size bytes needs: at least 1, even when empty. */
+static inline uint32_t pool_chunks_for(uint64_t size)
+{
+	uint64_t n = (size + XT_CHUNK_DATA - 1) / XT_CHUNK_DATA;
+
+	return n ? (uint32_t)n : 1;
+}
+
+/*
+ * Read size bytes of fd (from offset 0, with pread) into chunks
+ * [first, first + n) with the overlap layout, zero past the end, and hash
+ * them. -ESTALE if the file is shorter than size (it changed under us),
+ * -errno of a failed read.
+ */
+int pool_fill(uint8_t *base, uint32_t first, uint32_t n, int fd, uint64_t size,
+	      uint8_t sha256_out[32]);
+
+/* ---- image cache -------------------------------------------------------- */
+struct pool_image;
+
+struct image_pool {
+	struct chunk_allocator alloc;
+	uint8_t *base;
+	uint32_t n_chunks;
+	struct pool_image *images;  /* every image loaded, newest first */
+	uint32_t next_id;
+	uint64_t clock;             /* LRU stamp source */
+	/* counters, for stats and tests */
+	uint64_t hits, loads, evictions;
+};
+
+int image_pool_init(struct image_pool *p, void *base, uint32_t n_chunks);
+/* Frees the bookkeeping (not base). Images still referenced are dropped. */
+void image_pool_fini(struct image_pool *p);
+/* See fastpath_image_acquire(). */
+int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
+		       const struct fastpath_image **img);
+void image_pool_release(struct image_pool *p, const struct fastpath_image *img);
+int image_pool_read(const struct image_pool *p, const struct fastpath_image *img,
+		    uint64_t off, void *buf, size_t len);
+/* Number of images loaded (referenced or cached). */
+unsigned int image_pool_count(const struct image_pool *p);
+
+#endif
