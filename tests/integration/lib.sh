@@ -399,6 +399,8 @@ xt_client_suite() {
 # of all DATA blocks.
 xt_check_counters() {
 	local flavour=$1 n=$2 stats
+	# The server ends a session a moment after the client saw its last block.
+	xt_wait_idle
 	stats=$(xt_ctl stats) || xt_fail "xtftpctl stats failed"
 	echo "$stats" | sed 's/^/  stats: /'
 	local done active user xdp tc bpf
@@ -411,7 +413,6 @@ xt_check_counters() {
 	[ -n "$done" ] && [ -n "$active" ] && [ -n "$user" ] && [ -n "$xdp" ] && [ -n "$tc" ] &&
 		[ -n "$bpf" ] || xt_fail "xtftpctl stats lacks a contract counter"
 	[ "$done" -ge "$n" ] || xt_fail "transfers_done $done < $n transfers the clients completed"
-	xt_wait_until 10 "sessions_active 0" sh -c "[ \"\$('$XTFTPCTL' -S '$XT_CTL_SOCK' stats | awk '\$1 == \"sessions_active\" { print \$2 }')\" = 0 ]"
 	if [ "$flavour" = userspace ]; then
 		[ "$bpf" -eq 0 ] || xt_fail "--no-bpf but bpf_active $bpf"
 		[ $((xdp + tc)) -eq 0 ] || xt_fail "--no-bpf but the kernel sent $((xdp + tc)) blocks"
@@ -428,3 +429,13 @@ xt_check_counters() {
 	[ $(( (xdp + tc) * 100 )) -ge $(( total * 99 )) ] ||
 		xt_fail "kernel tiers sent $((xdp + tc)) of $total DATA blocks, want >= 99%"
 }
+
+# xt_stat_is NAME VALUE / xt_stat_ge NAME VALUE: conditions for xt_wait_until.
+xt_stat_is() { [ "$(xt_stat "$1" 2>/dev/null)" = "$2" ]; }
+xt_stat_ge() {
+	local v
+	v=$(xt_stat "$1" 2>/dev/null) || return 1
+	[ "$v" -ge "$2" ]
+}
+# xt_wait_idle [SECS]: until the daemon reports no active session.
+xt_wait_idle() { xt_wait_until "${1:-10}" "sessions_active 0" xt_stat_is sessions_active 0; }

@@ -79,7 +79,7 @@ if [ "$XT_TARGET" != hpa ]; then
 	xt_get curl sub/ok "$XT_OUT/ok2" || xt_fail "curl sub/ok after refusals: exit $?"
 	xt_check_file "$XT_OUT/ok2" "$XT_ROOT/sub/ok" "curl sub/ok after refusals"
 	active=$(xt_stat sessions_active) || xt_fail "no sessions_active counter"
-	xt_wait_until 10 "sessions_active 0" sh -c "[ \"\$('$XTFTPCTL' -S '$XT_CTL_SOCK' stats | awk '\$1 == \"sessions_active\" { print \$2 }')\" = 0 ]"
+	xt_wait_idle
 	xt_server_stop
 fi
 echo "error cases pass"
