@@ -1,47 +1,567 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Placeholder until the loader lands: no kernel tier, userspace serves all. */
+/*
+ * The loader: the daemon side of the kernel tiers. Loads the skeleton,
+ * sizes and maps the image pool, attaches to interfaces (attach.c), and owns
+ * the session map, the event ring buffer and the per-CPU stats.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "fastpath.h"
+#include "attach.h"
+#if __has_include("log.h")
+#include "log.h"
+#else
+/* Until user/log.h is in git: same calls, to stderr. */
+#define log_msg_stderr(...) (fprintf(stderr, "xtftpd: " __VA_ARGS__), fputc('\n', stderr))
+#define log_err(...)  log_msg_stderr(__VA_ARGS__)
+#define log_warn(...) log_msg_stderr(__VA_ARGS__)
+#define log_info(...) log_msg_stderr(__VA_ARGS__)
+#endif
+#include "pool.h"
+#include "xtftp.skel.h"
+
+/* Enough for the tail of any verifier log that matters (the kernel keeps
+ * the end of the log when it does not fit). */
+#define VERIFIER_LOG_SIZE (4u << 20)
+
+struct fastpath {
+	struct xtftp_bpf *skel;
+	uint8_t *pool_mem;          /* mmapped image_pool map */
+	size_t pool_len;
+	struct image_pool pool;
+	struct ring_buffer *rb;
+	fastpath_event_cb drain_cb; /* valid during fastpath_events_drain */
+	void *drain_ctx;
+	struct if_attach *ifs;
+	unsigned int n_ifs;
+	int ncpus;
+};
+
+static int libbpf_print_debug(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* Our own one-line messages say what failed and what to do. */
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int write_verifier_log(const char *path, const char *log)
+{
+	FILE *f;
+	int err = 0;
+
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (fputs(log, f) == EOF)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/* One line saying why loading failed and what the user can do. */
+static void report_load_failure(const struct fastpath_config *cfg, int err,
+				const char *vlog, uint64_t pool_bytes)
+{
+	int have_log = vlog && vlog[0];
+	int werr = -ENOENT;
+
+	if (err == -EPERM) {
+		log_warn("cannot load BPF: not permitted (needs root or CAP_BPF+CAP_NET_ADMIN); "
+			 "serving from userspace");
+		return;
+	}
+	if (have_log && (strstr(vlog, "unknown func") || strstr(vlog, "invalid func"))) {
+		log_warn("cannot load BPF: kernel too old (needs 5.18 for bpf_xdp_store_bytes); "
+			 "serving from userspace");
+		return;
+	}
+	if (!have_log && err == -ENOMEM) {
+		log_warn("cannot load BPF: out of memory creating the %llu MiB image pool "
+			 "(lower --pool-size); serving from userspace",
+			 (unsigned long long)(pool_bytes >> 20));
+		return;
+	}
+	if (have_log && cfg->verifier_log)
+		werr = write_verifier_log(cfg->verifier_log, vlog);
+	if (have_log && !werr)
+		log_warn("cannot load BPF: the verifier rejected a program (%s); log in %s; "
+			 "serving from userspace", strerror(-err), cfg->verifier_log);
+	else if (have_log)
+		log_warn("cannot load BPF: the verifier rejected a program (%s); "
+			 "give a writable verifier log path to see why; serving from userspace",
+			 strerror(-err));
+	else
+		log_warn("cannot load BPF: %s (run with -v for libbpf's detail); "
+			 "serving from userspace", strerror(-err));
+}
+
+static int map_pool(struct fastpath *fp)
+{
+	const struct bpf_map *map = fp->skel->maps.image_pool;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint32_t n = bpf_map__max_entries(map);
+	void *mem;
+	int err;
+
+	if (bpf_map__value_size(map) != XT_CHUNK_SIZE) {
+		log_err("BPF object and daemon disagree on the pool chunk size (%u != %u): "
+			"rebuild both from one tree", bpf_map__value_size(map), XT_CHUNK_SIZE);
+		return -EPROTO;
+	}
+	fp->pool_len = ((size_t)n * XT_CHUNK_SIZE + page - 1) / page * page;
+	mem = mmap(NULL, fp->pool_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(map), 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		log_warn("cannot map the BPF image pool: %s; serving from userspace",
+			 strerror(-err));
+		return err;
+	}
+	fp->pool_mem = mem;
+	err = image_pool_init(&fp->pool, mem, n);
+	if (err)
+		log_err("image pool bookkeeping: %s", strerror(-err));
+	return err;
+}
+
+static int on_ringbuf_event(void *ctx, void *data, size_t size)
+{
+	struct fastpath *fp = ctx;
+	struct xt_event ev;
+
+	if (size < sizeof(ev) || !fp->drain_cb)
+		return 0; /* short record from a mismatched program: skip it */
+	memcpy(&ev, data, sizeof(ev)); /* ring records are only 8-byte aligned */
+	fp->drain_cb(fp->drain_ctx, &ev);
+	return 0;
+}
+
+static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
+{
+	int xdp_fd = bpf_program__fd(fp->skel->progs.xdp_tftp);
+	int tc_fd = bpf_program__fd(fp->skel->progs.tc_tftp);
+	unsigned int i, attached = 0;
+	int err, first_err = -ENODEV;
+
+	fp->ifs = calloc(cfg->n_ifnames, sizeof(*fp->ifs));
+	if (!fp->ifs)
+		return -ENOMEM;
+	for (i = 0; i < cfg->n_ifnames; i++) {
+		struct if_attach *ia = &fp->ifs[i];
+		char what[160];
+
+		err = attach_interface(ia, cfg->ifnames[i], xdp_fd, tc_fd, cfg->no_xdp);
+		fp->n_ifs = i + 1;
+		if (err) {
+			if (err == -ENODEV || !ia->ifindex)
+				log_warn("%s: no such interface; the kernel tiers skip it",
+					 cfg->ifnames[i]);
+			else
+				log_warn("%s: cannot attach TC: %s (is another program holding "
+					 "the clsact qdisc?); served from userspace",
+					 cfg->ifnames[i], strerror(-err));
+			if (first_err == -ENODEV)
+				first_err = err;
+			continue;
+		}
+		attached++;
+		attach_describe(ia, what, sizeof(what));
+		log_info("%s: %s%s", ia->name, what,
+			 ia->stale_removed ? " (removed a TC filter left by an earlier run)" : "");
+	}
+	return attached ? 0 : first_err;
+}
 
 int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
 {
-	(void)cfg;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	uint64_t pool_bytes = cfg->pool_bytes ? cfg->pool_bytes : XT_POOL_DEFAULT_BYTES;
+	uint64_t n_chunks = pool_bytes / XT_CHUNK_DATA;
+	struct fastpath *fp = NULL;
+	char *vlog = NULL;
+	int err;
+
 	*out = NULL;
-	return -EOPNOTSUPP;
+	libbpf_set_print(cfg->verbose ? libbpf_print_debug : libbpf_print_quiet);
+	if (!cfg->n_ifnames) {
+		log_info("kernel tiers off: no interface given (-i); serving from userspace");
+		return -ENODEV;
+	}
+	if (!n_chunks)
+		n_chunks = 1;
+	if (n_chunks > UINT32_MAX / 2) {
+		log_warn("--pool-size too large; serving from userspace");
+		return -E2BIG;
+	}
+
+	fp = calloc(1, sizeof(*fp));
+	vlog = calloc(1, VERIFIER_LOG_SIZE);
+	if (!fp || !vlog) {
+		err = -ENOMEM;
+		log_err("cannot load BPF: out of memory");
+		goto cleanup;
+	}
+	/* Level 0 with a buffer: libbpf loads without a log and reloads a
+	 * failing program with log level 1 into vlog. */
+	open_opts.kernel_log_buf = vlog;
+	open_opts.kernel_log_size = VERIFIER_LOG_SIZE;
+	open_opts.kernel_log_level = 0;
+
+	fp->skel = xtftp_bpf__open_opts(&open_opts);
+	if (!fp->skel) {
+		err = -errno;
+		log_warn("cannot open the BPF object: %s; serving from userspace",
+			 strerror(-err));
+		goto cleanup;
+	}
+	err = bpf_map__set_max_entries(fp->skel->maps.image_pool, (uint32_t)n_chunks);
+	if (err) {
+		log_err("cannot size the image pool: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = xtftp_bpf__load(fp->skel);
+	if (err) {
+		report_load_failure(cfg, err, vlog, n_chunks * XT_CHUNK_DATA);
+		goto cleanup;
+	}
+	free(vlog);
+	vlog = NULL;
+
+	fp->ncpus = libbpf_num_possible_cpus();
+	if (fp->ncpus <= 0) {
+		err = fp->ncpus ? fp->ncpus : -EINVAL;
+		log_err("cannot count possible CPUs: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = map_pool(fp);
+	if (err)
+		goto cleanup;
+	fp->rb = ring_buffer__new(bpf_map__fd(fp->skel->maps.events), on_ringbuf_event, fp, NULL);
+	if (!fp->rb) {
+		err = -errno;
+		log_warn("cannot open the BPF event ring: %s; serving from userspace",
+			 strerror(-err));
+		goto cleanup;
+	}
+	err = attach_all(fp, cfg);
+	if (err) {
+		log_warn("kernel tiers off: no interface attached; serving from userspace");
+		goto cleanup;
+	}
+	*out = fp;
+	fp = NULL;
+cleanup:
+	free(vlog);
+	fastpath_close(fp);
+	return err;
 }
-void fastpath_close(struct fastpath *fp) { (void)fp; }
+
+void fastpath_close(struct fastpath *fp)
+{
+	unsigned int i;
+
+	if (!fp)
+		return;
+	for (i = 0; i < fp->n_ifs; i++)
+		detach_interface(&fp->ifs[i]);
+	free(fp->ifs);
+	ring_buffer__free(fp->rb);
+	if (fp->pool_mem) {
+		image_pool_fini(&fp->pool);
+		munmap(fp->pool_mem, fp->pool_len);
+	}
+	xtftp_bpf__destroy(fp->skel);
+	free(fp);
+}
+
+static const struct if_attach *find_if(const struct fastpath *fp, unsigned int ifindex)
+{
+	unsigned int i;
+
+	if (!fp)
+		return NULL;
+	for (i = 0; i < fp->n_ifs; i++)
+		if (fp->ifs[i].ifindex == ifindex && fp->ifs[i].tc_mode != ATTACH_TC_NONE)
+			return &fp->ifs[i];
+	return NULL;
+}
+
 enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex)
-{ (void)fp; (void)ifindex; return FP_TIER_NONE; }
+{
+	const struct if_attach *ia = find_if(fp, ifindex);
+
+	if (!ia)
+		return FP_TIER_NONE;
+	switch (ia->xdp_mode) {
+	case ATTACH_XDP_NATIVE:
+		return FP_TIER_XDP_NATIVE_TC;
+	case ATTACH_XDP_GENERIC:
+		return FP_TIER_XDP_GENERIC_TC;
+	default:
+		return FP_TIER_TC;
+	}
+}
+
+/* Header bytes in front of a DATA payload: IP + UDP + TFTP (MTU counts
+ * from the IP header; a VLAN tag is not counted against it). */
+static unsigned int data_overhead(int family)
+{
+	return (family == XT_FAMILY_INET ? 20u : 40u) + 8u + 4u;
+}
+
+int fastpath_can_serve_frame(const struct fastpath *fp, unsigned int ifindex, int family,
+			     unsigned int blksize, unsigned int windowsize)
+{
+	const struct if_attach *ia = find_if(fp, ifindex);
+
+	if (!ia || blksize < 8 || blksize > XT_KERN_MAX_BLKSIZE)
+		return 0;
+	if (windowsize < 1 || windowsize > XT_KERN_MAX_WINDOW)
+		return 0;
+	if (data_overhead(family) + blksize > ia->mtu)
+		return 0;
+	/* TC serves everything; XDP alone would need growable frames. */
+	return ia->tc_mode != ATTACH_TC_NONE || (ia->xdp_can_grow && windowsize == 1);
+}
+
 int fastpath_can_serve(const struct fastpath *fp, unsigned int ifindex,
 		       unsigned int blksize, unsigned int windowsize)
-{ (void)fp; (void)ifindex; (void)blksize; (void)windowsize; return 0; }
+{
+	const struct if_attach *ia = find_if(fp, ifindex);
+
+	/* Worst case frame: Ethernet + VLAN + IPv6 + UDP + TFTP + blksize
+	 * must fit MTU + Ethernet header. */
+	if (!ia || 14u + 4u + 40u + 8u + 4u + blksize > ia->mtu + 14u)
+		return 0;
+	return fastpath_can_serve_frame(fp, ifindex, XT_FAMILY_INET6, blksize, windowsize);
+}
+
 int fastpath_image_acquire(struct fastpath *fp, int fd, const struct stat *st,
 			   const struct fastpath_image **img)
-{ (void)fp; (void)fd; (void)st; *img = NULL; return -EOPNOTSUPP; }
+{
+	*img = NULL;
+	if (!fp)
+		return -EOPNOTSUPP;
+	return image_pool_acquire(&fp->pool, fd, st, img);
+}
+
 void fastpath_image_release(struct fastpath *fp, const struct fastpath_image *img)
-{ (void)fp; (void)img; }
+{
+	if (fp && img)
+		image_pool_release(&fp->pool, img);
+}
+
 int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *img,
 			uint64_t off, void *buf, size_t len)
-{ (void)fp; (void)img; (void)off; (void)buf; (void)len; return -EOPNOTSUPP; }
+{
+	if (!fp)
+		return -EOPNOTSUPP;
+	return image_pool_read(&fp->pool, img, off, buf, len);
+}
+
 void fastpath_session_init(struct session_value *val, const struct fastpath_image *img,
 			   unsigned int blksize, unsigned int windowsize, uint32_t first_sent)
-{ (void)val; (void)img; (void)blksize; (void)windowsize; (void)first_sent; }
+{
+	struct timespec now;
+
+	memset(val, 0, sizeof(*val));
+	val->image_size = img->size;
+	val->first_chunk = img->first_chunk;
+	val->image_id = img->id;
+	val->image_gen = img->gen;
+	val->blksize = (__u16)blksize;
+	val->windowsize = (__u16)(windowsize ? windowsize : 1);
+	val->final_block = blksize ? (__u32)(img->size / blksize + 1) : 0;
+	val->state = XT_SESS_ACTIVE;
+	val->last_sent = first_sent;
+	val->last_acked = first_sent - 1; /* (__u32)-1: OACK outstanding */
+	/* Same clock as bpf_ktime_get_ns(). */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	val->start_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	val->last_data_ns = val->start_ns;
+}
+
+static int sessions_fd(const struct fastpath *fp)
+{
+	return bpf_map__fd(fp->skel->maps.sessions);
+}
+
 int fastpath_session_start(struct fastpath *fp, const struct session_key *key,
 			   const struct session_value *val)
-{ (void)fp; (void)key; (void)val; return -EOPNOTSUPP; }
+{
+	if (!fp)
+		return -EOPNOTSUPP;
+	/* BPF_ANY: a client reusing its port replaces its earlier session. */
+	return bpf_map_update_elem(sessions_fd(fp), key, val, BPF_ANY);
+}
+
 int fastpath_session_get(const struct fastpath *fp, const struct session_key *key,
 			 struct session_value *val)
-{ (void)fp; (void)key; (void)val; return -EOPNOTSUPP; }
+{
+	if (!fp)
+		return -EOPNOTSUPP;
+	return bpf_map_lookup_elem(sessions_fd(fp), key, val);
+}
+
 int fastpath_session_pause(struct fastpath *fp, const struct session_key *key)
-{ (void)fp; (void)key; return -EOPNOTSUPP; }
+{
+	struct session_value val;
+	int err;
+
+	if (!fp)
+		return -EOPNOTSUPP;
+	err = bpf_map_lookup_elem(sessions_fd(fp), key, &val);
+	if (err)
+		return err;
+	val.state = XT_SESS_PAUSED;
+	/* Read-modify-write: an ACK the kernel answers in between is lost from
+	 * last_sent; userspace pauses a session only when it stalled, so none
+	 * is in flight. BPF_EXIST: never resurrect an ended session. */
+	return bpf_map_update_elem(sessions_fd(fp), key, &val, BPF_EXIST);
+}
+
 int fastpath_session_end(struct fastpath *fp, const struct session_key *key)
-{ (void)fp; (void)key; return -EOPNOTSUPP; }
-int fastpath_events_fd(const struct fastpath *fp) { (void)fp; return -1; }
+{
+	if (!fp)
+		return -EOPNOTSUPP;
+	return bpf_map_delete_elem(sessions_fd(fp), key);
+}
+
+int fastpath_events_fd(const struct fastpath *fp)
+{
+	if (!fp || !fp->rb)
+		return -1;
+	return ring_buffer__epoll_fd(fp->rb);
+}
+
 int fastpath_events_drain(struct fastpath *fp, fastpath_event_cb cb, void *ctx)
-{ (void)fp; (void)cb; (void)ctx; return 0; }
+{
+	int n;
+
+	if (!fp || !fp->rb)
+		return 0;
+	fp->drain_cb = cb;
+	fp->drain_ctx = ctx;
+	n = ring_buffer__consume(fp->rb);
+	fp->drain_cb = NULL;
+	fp->drain_ctx = NULL;
+	return n;
+}
+
 int fastpath_read_stats(const struct fastpath *fp, uint64_t out[XT_STAT_MAX])
-{ (void)fp; (void)out; return -EOPNOTSUPP; }
+{
+	uint64_t *percpu;
+	__u32 key;
+	int err = 0, cpu;
+
+	memset(out, 0, XT_STAT_MAX * sizeof(out[0]));
+	if (!fp)
+		return -EOPNOTSUPP;
+	percpu = calloc((size_t)fp->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (key = 0; key < XT_STAT_MAX; key++) {
+		err = bpf_map_lookup_elem(bpf_map__fd(fp->skel->maps.stats), &key, percpu);
+		if (err)
+			goto cleanup;
+		for (cpu = 0; cpu < fp->ncpus; cpu++)
+			out[key] += percpu[cpu];
+	}
+cleanup:
+	free(percpu);
+	return err;
+}
+
 int fastpath_read_hist(const struct fastpath *fp, enum xt_hist_id id, struct xt_hist *out)
-{ (void)fp; (void)id; (void)out; return -EOPNOTSUPP; }
-const char *fastpath_stat_name(enum xt_stat s) { (void)s; return "?"; }
-const char *fastpath_tier_name(enum fastpath_tier t) { (void)t; return "none"; }
+{
+	struct xt_hist *percpu;
+	__u32 key = (__u32)id;
+	int err, cpu, b;
+
+	memset(out, 0, sizeof(*out));
+	if (!fp)
+		return -EOPNOTSUPP;
+	if ((unsigned int)id >= XT_HIST_MAX)
+		return -EINVAL;
+	/* Per-CPU values are laid out every round_up(value_size, 8) bytes;
+	 * struct xt_hist is a multiple of 8 already. */
+	percpu = calloc((size_t)fp->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(bpf_map__fd(fp->skel->maps.hist), &key, percpu);
+	if (err)
+		goto cleanup;
+	for (cpu = 0; cpu < fp->ncpus; cpu++) {
+		for (b = 0; b < XT_HIST_BUCKETS; b++)
+			out->bucket[b] += percpu[cpu].bucket[b];
+		out->sum_ns += percpu[cpu].sum_ns;
+		out->count += percpu[cpu].count;
+	}
+cleanup:
+	free(percpu);
+	return err;
+}
+
+const char *fastpath_stat_name(enum xt_stat s)
+{
+	static const char *const names[XT_STAT_MAX] = {
+		[XT_STAT_ACK_SEEN] = "ack_seen",
+		[XT_STAT_DATA_XDP] = "data_xdp",
+		[XT_STAT_DATA_TC] = "data_tc",
+		[XT_STAT_BYTES_XDP] = "bytes_xdp",
+		[XT_STAT_BYTES_TC] = "bytes_tc",
+		[XT_STAT_DUP_ACK] = "dup_ack",
+		[XT_STAT_SESSION_DONE] = "session_done",
+		[XT_STAT_PASS_NOT_IP] = "pass_not_ip",
+		[XT_STAT_PASS_NOT_UDP] = "pass_not_udp",
+		[XT_STAT_PASS_IP_OPTIONS] = "pass_ip_options",
+		[XT_STAT_PASS_FRAGMENT] = "pass_fragment",
+		[XT_STAT_PASS_IPV6_EXT] = "pass_ipv6_ext",
+		[XT_STAT_PASS_TRUNCATED] = "pass_truncated",
+		[XT_STAT_PASS_NOT_ACK] = "pass_not_ack",
+		[XT_STAT_PASS_NO_SESSION] = "pass_no_session",
+		[XT_STAT_PASS_PAUSED] = "pass_paused",
+		[XT_STAT_PASS_WINDOW] = "pass_window",
+		[XT_STAT_PASS_GROW_FAILED] = "pass_grow_failed",
+		[XT_STAT_PASS_BAD_BLOCK] = "pass_bad_block",
+		[XT_STAT_PASS_BAD_SESSION] = "pass_bad_session",
+		[XT_STAT_PASS_HELPER_FAILED] = "pass_helper_failed",
+		[XT_STAT_RACE_LOST] = "race_lost",
+	};
+
+	if ((unsigned int)s >= XT_STAT_MAX || !names[s])
+		return "unknown";
+	return names[s];
+}
+
+const char *fastpath_tier_name(enum fastpath_tier t)
+{
+	switch (t) {
+	case FP_TIER_TC:
+		return "TC";
+	case FP_TIER_XDP_GENERIC_TC:
+		return "XDP generic + TC";
+	case FP_TIER_XDP_NATIVE_TC:
+		return "XDP native + TC";
+	default:
+		return "none";
+	}
+}

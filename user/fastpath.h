@@ -45,9 +45,14 @@ void fastpath_close(struct fastpath *fp);
 
 /* Tier active on an interface (FP_TIER_NONE if not one of ours). */
 enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex);
-/* 1 if a session on ifindex with these parameters can be served in the kernel. */
+/* 1 if a session on ifindex with these parameters can be served in the kernel.
+ * Assumes the worst-case frame (VLAN tag + IPv6): blksize <= MTU - 56. */
 int fastpath_can_serve(const struct fastpath *fp, unsigned int ifindex,
 		       unsigned int blksize, unsigned int windowsize);
+/* Same for a known address family (XT_FAMILY_INET/INET6): exact header
+ * size, so blksize 1468 over IPv4 at MTU 1500 is served in the kernel. */
+int fastpath_can_serve_frame(const struct fastpath *fp, unsigned int ifindex, int family,
+			     unsigned int blksize, unsigned int windowsize);
 
 /* An image in the pool. Immutable once loaded; refcounted by sessions. */
 struct fastpath_image {
@@ -68,7 +73,8 @@ struct fastpath_image {
 int fastpath_image_acquire(struct fastpath *fp, int fd, const struct stat *st,
 			   const struct fastpath_image **img);
 void fastpath_image_release(struct fastpath *fp, const struct fastpath_image *img);
-/* Copy len bytes of the image at off (for userspace retransmission). */
+/* Copy len bytes of the image at off (for userspace retransmission).
+ * 0, or -EINVAL if [off, off + len) is not inside the image. */
 int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *img,
 			uint64_t off, void *buf, size_t len);
 
