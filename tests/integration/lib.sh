@@ -282,7 +282,8 @@ xt_hpa_stop() {
 # ---- real clients --------------------------------------------------------------
 # xt_get VARIANT NAME OUT [HOST] [PORT]: download NAME into OUT with one of
 # the clients below, run in the client namespace, bounded by XT_CLIENT_TIMEOUT.
-# Returns the client's exit status; its output is in $XT_TMP/client.log.
+# Returns the client's exit status; its output is in $XT_CLIENT_LOG
+# (default $XT_TMP/client.log; set it per client when running many at once).
 XT_CLIENT_TIMEOUT=${XT_CLIENT_TIMEOUT:-120}
 XT_CLIENT_VARIANTS=(hpa atftp curl curl-1468 curl-noopt busybox)
 
@@ -310,13 +311,15 @@ xt_get() {
 	esac
 	local rc=0
 	ip netns exec "$XT_NS_CLI" timeout --kill-after=5 "$XT_CLIENT_TIMEOUT" "${cmd[@]}" \
-		>"$XT_TMP/client.log" 2>&1 || rc=$?
+		>"${XT_CLIENT_LOG:-$XT_TMP/client.log}" 2>&1 || rc=$?
 	return "$rc"
 }
 
 # tftp-hpa's client exits 0 even when the server sends an ERROR; it prints
 # "Error code N: ..." instead. This tells a real success from that.
-xt_client_said_error() { grep -qiE 'error|timed out|transfer failed' "$XT_TMP/client.log"; }
+xt_client_said_error() {
+	grep -qiE 'error|timed out|transfer failed' "${XT_CLIENT_LOG:-$XT_TMP/client.log}"
+}
 
 # ---- servers under test ----------------------------------------------------------
 # XT_TARGET=xtftpd (default) tests $XTFTPD; XT_TARGET=hpa runs the same
