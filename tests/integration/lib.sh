@@ -302,6 +302,7 @@ xt_get() {
 	atftp)      cmd=(atftp --option "blksize 1468" --option "tsize 0" --option "timeout 2"
 	                 --option "windowsize 8" -g -r "$name" -l "$out" "$host" "$port") ;;
 	atftp-plain) cmd=(atftp -g -r "$name" -l "$out" "$host" "$port") ;;
+	atftp-1468) cmd=(atftp --option "blksize 1468" -g -r "$name" -l "$out" "$host" "$port") ;;
 	curl)       cmd=(curl -sS -o "$out" "tftp://$(xt_url_host "$host"):$port/$name") ;;
 	curl-1468)  cmd=(curl -sS --tftp-blksize 1468 -o "$out" "tftp://$(xt_url_host "$host"):$port/$name") ;;
 	curl-noopt) cmd=(curl -sS --tftp-no-options -o "$out" "tftp://$(xt_url_host "$host"):$port/$name") ;;
