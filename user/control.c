@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Control socket server (see control.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "control.h"
+#include "log.h"
+
+#define CONTROL_MAX_CONNS 64
+#define CONTROL_MAX_LINE 256
+
+struct control_conn {
+	int kind;                       /* CONTROL_EV_KIND_CONN: must stay first */
+	int fd;
+	char in[CONTROL_MAX_LINE];
+	size_t in_len;
+	char *out;                      /* answer, from open_memstream */
+	size_t out_len;
+	size_t out_off;
+	struct control_conn *next, *prev;
+};
+
+struct control {
+	int kind;                       /* CONTROL_EV_KIND_LISTEN: must stay first */
+	int fd;
+	int epfd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int created_dir;
+	control_handler fn;
+	void *ctx;
+	struct control_conn *conns;
+	unsigned int n_conns;
+};
+
+/* Is a daemon answering on path? (then it is not stale: refuse to start) */
+static int control_path_alive(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, alive;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	alive = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return alive;
+}
+
+int control_open(const char *path, int epfd, control_handler fn, void *ctx,
+		 struct control **out)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct control *c;
+	char tmp[sizeof(sun.sun_path)];
+	struct stat st;
+	int err;
+
+	*out = NULL;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_err("control socket path %s is too long (max %zu bytes): choose a shorter --control",
+			path, sizeof(sun.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->kind = CONTROL_EV_KIND_LISTEN;
+	c->fd = -1;
+	c->epfd = epfd;
+	c->fn = fn;
+	c->ctx = ctx;
+	strcpy(c->path, path);
+	strcpy(tmp, path);
+	strcpy(c->dir, dirname(tmp));
+
+	if (stat(c->dir, &st) != 0) {
+		if (mkdir(c->dir, 0755) != 0 && errno != EEXIST) {
+			err = -errno;
+			log_err("cannot create control socket directory %s: %s; create it or pass --control PATH",
+				c->dir, strerror(errno));
+			goto fail;
+		}
+		c->created_dir = 1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			err = -EEXIST;
+			log_err("control socket path %s exists and is not a socket: remove it or pass --control PATH",
+				path);
+			goto fail;
+		}
+		if (control_path_alive(path)) {
+			err = -EADDRINUSE;
+			log_err("another daemon answers on %s: stop it or pass a different --control PATH", path);
+			goto fail;
+		}
+		unlink(path); /* stale: left by a killed daemon */
+	}
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		err = -errno;
+		log_err("control socket: %s", strerror(errno));
+		goto fail;
+	}
+	strcpy(sun.sun_path, path);
+	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || listen(c->fd, 16) != 0) {
+		err = -errno;
+		log_err("cannot bind control socket %s: %s; check the directory's permissions or pass --control PATH",
+			path, strerror(errno));
+		goto fail;
+	}
+	/* root only by default: the socket reveals client addresses */
+	chmod(path, 0660);
+	ev.data.ptr = c;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+		err = -errno;
+		log_err("control socket: epoll: %s", strerror(errno));
+		unlink(path);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->created_dir)
+		rmdir(c->dir);
+	free(c);
+	return err;
+}
+
+static void conn_close(struct control *c, struct control_conn *cc)
+{
+	epoll_ctl(c->epfd, EPOLL_CTL_DEL, cc->fd, NULL);
+	close(cc->fd);
+	if (cc->prev)
+		cc->prev->next = cc->next;
+	else
+		c->conns = cc->next;
+	if (cc->next)
+		cc->next->prev = cc->prev;
+	free(cc->out);
+	free(cc);
+	c->n_conns--;
+}
+
+static void control_accept(struct control *c)
+{
+	for (;;) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct control_conn *cc;
+		int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return; /* EAGAIN, or a transient error: next event retries */
+		if (c->n_conns >= CONTROL_MAX_CONNS || !(cc = calloc(1, sizeof(*cc)))) {
+			close(fd);
+			continue;
+		}
+		cc->kind = CONTROL_EV_KIND_CONN;
+		cc->fd = fd;
+		ev.data.ptr = cc;
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			close(fd);
+			free(cc);
+			continue;
+		}
+		cc->next = c->conns;
+		if (c->conns)
+			c->conns->prev = cc;
+		c->conns = cc;
+		c->n_conns++;
+	}
+}
+
+/* Write what is pending; returns 1 when the answer is out (close), 0 to wait. */
+static int conn_flush(struct control *c, struct control_conn *cc)
+{
+	while (cc->out_off < cc->out_len) {
+		ssize_t n = send(cc->fd, cc->out + cc->out_off, cc->out_len - cc->out_off,
+				 MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = cc };
+
+				epoll_ctl(c->epfd, EPOLL_CTL_MOD, cc->fd, &ev);
+				return 0;
+			}
+			return 1;
+		}
+		cc->out_off += (size_t)n;
+	}
+	return 1;
+}
+
+static void conn_answer(struct control *c, struct control_conn *cc)
+{
+	FILE *f = open_memstream(&cc->out, &cc->out_len);
+	char *cmd = cc->in;
+	size_t n = strlen(cmd);
+
+	/* trim whitespace (a client may send CR LF) */
+	while (n && (cmd[n - 1] == '\r' || cmd[n - 1] == ' ' || cmd[n - 1] == '\t'))
+		cmd[--n] = '\0';
+	while (*cmd == ' ' || *cmd == '\t')
+		cmd++;
+	if (!f) {
+		cc->out = NULL;
+		cc->out_len = 0;
+		return;
+	}
+	c->fn(c->ctx, cmd, f);
+	fclose(f);
+}
+
+void control_event(struct control *c, void *ptr, uint32_t events)
+{
+	struct control_conn *cc = ptr;
+
+	if (!c)
+		return;
+	if (ptr == (void *)c) {
+		control_accept(c);
+		return;
+	}
+	if (cc->out) {
+		if (conn_flush(c, cc))
+			conn_close(c, cc);
+		return;
+	}
+	if (events & EPOLLIN) {
+		for (;;) {
+			ssize_t n = recv(cc->fd, cc->in + cc->in_len, sizeof(cc->in) - 1 - cc->in_len, 0);
+			char *nl;
+
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return;
+			if (n <= 0) {
+				/* peer closed: answer what it sent if anything */
+				if (cc->in_len == 0)
+					goto close;
+				break;
+			}
+			cc->in_len += (size_t)n;
+			cc->in[cc->in_len] = '\0';
+			nl = memchr(cc->in, '\n', cc->in_len);
+			if (nl) {
+				*nl = '\0';
+				break;
+			}
+			if (cc->in_len >= sizeof(cc->in) - 1)
+				break; /* overlong: answered as an unknown command */
+		}
+		conn_answer(c, cc);
+		if (!cc->out || conn_flush(c, cc))
+			goto close;
+		return;
+	}
+	if (!(events & (EPOLLHUP | EPOLLERR)))
+		return;
+close:
+	conn_close(c, cc);
+}
+
+int control_chown(struct control *c, uid_t uid, gid_t gid)
+{
+	if (!c)
+		return 0;
+	if (chown(c->path, uid, gid) != 0)
+		return -errno;
+	if (c->created_dir && chown(c->dir, uid, gid) != 0)
+		return -errno;
+	return 0;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	while (c->conns)
+		conn_close(c, c->conns);
+	epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	unlink(c->path);
+	if (c->created_dir)
+		rmdir(c->dir);
+	free(c);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Control socket: a unix stream socket served from the engine's epoll loop.
+ * Line protocol, one command per connection: the client writes "CMD\n", the
+ * daemon writes the answer and closes. Commands: status, stats, transfers.
+ * An answer starting with "error:" means the command failed.
+ */
+#ifndef XTFTP_CONTROL_H
+#define XTFTP_CONTROL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct control;
+/* Every epoll-registered object of the engine starts with an int kind so one
+ * data.ptr dispatch serves all; control connections use this value. */
+#define CONTROL_EV_KIND_LISTEN 100
+#define CONTROL_EV_KIND_CONN   101
+
+/* Produce the answer to cmd (without the newline) into out. */
+typedef void (*control_handler)(void *ctx, const char *cmd, FILE *out);
+
+/* Create the directory of path if missing (0755), remove a stale socket file
+ * (only if no daemon answers on it), bind, listen, register with epfd.
+ * Returns 0 or negative errno (logged once). */
+int control_open(const char *path, int epfd, control_handler fn, void *ctx,
+		 struct control **out);
+/* Dispatch an epoll event whose data.ptr pointed at one of our objects. */
+void control_event(struct control *c, void *ptr, uint32_t events);
+/* Hand the socket file (and the directory if we created it) to uid/gid, so
+ * the daemon can still remove it after dropping privileges. */
+int control_chown(struct control *c, uid_t uid, gid_t gid);
+/* Close every connection, remove the socket file. NULL-safe. */
+void control_close(struct control *c);
+
+#endif

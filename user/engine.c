@@ -1,0 +1,2264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The userspace engine: one epoll loop, non-blocking sockets, a min-heap of
+ * retransmission deadlines. It owns port 69, negotiates every request, and
+ * then either hands an RRQ to the kernel tiers (session map) or serves it
+ * itself; it also serves WRQ, netascii, and takes over any kernel session
+ * whose ACKs the kernel passes on.
+ *
+ * Objects registered with epoll all start with an int "kind" so one
+ * data.ptr dispatch serves listeners, sessions, signals, kernel events and
+ * the control socket. Sessions finished while a batch of events is being
+ * handled go to a graveyard freed after the batch, so a later event of the
+ * same batch never touches freed memory.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include "xtftp_wire.h"
+#include "xtftp_kern.h"
+#include "control.h"
+#include "engine.h"
+#include "fastpath.h"
+#include "log.h"
+#include "negotiate.h"
+#include "netascii.h"
+#include "packet.h"
+#include "path.h"
+#include "timerheap.h"
+
+#define RX_BUF_SIZE (TFTP_MAX_PACKET + 64)
+#define HASH_BUCKETS 4096u
+#define SHUTDOWN_GRACE_NS (2ull * 1000000000ull)
+#define DALLY_MIN_NS (200ull * 1000000ull)
+
+enum ev_kind {
+	EV_LISTENER = 1,
+	EV_SESSION,
+	EV_SIGNAL,
+	EV_FASTPATH,
+};
+
+struct listener {
+	int kind;                       /* EV_LISTENER: first */
+	int fd;
+	int family;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
+
+/* netascii: where block n starts in the file and the encoder state there,
+ * so a block inside the window can be re-encoded identically for a resend */
+struct na_slot {
+	int64_t block;
+	uint64_t src_off;
+	struct netascii_enc enc;
+};
+
+struct session {
+	int kind;                       /* EV_SESSION: first */
+	int dead;                       /* finished; in the graveyard */
+	struct engine *e;
+	struct transfer rec;
+	struct session *next, *prev;    /* all live sessions */
+	struct session *hnext;          /* hash chain (client address and port) */
+	struct session *gnext;          /* graveyard */
+	struct timer_node timer;
+	int fd;                         /* transfer socket, or the listener's */
+	int own_fd;
+	struct listener *lst;
+	socklen_t peer_len;
+	int is_write;
+	int netascii;
+	unsigned int blksize;
+	unsigned int windowsize;
+	uint64_t timeout_ns;
+	unsigned int retries;           /* consecutive timeouts without progress */
+	struct negotiated neg;
+	uint8_t *pkt;                   /* blksize + 4 */
+	uint8_t *oack;
+	size_t oack_len;
+	/* RRQ */
+	int file_fd;
+	uint64_t file_size;
+	int64_t last_sent;              /* absolute; 0 = the OACK */
+	int64_t last_acked;             /* -1 = nothing yet */
+	int64_t final_block;            /* 0 = not known yet (netascii) */
+	size_t final_len;
+	struct na_slot *na;
+	unsigned int na_n;
+	int64_t na_next_block;
+	uint64_t na_next_src;
+	struct netascii_enc na_enc;
+	/* kernel tier */
+	int kernel;                     /* the kernel answers this session's ACKs */
+	int in_map;                     /* a session_key entry exists */
+	struct session_key key;
+	const struct fastpath_image *img;
+	int64_t k_seen_acked;
+	/* WRQ */
+	int dir_fd;
+	char tmp_name[64];
+	char *final_name;
+	int64_t expected;               /* next block wanted */
+	unsigned int since_ack;
+	int gap_acked;
+	int dallying;
+	struct netascii_dec dec;
+};
+
+struct engine {
+	const struct xtftpd_options *opt;
+	int epfd;
+	int root_fd;
+	char root_real[PATH_MAX];
+	struct listener lst[XT_MAX_LISTEN];
+	unsigned int n_lst;
+	struct { int kind; int fd; } sig;
+	struct { int kind; int fd; } fpev;
+	struct fastpath *fp;
+	struct control *ctl;
+	struct timer_heap timers;
+	struct session *sessions;
+	struct session *graveyard;
+	struct session *hash[HASH_BUCKETS];
+	unsigned int n_sessions;
+	uint64_t next_id;
+	struct engine_totals tot;
+	struct transfer ring[XT_RECORD_RING];
+	unsigned int ring_head;         /* next slot to write */
+	unsigned int ring_len;
+	uint8_t *rx;
+	uint8_t *scratch;
+	FILE *event_log;
+	int stopping;
+	uint64_t stop_deadline;
+	uint64_t start_ns;
+	struct timespec start_real;
+	uid_t uid;
+	gid_t gid;
+	int have_user;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- small pure helpers ---------------------------------------------------- */
+
+enum ack_action engine_classify_ack(int64_t last_sent, int64_t last_acked,
+				    int64_t final_block, uint16_t wire, int64_t *acked)
+{
+	int64_t a = engine_ack_abs(last_sent, wire);
+
+	if (a <= last_acked)
+		return ACK_DUPLICATE;
+	if (final_block > 0 && a >= final_block) {
+		*acked = final_block;
+		return ACK_FINAL;
+	}
+	*acked = a;
+	return ACK_ADVANCE;
+}
+
+void engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+const char *transfer_outcome_name(enum xfer_outcome o)
+{
+	switch (o) {
+	case XFER_RUNNING: return "running";
+	case XFER_DONE: return "done";
+	case XFER_CLIENT_ERROR: return "client-error";
+	case XFER_TIMEOUT: return "timeout";
+	case XFER_REFUSED: return "refused";
+	case XFER_ABORTED: return "aborted";
+	}
+	return "?";
+}
+
+static void tiers_string(unsigned int tiers, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s",
+		 tiers & XFER_TIER_XDP ? "xdp" : "",
+		 (tiers & XFER_TIER_XDP) && (tiers & (XFER_TIER_TC | XFER_TIER_USER)) ? "+" : "",
+		 tiers & XFER_TIER_TC ? "tc" : "",
+		 (tiers & XFER_TIER_TC) && (tiers & XFER_TIER_USER) ? "+" : "",
+		 tiers & XFER_TIER_USER ? "user" : "");
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+void transfer_format(const struct transfer *t, char *buf, size_t len)
+{
+	char peer[INET6_ADDRSTRLEN + 10], tiers[24];
+	uint64_t end = t->end_ns ? t->end_ns : now_ns();
+	double secs = (double)(end - t->start_ns) / 1e9;
+
+	engine_format_addr(&t->client, peer, sizeof(peer));
+	tiers_string(t->tiers, tiers, sizeof(tiers));
+	snprintf(buf, len,
+		 "%s %s \"%s\" %s%s%s bytes=%" PRIu64 " blocks=%" PRIu64
+		 " retransmits=%u dup_acks=%u timeouts=%u tier=%s duration=%.3fs outcome=%s%s%s",
+		 peer, t->is_write ? "WRQ" : "RRQ", t->requested, t->mode,
+		 t->options[0] ? " " : "", t->options, t->bytes, t->blocks,
+		 t->retransmits, t->dup_acks, t->timeouts, tiers, secs,
+		 transfer_outcome_name(t->outcome), t->message[0] ? ": " : "", t->message);
+}
+
+/* ---- sockets ----------------------------------------------------------------- */
+
+/* Send from a listener with the source address the client asked (pktinfo),
+ * so replies in --single-port mode and refusals come from the right address. */
+static int listener_sendto(struct listener *l, const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *peer, socklen_t peer_len,
+			   const void *buf, size_t len)
+{
+	union {
+		char v4[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char v6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cbuf;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = (void *)peer, .msg_namelen = peer_len,
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	if (local && local->ss_family == AF_INET && l->family == AF_INET) {
+		struct in_pktinfo pi = { 0 };
+
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+		mh.msg_control = cbuf.v4;
+		mh.msg_controllen = sizeof(cbuf.v4);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else if (local && local->ss_family == AF_INET6 && l->family == AF_INET6) {
+		struct in6_pktinfo pi = { 0 };
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)local;
+
+		pi.ipi6_addr = a6->sin6_addr;
+		pi.ipi6_ifindex = a6->sin6_scope_id;
+		mh.msg_control = cbuf.v6;
+		mh.msg_controllen = sizeof(cbuf.v6);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	}
+	if (sendmsg(l->fd, &mh, MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+static int session_send(struct session *s, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!s->own_fd)
+		return listener_sendto(s->lst, &s->rec.local, &s->rec.client, s->peer_len, buf, len);
+	n = sendto(s->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&s->rec.client,
+		   s->peer_len);
+	if (n < 0) {
+		/* a full socket buffer or an ICMP error: the retransmit timer recovers */
+		log_debug("send to client: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void send_error_via(struct listener *l, int fd, const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *peer, socklen_t peer_len,
+			   uint16_t code, const char *msg)
+{
+	uint8_t buf[512];
+	int len = tftp_build_error(buf, sizeof(buf), code, msg);
+
+	if (len < 0)
+		return;
+	if (fd >= 0)
+		sendto(fd, buf, (size_t)len, MSG_DONTWAIT, (const struct sockaddr *)peer, peer_len);
+	else
+		listener_sendto(l, local, peer, peer_len, buf, (size_t)len);
+}
+
+/* MTU of an interface, 0 if unknown. */
+static unsigned int interface_mtu(unsigned int ifindex)
+{
+	struct ifreq ifr = { 0 };
+	unsigned int mtu = 0;
+	int fd;
+
+	if (!ifindex || !if_indextoname(ifindex, ifr.ifr_name))
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+		mtu = (unsigned int)ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+/* --blocksize, or the ingress MTU minus IP + UDP + TFTP headers. */
+static unsigned int max_blksize_for(const struct engine *e, unsigned int ifindex, int family)
+{
+	unsigned int hdrs = (family == AF_INET6 ? 40 : 20) + 8 + TFTP_HDR_LEN;
+	unsigned int mtu;
+
+	if (e->opt->max_blksize)
+		return e->opt->max_blksize;
+	mtu = interface_mtu(ifindex);
+	if (mtu <= hdrs + TFTP_DEFAULT_BLKSIZE)
+		return mtu ? TFTP_DEFAULT_BLKSIZE : 1468;
+	if (mtu - hdrs > TFTP_BLKSIZE_MAX)
+		return TFTP_BLKSIZE_MAX;
+	return mtu - hdrs;
+}
+
+/* A socket for one transfer, bound to the address the client asked, on a
+ * port from --port-range or one the kernel picks. */
+static int transfer_socket(struct engine *e, struct sockaddr_storage *local, socklen_t *local_len)
+{
+	int fd, err, one = 1;
+	unsigned int tries, span, port;
+
+	fd = socket(local->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (local->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	*local_len = local->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	if (!e->opt->port_lo) {
+		((struct sockaddr_in *)local)->sin_port = 0; /* same offset in sockaddr_in6 */
+		if (bind(fd, (struct sockaddr *)local, *local_len) != 0)
+			goto fail;
+	} else {
+		span = e->opt->port_hi - e->opt->port_lo + 1;
+		port = e->opt->port_lo + (unsigned int)random() % span;
+		for (tries = 0; tries < span; tries++) {
+			((struct sockaddr_in *)local)->sin_port = htons((uint16_t)port);
+			if (bind(fd, (struct sockaddr *)local, *local_len) == 0)
+				break;
+			if (errno != EADDRINUSE)
+				goto fail;
+			port = port == e->opt->port_hi ? e->opt->port_lo : port + 1;
+		}
+		if (tries == span) {
+			errno = EADDRINUSE;
+			goto fail;
+		}
+	}
+	if (getsockname(fd, (struct sockaddr *)local, local_len) != 0)
+		goto fail;
+	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+/* ---- session bookkeeping --------------------------------------------------- */
+
+static unsigned int addr_hash(const struct sockaddr_storage *ss)
+{
+	const uint8_t *p;
+	size_t n;
+	uint16_t port;
+	uint32_t h = 2166136261u;
+
+	if (ss->ss_family == AF_INET6) {
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+		n = 16;
+		port = ((const struct sockaddr_in6 *)ss)->sin6_port;
+	} else {
+		p = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		n = 4;
+		port = ((const struct sockaddr_in *)ss)->sin_port;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
+	return h % HASH_BUCKETS;
+}
+
+static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return 0;
+}
+
+static struct session *session_lookup(struct engine *e, struct listener *l,
+				      const struct sockaddr_storage *peer)
+{
+	for (struct session *s = e->hash[addr_hash(peer)]; s; s = s->hnext)
+		if (s->lst == l && same_peer(&s->rec.client, peer))
+			return s;
+	return NULL;
+}
+
+static void hash_remove(struct engine *e, struct session *s)
+{
+	struct session **pp = &e->hash[addr_hash(&s->rec.client)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
+			break;
+		}
+	}
+	s->hnext = NULL;
+}
+
+static void session_arm(struct session *s, uint64_t delay_ns)
+{
+	/* -ENOMEM leaves the timer unarmed; the session then ends by the
+	 * client or at shutdown, which is the best left to do */
+	theap_arm(&s->e->timers, &s->timer, now_ns() + delay_ns);
+}
+
+static void record_push(struct engine *e, const struct transfer *t)
+{
+	e->ring[e->ring_head] = *t;
+	e->ring_head = (e->ring_head + 1) % XT_RECORD_RING;
+	if (e->ring_len < XT_RECORD_RING)
+		e->ring_len++;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void event_log_write(struct engine *e, const struct transfer *t)
+{
+	char peer[INET6_ADDRSTRLEN + 10], tiers[24], when[32];
+	struct tm tm;
+
+	if (!e->event_log)
+		return;
+	engine_format_addr(&t->client, peer, sizeof(peer));
+	tiers_string(t->tiers, tiers, sizeof(tiers));
+	gmtime_r(&t->start_real.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(e->event_log, "{\"id\":%" PRIu64 ",\"start\":\"%s\",\"client\":", t->id, when);
+	json_string(e->event_log, peer);
+	fprintf(e->event_log, ",\"ifindex\":%u,\"op\":\"%s\",\"file\":", t->ifindex,
+		t->is_write ? "wrq" : "rrq");
+	json_string(e->event_log, t->requested);
+	fprintf(e->event_log, ",\"mode\":\"%s\",\"options\":", t->mode);
+	json_string(e->event_log, t->options);
+	fprintf(e->event_log,
+		",\"blksize\":%u,\"windowsize\":%u,\"bytes\":%" PRIu64 ",\"blocks\":%" PRIu64
+		",\"blocks_user\":%" PRIu64 ",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64
+		",\"retransmits\":%u,\"dup_acks\":%u,\"timeouts\":%u,\"tier\":\"%s\""
+		",\"duration_ns\":%" PRIu64 ",\"outcome\":\"%s\",\"message\":",
+		t->blksize, t->windowsize, t->bytes, t->blocks, t->blocks_user, t->blocks_xdp,
+		t->blocks_tc, t->retransmits, t->dup_acks, t->timeouts, tiers,
+		t->end_ns - t->start_ns, transfer_outcome_name(t->outcome));
+	json_string(e->event_log, t->message);
+	fprintf(e->event_log, "}\n");
+	fflush(e->event_log);
+}
+
+/* Read the kernel's counters into the record (before the entry goes). */
+static void session_kernel_collect(struct session *s)
+{
+	struct session_value val;
+
+	if (!s->in_map || fastpath_session_get(s->e->fp, &s->key, &val) != 0)
+		return;
+	s->rec.blocks_xdp = val.blocks_xdp;
+	s->rec.blocks_tc = val.blocks_tc;
+	s->rec.dup_acks += val.dup_acks;
+	if ((int32_t)val.last_acked > s->last_acked && !s->is_write)
+		s->last_acked = (int32_t)val.last_acked;
+}
+
+static void session_kernel_release(struct session *s)
+{
+	if (s->in_map) {
+		fastpath_session_end(s->e->fp, &s->key);
+		s->in_map = 0;
+	}
+	if (s->img) {
+		fastpath_image_release(s->e->fp, s->img);
+		s->img = NULL;
+	}
+	s->kernel = 0;
+}
+
+/*
+ * End a session: record, log once, count, release everything but the memory
+ * (freed after the current batch of events). For a finished upload that is
+ * dallying (RFC 1350: the final ACK may be lost), the record is written here
+ * and the session lingers until its timer fires.
+ */
+static void session_finish(struct session *s, enum xfer_outcome outcome, uint16_t code,
+			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void session_free_now(struct session *s);
+
+static void session_record(struct session *s)
+{
+	struct engine *e = s->e;
+	struct transfer *t = &s->rec;
+	char line[1024];
+
+	if (s->kernel || s->in_map)
+		session_kernel_collect(s);
+	t->end_ns = now_ns();
+	if (!t->is_write && s->last_acked > 0) {
+		t->blocks = (uint64_t)s->last_acked;
+		if (t->outcome == XFER_DONE && s->final_block > 0)
+			t->bytes = (uint64_t)(s->final_block - 1) * s->blksize + s->final_len;
+		else
+			t->bytes = (uint64_t)s->last_acked * s->blksize;
+	}
+	if (t->blocks_user)
+		t->tiers |= XFER_TIER_USER;
+	if (t->blocks_tc)
+		t->tiers |= XFER_TIER_TC;
+	if (t->blocks_xdp)
+		t->tiers |= XFER_TIER_XDP;
+	t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+	e->tot.dup_acks += t->dup_acks;
+	if (t->outcome == XFER_DONE)
+		e->tot.transfers_done++;
+	else
+		e->tot.transfers_failed++;
+	transfer_format(t, line, sizeof(line));
+	if (t->outcome == XFER_DONE)
+		log_info("%s", line);
+	else
+		log_warn("%s", line);
+	record_push(e, t);
+	event_log_write(e, t);
+}
+
+static void session_finish(struct session *s, enum xfer_outcome outcome, uint16_t code,
+			   const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->dead)
+		return;
+	s->rec.outcome = outcome;
+	s->rec.error_code = code;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(s->rec.message, sizeof(s->rec.message), fmt, ap);
+		va_end(ap);
+	}
+	if (!s->dallying)
+		session_record(s);
+	session_free_now(s);
+}
+
+/* Release resources, unlink from every index; memory goes to the graveyard. */
+static void session_free_now(struct session *s)
+{
+	struct engine *e = s->e;
+
+	if (s->dead)
+		return;
+	s->dead = 1;
+	theap_cancel(&e->timers, &s->timer);
+	hash_remove(e, s);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		e->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	e->n_sessions--;
+	session_kernel_release(s);
+	if (s->own_fd && s->fd >= 0) {
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		close(s->fd);
+	}
+	s->fd = -1;
+	if (s->file_fd >= 0) {
+		if (s->is_write)
+			path_abort_temp(s->file_fd, s->dir_fd, s->tmp_name);
+		else
+			close(s->file_fd);
+		s->file_fd = -1;
+		s->dir_fd = -1;
+	}
+	s->gnext = e->graveyard;
+	e->graveyard = s;
+}
+
+static void graveyard_empty(struct engine *e)
+{
+	while (e->graveyard) {
+		struct session *s = e->graveyard;
+
+		e->graveyard = s->gnext;
+		free(s->pkt);
+		free(s->oack);
+		free(s->na);
+		free(s->final_name);
+		free(s);
+	}
+}
+
+/* ---- RRQ: reading blocks --------------------------------------------------- */
+
+static ssize_t read_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Encode one netascii block from the state in slot into out. */
+static ssize_t netascii_block(struct session *s, uint64_t *src_off, struct netascii_enc *enc,
+			      uint8_t *out)
+{
+	uint8_t *in = s->e->scratch;
+	size_t out_len = 0;
+
+	while (out_len < s->blksize) {
+		size_t want = s->blksize - out_len, consumed = 0, w;
+		ssize_t n = read_full(s->file_fd, in, want, *src_off);
+
+		if (n < 0)
+			return n;
+		if (n == 0) {
+			/* end of file: flush a pending LF/NUL of a final CR/LF */
+			out_len += netascii_encode(enc, NULL, 0, &consumed, out + out_len,
+						   s->blksize - out_len);
+			break;
+		}
+		w = netascii_encode(enc, in, (size_t)n, &consumed, out + out_len,
+				    s->blksize - out_len);
+		out_len += w;
+		*src_off += consumed;
+		if (w == 0 && consumed == 0)
+			break;
+	}
+	return (ssize_t)out_len;
+}
+
+/* Payload of absolute block n (>= 1) into out; returns its length. */
+static ssize_t rrq_block(struct session *s, int64_t n, uint8_t *out)
+{
+	if (!s->netascii) {
+		uint64_t off = (uint64_t)(n - 1) * s->blksize;
+		size_t len;
+
+		if (off >= s->file_size)
+			return 0;
+		len = s->file_size - off < s->blksize ? (size_t)(s->file_size - off) : s->blksize;
+		if (s->img) {
+			int err = fastpath_image_read(s->e->fp, s->img, off, out, len);
+
+			return err < 0 ? err : (ssize_t)len;
+		}
+		return read_full(s->file_fd, out, len, off);
+	}
+	/* netascii: blocks are produced in order; a resend restores the
+	 * encoder state saved when the block was first produced */
+	{
+		struct na_slot *slot = &s->na[(uint64_t)n % s->na_n];
+		uint64_t src;
+		struct netascii_enc enc;
+		ssize_t len;
+
+		if (n == s->na_next_block) {
+			slot->block = n;
+			slot->src_off = s->na_next_src;
+			slot->enc = s->na_enc;
+			len = netascii_block(s, &s->na_next_src, &s->na_enc, out);
+			if (len >= 0)
+				s->na_next_block++;
+			return len;
+		}
+		if (slot->block != n)
+			return -ERANGE; /* outside the window: cannot happen */
+		src = slot->src_off;
+		enc = slot->enc;
+		len = netascii_block(s, &src, &enc, out);
+		return len;
+	}
+}
+
+static int rrq_send_oack(struct session *s)
+{
+	return session_send(s, s->oack, s->oack_len);
+}
+
+/* Send DATA n; returns 0, or a negative errno for a read failure. */
+static int rrq_send_block(struct session *s, int64_t n)
+{
+	ssize_t len;
+	int hdr;
+
+	if (n == 0)
+		return rrq_send_oack(s);
+	len = rrq_block(s, n, s->pkt + TFTP_HDR_LEN);
+	if (len < 0)
+		return (int)len;
+	hdr = tftp_build_data_header(s->pkt, TFTP_HDR_LEN, TFTP_BLOCK_WIRE(n));
+	if (hdr < 0)
+		return hdr;
+	if ((size_t)len < s->blksize && (s->final_block == 0 || n < s->final_block)) {
+		s->final_block = n;
+	}
+	if (n == s->final_block)
+		s->final_len = (size_t)len;
+	session_send(s, s->pkt, (size_t)len + TFTP_HDR_LEN);
+	s->rec.blocks_user++;
+	s->e->tot.blocks_user++;
+	s->e->tot.bytes_user += (uint64_t)len;
+	if (n <= s->last_sent) {
+		s->rec.retransmits++;
+		s->e->tot.retransmits++;
+	} else {
+		s->last_sent = n;
+	}
+	return 0;
+}
+
+/* Send blocks from..from+window-1, stopping after the final block. */
+static int rrq_send_window(struct session *s, int64_t from)
+{
+	for (int64_t n = from; n < from + (int64_t)s->windowsize; n++) {
+		int err;
+
+		if (s->final_block > 0 && n > s->final_block)
+			break;
+		err = rrq_send_block(s, n);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void rrq_read_failed(struct session *s, int err)
+{
+	send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
+		       s->peer_len, TFTP_EUNDEF, "read error");
+	session_finish(s, XFER_ABORTED, TFTP_EUNDEF, "read error: %s", strerror(-err));
+}
+
+/* Take over a kernel session: the kernel passes its ACKs from now on. */
+static void rrq_takeover(struct session *s)
+{
+	struct session_value val;
+
+	if (!s->kernel)
+		return;
+	fastpath_session_pause(s->e->fp, &s->key);
+	if (fastpath_session_get(s->e->fp, &s->key, &val) == 0) {
+		s->last_sent = val.last_sent;
+		s->last_acked = (int32_t)val.last_acked;
+		s->rec.blocks_xdp = val.blocks_xdp;
+		s->rec.blocks_tc = val.blocks_tc;
+	} else {
+		/* entry gone (LRU eviction): continue from what was seen */
+		s->last_acked = s->k_seen_acked;
+		if (s->last_sent < s->last_acked)
+			s->last_sent = s->last_acked;
+		s->in_map = 0;
+	}
+	s->kernel = 0;
+	s->e->tot.kernel_takeovers++;
+	log_verbose("transfer %" PRIu64 ": userspace takes over at block %" PRId64,
+		    s->rec.id, s->last_acked);
+}
+
+static void rrq_on_ack(struct session *s, uint16_t wire)
+{
+	int64_t acked;
+	int err;
+
+	if (s->kernel)
+		rrq_takeover(s);
+	switch (engine_classify_ack(s->last_sent, s->last_acked, s->final_block, wire, &acked)) {
+	case ACK_DUPLICATE:
+		/* Sorcerer's Apprentice: never answered; the timer resends */
+		s->rec.dup_acks++;
+		return;
+	case ACK_FINAL:
+		s->last_acked = acked;
+		session_finish(s, XFER_DONE, 0, NULL);
+		return;
+	case ACK_ADVANCE:
+		break;
+	}
+	s->last_acked = acked;
+	s->retries = 0;
+	err = rrq_send_window(s, acked + 1);
+	if (err) {
+		rrq_read_failed(s, err);
+		return;
+	}
+	session_arm(s, s->timeout_ns);
+}
+
+static void rrq_on_timeout(struct session *s)
+{
+	int err;
+
+	if (s->kernel) {
+		struct session_value val;
+
+		if (fastpath_session_get(s->e->fp, &s->key, &val) != 0) {
+			rrq_takeover(s);
+		} else if (val.state == XT_SESS_DONE) {
+			s->last_acked = (int32_t)val.last_acked;
+			s->last_sent = val.last_sent;
+			session_finish(s, XFER_DONE, 0, NULL);
+			return;
+		} else {
+			s->last_sent = val.last_sent;
+			if ((int32_t)val.last_acked != s->k_seen_acked) {
+				/* the kernel made progress: not a stall */
+				s->k_seen_acked = (int32_t)val.last_acked;
+				s->last_acked = s->k_seen_acked;
+				s->retries = 0;
+				session_arm(s, s->timeout_ns);
+				return;
+			}
+			s->last_acked = (int32_t)val.last_acked;
+		}
+	}
+	s->rec.timeouts++;
+	s->e->tot.timeouts++;
+	if (s->retries >= s->e->opt->retries) {
+		s->rec.stall_block = (uint64_t)(s->last_acked + 1);
+		if (s->final_block > 0)
+			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64 " of %" PRId64,
+				       s->last_acked + 1, s->final_block);
+		else
+			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64,
+				       s->last_acked + 1);
+		return;
+	}
+	s->retries++;
+	/* resend the outstanding window: last_acked+1 .. last_sent */
+	for (int64_t n = s->last_acked + 1; n <= s->last_sent; n++) {
+		if (n == 0) {
+			rrq_send_oack(s);
+			s->rec.retransmits++;
+			s->e->tot.retransmits++;
+			continue;
+		}
+		err = rrq_send_block(s, n);
+		if (err) {
+			rrq_read_failed(s, err);
+			return;
+		}
+	}
+	session_arm(s, s->timeout_ns);
+}
+
+/* ---- WRQ ------------------------------------------------------------------- */
+
+static void wrq_send_ack(struct session *s, int64_t n)
+{
+	uint8_t buf[TFTP_HDR_LEN];
+
+	if (n == 0 && s->oack) {
+		session_send(s, s->oack, s->oack_len);
+		return;
+	}
+	if (tftp_build_ack(buf, sizeof(buf), TFTP_BLOCK_WIRE(n)) > 0)
+		session_send(s, buf, sizeof(buf));
+}
+
+static int wrq_write(struct session *s, const uint8_t *data, size_t len)
+{
+	uint8_t *out = s->e->scratch;
+	size_t n = len;
+
+	if (s->netascii) {
+		n = netascii_decode(&s->dec, data, len, out);
+		data = out;
+	}
+	while (n) {
+		ssize_t w = write(s->file_fd, data, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		data += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void wrq_complete(struct session *s)
+{
+	int err = 0;
+
+	if (s->netascii) {
+		uint8_t tail[1];
+		size_t n = netascii_dec_finish(&s->dec, tail);
+
+		if (n && write(s->file_fd, tail, n) != (ssize_t)n)
+			err = -EIO;
+	}
+	if (!err && s->e->opt->umask_set)
+		fchmod(s->file_fd, 0666 & ~s->e->opt->umask);
+	else if (!err)
+		fchmod(s->file_fd, 0644);
+	if (err) {
+		path_abort_temp(s->file_fd, s->dir_fd, s->tmp_name);
+	} else {
+		err = path_commit_temp(s->file_fd, s->dir_fd, s->tmp_name, s->final_name);
+	}
+	s->file_fd = -1;
+	s->dir_fd = -1;
+	if (err) {
+		send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
+			       s->peer_len, TFTP_ENOSPACE, "cannot store file");
+		session_finish(s, XFER_ABORTED, TFTP_ENOSPACE, "commit failed: %s", strerror(-err));
+		return;
+	}
+	wrq_send_ack(s, s->expected - 1);
+	s->rec.outcome = XFER_DONE;
+	session_record(s);
+	/* dally: answer a repeated final DATA (our ACK was lost) for a while */
+	s->dallying = 1;
+	session_arm(s, s->timeout_ns > DALLY_MIN_NS ? s->timeout_ns : DALLY_MIN_NS);
+}
+
+static void wrq_on_data(struct session *s, const uint8_t *buf, size_t len)
+{
+	const uint8_t *payload;
+	size_t plen;
+	uint16_t wire;
+	int err;
+
+	if (tftp_parse_data(buf, len, &wire, &payload, &plen) != 0)
+		return;
+	if (s->dallying) {
+		if (wire == TFTP_BLOCK_WIRE(s->expected - 1))
+			wrq_send_ack(s, s->expected - 1);
+		return;
+	}
+	if (plen > s->blksize) {
+		send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
+			       s->peer_len, TFTP_EBADOP, "block larger than blksize");
+		session_finish(s, XFER_ABORTED, TFTP_EBADOP, "client sent %zu bytes, blksize %u",
+			       plen, s->blksize);
+		return;
+	}
+	if (wire != TFTP_BLOCK_WIRE(s->expected)) {
+		uint16_t behind = (uint16_t)(TFTP_BLOCK_WIRE(s->expected) - wire);
+
+		if (behind <= s->windowsize + 1u) {
+			/* a repeat: our ACK was lost; say again where we are */
+			s->rec.dup_acks++;
+			if (s->windowsize == 1 || behind == 1)
+				wrq_send_ack(s, s->expected - 1);
+		} else if (!s->gap_acked) {
+			/* a gap inside a window: ack the last in-order block once */
+			s->gap_acked = 1;
+			wrq_send_ack(s, s->expected - 1);
+		}
+		return;
+	}
+	err = wrq_write(s, payload, plen);
+	if (err) {
+		send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
+			       s->peer_len, TFTP_ENOSPACE, "disk full or write error");
+		session_finish(s, XFER_ABORTED, TFTP_ENOSPACE, "write: %s", strerror(-err));
+		return;
+	}
+	s->rec.bytes += plen;
+	s->rec.blocks++;
+	s->e->tot.blocks_received++;
+	s->expected++;
+	s->since_ack++;
+	s->gap_acked = 0;
+	s->retries = 0;
+	if (plen < s->blksize) {
+		s->final_block = s->expected - 1;
+		wrq_complete(s);
+		return;
+	}
+	if (s->since_ack >= s->windowsize) {
+		s->since_ack = 0;
+		wrq_send_ack(s, s->expected - 1);
+	}
+	session_arm(s, s->timeout_ns);
+}
+
+static void wrq_on_timeout(struct session *s)
+{
+	if (s->dallying) {
+		session_free_now(s);
+		return;
+	}
+	s->rec.timeouts++;
+	s->e->tot.timeouts++;
+	if (s->retries >= s->e->opt->retries) {
+		s->rec.stall_block = (uint64_t)s->expected;
+		session_finish(s, XFER_TIMEOUT, 0, "timeout waiting for block %" PRId64, s->expected);
+		return;
+	}
+	s->retries++;
+	s->rec.retransmits++;
+	s->e->tot.retransmits++;
+	s->since_ack = 0;
+	wrq_send_ack(s, s->expected - 1);
+	session_arm(s, s->timeout_ns);
+}
+
+/* ---- packets for a live session ---------------------------------------------- */
+
+static void session_on_packet(struct session *s, const uint8_t *buf, size_t len)
+{
+	int op = tftp_opcode(buf, len);
+	uint16_t code, block;
+	const char *msg;
+
+	switch (op) {
+	case TFTP_ACK:
+		if (s->is_write || tftp_parse_ack(buf, len, &block) != 0)
+			goto illegal;
+		rrq_on_ack(s, block);
+		return;
+	case TFTP_DATA:
+		if (!s->is_write)
+			goto illegal;
+		wrq_on_data(s, buf, len);
+		return;
+	case TFTP_ERROR:
+		if (s->dallying) {
+			session_free_now(s);
+			return;
+		}
+		if (tftp_parse_error(buf, len, &code, &msg) != 0) {
+			code = 0;
+			msg = "";
+		}
+		if (s->kernel)
+			session_kernel_collect(s);
+		session_finish(s, XFER_CLIENT_ERROR, code, "client error %u: %.100s", code, msg);
+		return;
+	default:
+		break;
+	}
+illegal:
+	if (s->dallying)
+		return;
+	send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client, s->peer_len,
+		       TFTP_EBADOP, "illegal TFTP operation");
+	session_finish(s, XFER_ABORTED, TFTP_EBADOP, "illegal opcode %d from client", op);
+}
+
+static void session_on_readable(struct session *s)
+{
+	struct engine *e = s->e;
+
+	for (int i = 0; i < 64 && !s->dead; i++) {
+		struct sockaddr_storage from;
+		socklen_t from_len = sizeof(from);
+		ssize_t n = recvfrom(s->fd, e->rx, RX_BUF_SIZE, 0, (struct sockaddr *)&from,
+				     &from_len);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* ICMP port unreachable and friends: the client is gone
+			 * or restarting; the timer decides */
+			log_debug("transfer %" PRIu64 ": %s", s->rec.id, strerror(errno));
+			continue;
+		}
+		if (!same_peer(&from, &s->rec.client)) {
+			/* RFC 1350: a packet from a wrong TID gets error 5, the
+			 * transfer goes on unharmed */
+			e->tot.wrong_tid++;
+			send_error_via(s->lst, s->fd, NULL, &from, from_len, TFTP_EBADID,
+				       "unknown transfer ID");
+			continue;
+		}
+		session_on_packet(s, e->rx, (size_t)n);
+	}
+}
+
+static void session_on_timer(struct session *s)
+{
+	if (s->is_write)
+		wrq_on_timeout(s);
+	else
+		rrq_on_timeout(s);
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+struct request_ctx {
+	struct listener *lst;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	struct sockaddr_storage local;  /* destination address of the request */
+	unsigned int ifindex;
+};
+
+static void refuse(struct engine *e, const struct request_ctx *rc, const char *name, int is_write,
+		   uint16_t code, const char *wire_msg, const char *why)
+{
+	char peer[INET6_ADDRSTRLEN + 10];
+
+	send_error_via(rc->lst, -1, &rc->local, &rc->peer, rc->peer_len, code, wire_msg);
+	e->tot.requests_refused++;
+	engine_format_addr(&rc->peer, peer, sizeof(peer));
+	log_info("%s %s \"%s\" refused: error %u %s (%s)", peer, is_write ? "WRQ" : "RRQ",
+		 name ? name : "?", code, wire_msg, why);
+	if (name) {
+		struct transfer t = { 0 };
+
+		t.id = ++e->next_id;
+		t.is_write = is_write;
+		t.client = rc->peer;
+		t.local = rc->local;
+		t.ifindex = rc->ifindex;
+		snprintf(t.requested, sizeof(t.requested), "%s", name);
+		t.start_ns = t.end_ns = now_ns();
+		clock_gettime(CLOCK_REALTIME, &t.start_real);
+		t.outcome = XFER_REFUSED;
+		t.error_code = code;
+		snprintf(t.message, sizeof(t.message), "%s", why);
+		record_push(e, &t);
+		event_log_write(e, &t);
+	}
+}
+
+static int option_refused(const struct engine *e, const char *name)
+{
+	for (unsigned int i = 0; i < e->opt->n_refuse; i++)
+		if (!strcasecmp(e->opt->refuse[i], name))
+			return 1;
+	return 0;
+}
+
+/* Without -s, a client may name a file by its absolute path under ROOT. */
+static const char *strip_root(const struct engine *e, const char *name)
+{
+	size_t n = strlen(e->root_real);
+
+	if (!e->opt->secure && n > 1 && !strncmp(name, e->root_real, n) && name[n] == '/')
+		return name + n + 1;
+	return name;
+}
+
+static void format_options(struct session *s)
+{
+	size_t off = 0;
+
+	s->rec.options[0] = '\0';
+	for (unsigned int i = 0; i < s->neg.n_oack; i++) {
+		int n = snprintf(s->rec.options + off, sizeof(s->rec.options) - off, "%s%s=%s",
+				 i ? " " : "", s->neg.oack[i].name, s->neg.oack[i].value);
+
+		if (n < 0 || (size_t)n >= sizeof(s->rec.options) - off)
+			break;
+		off += (size_t)n;
+	}
+}
+
+static void key_addr(const struct sockaddr_storage *ss, uint8_t out[16], uint16_t *port)
+{
+	memset(out, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		memcpy(out, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		*port = ((const struct sockaddr_in *)ss)->sin_port;
+	} else {
+		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+		*port = ((const struct sockaddr_in6 *)ss)->sin6_port;
+	}
+}
+
+/* Hand an octet RRQ to the kernel tiers when they can serve it. */
+static void rrq_try_kernel(struct session *s, uint32_t first_sent)
+{
+	struct engine *e = s->e;
+	struct session_value val;
+	struct stat st;
+
+	if (!e->fp || s->netascii || !s->rec.ifindex ||
+	    !fastpath_can_serve(e->fp, s->rec.ifindex, s->blksize, s->windowsize))
+		return;
+	if (fstat(s->file_fd, &st) != 0 || fastpath_image_acquire(e->fp, s->file_fd, &st, &s->img) != 0) {
+		s->img = NULL;
+		return;
+	}
+	memset(&s->key, 0, sizeof(s->key));
+	s->key.ifindex = s->rec.ifindex;
+	s->key.family = s->rec.client.ss_family == AF_INET6 ? XT_FAMILY_INET6 : XT_FAMILY_INET;
+	key_addr(&s->rec.client, s->key.client_addr, &s->key.client_port);
+	key_addr(&s->rec.local, s->key.server_addr, &s->key.server_port);
+	fastpath_session_init(&val, s->img, s->blksize, s->windowsize, first_sent);
+	/* written before the first packet goes out, so no ACK can race it */
+	if (fastpath_session_start(e->fp, &s->key, &val) != 0) {
+		fastpath_image_release(e->fp, s->img);
+		s->img = NULL;
+		return;
+	}
+	s->in_map = 1;
+	s->kernel = 1;
+	s->k_seen_acked = (int32_t)val.last_acked;
+	/* the snapshot in the pool is what the kernel serves: use its size */
+	s->file_size = s->img->size;
+	s->final_block = (int64_t)(s->file_size / s->blksize) + 1;
+	s->final_len = (size_t)(s->file_size % s->blksize);
+	e->tot.kernel_sessions++;
+}
+
+static uint64_t netascii_size(int fd, uint8_t *buf, size_t cap)
+{
+	uint64_t off = 0, total = 0;
+
+	for (;;) {
+		ssize_t n = read_full(fd, buf, cap, off);
+
+		if (n <= 0)
+			break;
+		total += netascii_encoded_size(buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	return total;
+}
+
+static void handle_request(struct engine *e, struct request_ctx *rc, const uint8_t *buf, size_t len)
+{
+	struct tftp_request req, filtered;
+	struct negotiate_limits lim;
+	struct session *s = NULL, *old;
+	char peer[INET6_ADDRSTRLEN + 10];
+	const char *name;
+	long long size = 0;
+	int fd = -1, err, is_write;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	err = tftp_parse_request(buf, len, &req);
+	if (err == -EINVAL) {
+		refuse(e, rc, NULL, 0, TFTP_EBADOP, "malformed request", "malformed request");
+		return;
+	}
+	is_write = req.opcode == TFTP_WRQ;
+	old = session_lookup(e, rc->lst, &rc->peer);
+	if (old) {
+		/* the same client port again: a repeated request whose answer
+		 * was lost (the session's timer resends it), or a restart */
+		int fresh = old->is_write ? old->expected <= 1 : old->last_acked <= 0;
+
+		if (fresh && old->is_write == is_write && !strcmp(old->rec.requested, req.filename)) {
+			log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
+			return;
+		}
+		session_finish(old, XFER_ABORTED, 0, "client restarted with a new request");
+	}
+	engine_format_addr(&rc->peer, peer, sizeof(peer));
+	log_verbose("%s %s \"%s\" %s%s", peer, is_write ? "WRQ" : "RRQ", req.filename, req.mode,
+		    req.n_options ? " (with options)" : "");
+	if (e->stopping) {
+		refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "server shutting down", "shutdown");
+		return;
+	}
+	if (is_write && !e->opt->create) {
+		refuse(e, rc, req.filename, 1, TFTP_EACCESS, "writes disabled",
+		       "uploads need --create");
+		return;
+	}
+	if (e->n_sessions >= e->opt->max_sessions) {
+		e->tot.busy++;
+		refuse(e, rc, req.filename, is_write, TFTP_ENOSPACE, "server busy, try again later",
+		       "--max-sessions reached");
+		return;
+	}
+	name = strip_root(e, req.filename);
+
+	/* --refuse: those options are treated as never sent */
+	filtered = req;
+	filtered.n_options = 0;
+	for (unsigned int i = 0; i < req.n_options; i++)
+		if (!option_refused(e, req.options[i].name))
+			filtered.options[filtered.n_options++] = req.options[i];
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "out of memory", "out of memory");
+		return;
+	}
+	s->kind = EV_SESSION;
+	s->e = e;
+	s->fd = -1;
+	s->file_fd = -1;
+	s->dir_fd = -1;
+	s->lst = rc->lst;
+	s->is_write = is_write;
+	s->netascii = req.netascii;
+	s->last_acked = -1;
+	timer_node_init(&s->timer);
+	s->rec.is_write = is_write;
+	s->rec.client = rc->peer;
+	s->peer_len = rc->peer_len;
+	s->rec.local = rc->local;
+	s->rec.ifindex = rc->ifindex;
+	snprintf(s->rec.requested, sizeof(s->rec.requested), "%s", req.filename);
+	snprintf(s->rec.served, sizeof(s->rec.served), "%s", name);
+	snprintf(s->rec.mode, sizeof(s->rec.mode), "%s", req.netascii ? "netascii" : "octet");
+	s->rec.start_ns = now_ns();
+	clock_gettime(CLOCK_REALTIME, &s->rec.start_real);
+
+	lim.max_blksize = max_blksize_for(e, rc->ifindex, rc->peer.ss_family);
+	lim.max_windowsize = e->opt->max_windowsize;
+	lim.default_timeout_us = e->opt->timeout_us;
+	lim.refuse_tsize_unknown = 0;
+	if (negotiate_options(&filtered, &lim, &s->neg) != 0) {
+		refuse(e, rc, req.filename, is_write, TFTP_EOPTNEG, "option negotiation refused",
+		       "bad option value");
+		goto fail;
+	}
+	s->blksize = s->neg.blksize;
+	s->windowsize = s->neg.windowsize;
+	s->timeout_ns = (uint64_t)s->neg.timeout_us * 1000ull;
+	s->rec.blksize = s->blksize;
+	s->rec.windowsize = s->windowsize;
+	s->rec.timeout_us = s->neg.timeout_us;
+
+	if (!is_write) {
+		struct stat st;
+
+		fd = path_open_read(e->root_fd, name, &size);
+		if (fd < 0) {
+			int code = path_errno_to_tftp(fd);
+
+			refuse(e, rc, req.filename, 0, (uint16_t)code,
+			       code == TFTP_ENOTFOUND ? "file not found" : "access violation",
+			       strerror(-fd));
+			fd = -1;
+			goto fail;
+		}
+		if (!e->opt->permissive && fstat(fd, &st) == 0 && !(st.st_mode & S_IROTH)) {
+			refuse(e, rc, req.filename, 0, TFTP_EACCESS, "access violation",
+			       "file is not world-readable (see -p)");
+			goto fail;
+		}
+		s->file_fd = fd;
+		fd = -1;
+		s->file_size = (uint64_t)size;
+		s->rec.tsize = s->file_size;
+		if (s->netascii) {
+			s->na_n = s->windowsize + 2;
+			s->na = calloc(s->na_n, sizeof(*s->na));
+			if (!s->na) {
+				refuse(e, rc, req.filename, 0, TFTP_EUNDEF, "out of memory", "out of memory");
+				goto fail;
+			}
+			for (unsigned int i = 0; i < s->na_n; i++)
+				s->na[i].block = -1;
+			netascii_enc_init(&s->na_enc);
+			s->na_next_block = 1;
+			if (s->neg.has_tsize)
+				negotiate_set_tsize(&s->neg, netascii_size(s->file_fd, e->scratch,
+									   RX_BUF_SIZE));
+		} else {
+			s->final_block = (int64_t)(s->file_size / s->blksize) + 1;
+			s->final_len = (size_t)(s->file_size % s->blksize);
+			if (s->neg.has_tsize)
+				negotiate_set_tsize(&s->neg, s->file_size);
+		}
+	} else {
+		char final[PATH_MAX];
+		long long old_size;
+		int ofd;
+
+		/* tftpd-hpa: without -p an existing file must be world-writable */
+		ofd = path_open_read(e->root_fd, name, &old_size);
+		if (ofd >= 0) {
+			struct stat st;
+			int ok = e->opt->permissive || (fstat(ofd, &st) == 0 && (st.st_mode & S_IWOTH));
+
+			close(ofd);
+			if (!ok) {
+				refuse(e, rc, req.filename, 1, TFTP_EACCESS, "access violation",
+				       "existing file is not world-writable (see -p)");
+				goto fail;
+			}
+		}
+		fd = path_create_temp(e->root_fd, name, &s->dir_fd, s->tmp_name, sizeof(s->tmp_name),
+				      final, sizeof(final));
+		if (fd < 0) {
+			int code = path_errno_to_tftp(fd);
+
+			refuse(e, rc, req.filename, 1, (uint16_t)code,
+			       code == TFTP_ENOTFOUND ? "file not found" :
+			       code == TFTP_ENOSPACE ? "disk full" : "access violation",
+			       strerror(-fd));
+			fd = -1;
+			goto fail;
+		}
+		s->file_fd = fd;
+		fd = -1;
+		s->final_name = strdup(final);
+		if (!s->final_name) {
+			refuse(e, rc, req.filename, 1, TFTP_EUNDEF, "out of memory", "out of memory");
+			goto fail;
+		}
+		netascii_dec_init(&s->dec);
+		s->expected = 1;
+		if (s->neg.has_tsize)
+			s->rec.tsize = s->neg.tsize;
+	}
+
+	s->pkt = malloc(s->blksize + TFTP_HDR_LEN);
+	if (!s->pkt) {
+		refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "out of memory", "out of memory");
+		goto fail;
+	}
+	if (s->neg.n_oack) {
+		uint8_t tmp[1024];
+		int n = tftp_build_oack(tmp, sizeof(tmp), s->neg.oack, s->neg.n_oack);
+
+		if (n < 0 || !(s->oack = malloc((size_t)n))) {
+			refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "internal error",
+			       "cannot build OACK");
+			goto fail;
+		}
+		memcpy(s->oack, tmp, (size_t)n);
+		s->oack_len = (size_t)n;
+		format_options(s);
+	}
+
+	/* the transfer's own TID, unless --single-port */
+	if (e->opt->single_port) {
+		s->fd = rc->lst->fd;
+		s->own_fd = 0;
+		s->rec.server_port = ntohs(((struct sockaddr_in *)&rc->lst->addr)->sin_port);
+		if (rc->local.ss_family == AF_INET)
+			((struct sockaddr_in *)&s->rec.local)->sin_port = htons(s->rec.server_port);
+		else
+			((struct sockaddr_in6 *)&s->rec.local)->sin6_port = htons(s->rec.server_port);
+	} else {
+		socklen_t llen;
+
+		s->fd = transfer_socket(e, &s->rec.local, &llen);
+		if (s->fd < 0) {
+			refuse(e, rc, req.filename, is_write, TFTP_EUNDEF,
+			       e->opt->port_lo ? "no free port in range" : "cannot open socket",
+			       strerror(-s->fd));
+			s->fd = -1;
+			goto fail;
+		}
+		s->own_fd = 1;
+		s->rec.server_port = ntohs(((struct sockaddr_in *)&s->rec.local)->sin_port);
+		ev.data.ptr = s;
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) {
+			refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "internal error",
+			       strerror(errno));
+			goto fail;
+		}
+	}
+
+	/* live from here: counted, indexed, finished through session_finish */
+	s->rec.id = ++e->next_id;
+	s->next = e->sessions;
+	if (e->sessions)
+		e->sessions->prev = s;
+	e->sessions = s;
+	e->n_sessions++;
+	s->hnext = e->hash[addr_hash(&s->rec.client)];
+	e->hash[addr_hash(&s->rec.client)] = s;
+	e->tot.transfers_started++;
+	if (is_write)
+		e->tot.wrq++;
+	else
+		e->tot.rrq++;
+
+	if (is_write) {
+		wrq_send_ack(s, 0);
+	} else {
+		if (s->neg.n_oack) {
+			rrq_try_kernel(s, 0);
+			s->last_sent = 0;
+			s->last_acked = -1;
+			rrq_send_oack(s);
+		} else {
+			rrq_try_kernel(s, 1);
+			s->last_sent = 0;
+			s->last_acked = 0;
+			err = rrq_send_block(s, 1);
+			if (err) {
+				rrq_read_failed(s, err);
+				return;
+			}
+		}
+	}
+	session_arm(s, s->timeout_ns);
+	return;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (s->file_fd >= 0) {
+		if (s->is_write)
+			path_abort_temp(s->file_fd, s->dir_fd, s->tmp_name);
+		else
+			close(s->file_fd);
+	}
+	if (s->own_fd && s->fd >= 0)
+		close(s->fd);
+	free(s->pkt);
+	free(s->oack);
+	free(s->na);
+	free(s->final_name);
+	free(s);
+}
+
+/* ---- listeners ----------------------------------------------------------------- */
+
+static void listener_on_readable(struct engine *e, struct listener *l)
+{
+	for (int i = 0; i < 64; i++) {
+		union {
+			char v4[CMSG_SPACE(sizeof(struct in_pktinfo))];
+			char v6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		} cbuf;
+		struct request_ctx rc = { .lst = l };
+		struct iovec iov = { .iov_base = e->rx, .iov_len = RX_BUF_SIZE };
+		struct msghdr mh = {
+			.msg_name = &rc.peer, .msg_namelen = sizeof(rc.peer),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = &cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct session *s;
+		ssize_t n = recvmsg(l->fd, &mh, MSG_DONTWAIT);
+		int op;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			continue;
+		}
+		rc.peer_len = mh.msg_namelen;
+		/* default: the listener's own address (a specific -a) */
+		rc.local = l->addr;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				struct sockaddr_in *a = (struct sockaddr_in *)&rc.local;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				rc.ifindex = (unsigned int)pi.ipi_ifindex;
+				/* the local address replies come from (= the
+				 * destination for unicast; our address for a
+				 * broadcast request) */
+				a->sin_family = AF_INET;
+				a->sin_addr = pi.ipi_spec_dst;
+			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+				struct sockaddr_in6 *a = (struct sockaddr_in6 *)&rc.local;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				rc.ifindex = pi.ipi6_ifindex;
+				a->sin6_family = AF_INET6;
+				a->sin6_addr = pi.ipi6_addr;
+				a->sin6_scope_id = IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) ? pi.ipi6_ifindex : 0;
+			}
+		}
+		s = session_lookup(e, l, &rc.peer);
+		op = tftp_opcode(e->rx, (size_t)n);
+		if (op == TFTP_RRQ || op == TFTP_WRQ) {
+			handle_request(e, &rc, e->rx, (size_t)n);
+			continue;
+		}
+		if (s && !s->own_fd) {
+			session_on_packet(s, e->rx, (size_t)n);
+			continue;
+		}
+		if (op == TFTP_ERROR)
+			continue; /* never answer an error with an error */
+		e->tot.wrong_tid++;
+		send_error_via(l, -1, &rc.local, &rc.peer, rc.peer_len, TFTP_EBADID,
+			       op == TFTP_ACK || op == TFTP_DATA ? "unknown transfer ID"
+								 : "illegal TFTP operation");
+	}
+}
+
+static int listener_open(struct engine *e, const struct sockaddr_storage *addr, socklen_t len,
+			 int required)
+{
+	struct listener *l = &e->lst[e->n_lst];
+	struct epoll_event ev = { .events = EPOLLIN };
+	char name[INET6_ADDRSTRLEN + 10];
+	int one = 1, fd, err;
+
+	engine_format_addr(addr, name, sizeof(name));
+	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (addr->ss_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) != 0) {
+			err = -errno;
+			goto fail;
+		}
+	} else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) != 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (bind(fd, (const struct sockaddr *)addr, len) != 0) {
+		err = -errno;
+		goto fail;
+	}
+	l->kind = EV_LISTENER;
+	l->fd = fd;
+	l->family = addr->ss_family;
+	l->addr_len = sizeof(l->addr);
+	getsockname(fd, (struct sockaddr *)&l->addr, &l->addr_len);
+	ev.data.ptr = l;
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		err = -errno;
+		goto fail;
+	}
+	e->n_lst++;
+	log_verbose("listening on %s", name);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (required)
+		log_err("cannot listen on %s: %s%s", name, strerror(-err),
+			err == -EACCES ? " (port < 1024 needs root or CAP_NET_BIND_SERVICE)" :
+			err == -EADDRINUSE ? " (another TFTP server runs? stop it or pass -a ADDR:PORT)" :
+			err == -EADDRNOTAVAIL ? " (no such local address: check -a)" : "");
+	else
+		log_verbose("not listening on %s: %s", name, strerror(-err));
+	return err;
+}
+
+/* ---- kernel tier ---------------------------------------------------------------- */
+
+static struct session *session_by_key(struct engine *e, const struct session_key *key)
+{
+	for (struct session *s = e->sessions; s; s = s->next)
+		if (s->in_map && !memcmp(&s->key, key, sizeof(*key)))
+			return s;
+	return NULL;
+}
+
+static void on_kernel_event(void *ctx, const struct xt_event *ev)
+{
+	struct engine *e = ctx;
+	struct session *s;
+
+	if (ev->type != XT_EV_DONE)
+		return;
+	s = session_by_key(e, &ev->key);
+	if (!s || s->dead || !s->kernel)
+		return;
+	session_kernel_collect(s);
+	if (s->final_block > 0)
+		s->last_acked = s->final_block;
+	session_finish(s, XFER_DONE, 0, NULL);
+}
+
+/* Default interfaces for the kernel tiers: the ones owning the listening
+ * addresses; every UP non-loopback interface for a wildcard address. */
+static unsigned int default_ifnames(struct engine *e, char names[][IF_NAMESIZE],
+				    unsigned int max)
+{
+	struct ifaddrs *ifa_list = NULL;
+	unsigned int n = 0;
+	int wildcard = 0;
+
+	if (getifaddrs(&ifa_list) != 0)
+		return 0;
+	for (unsigned int i = 0; i < e->n_lst; i++) {
+		const struct sockaddr_storage *a = &e->lst[i].addr;
+
+		if ((a->ss_family == AF_INET &&
+		     ((const struct sockaddr_in *)a)->sin_addr.s_addr == htonl(INADDR_ANY)) ||
+		    (a->ss_family == AF_INET6 &&
+		     IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)a)->sin6_addr)))
+			wildcard = 1;
+	}
+	for (struct ifaddrs *ifa = ifa_list; ifa; ifa = ifa->ifa_next) {
+		int want = 0;
+		unsigned int j;
+
+		if (!ifa->ifa_addr || !(ifa->ifa_flags & IFF_UP))
+			continue;
+		if (wildcard) {
+			want = !(ifa->ifa_flags & IFF_LOOPBACK);
+		} else {
+			for (unsigned int i = 0; i < e->n_lst && !want; i++) {
+				const struct sockaddr_storage *a = &e->lst[i].addr;
+
+				if (a->ss_family != ifa->ifa_addr->sa_family)
+					continue;
+				if (a->ss_family == AF_INET)
+					want = ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+					       ((const struct sockaddr_in *)ifa->ifa_addr)->sin_addr.s_addr;
+				else
+					want = !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+						       &((const struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr,
+						       16);
+			}
+		}
+		if (!want)
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(names[j], ifa->ifa_name))
+				break;
+		if (j == n && n < max) {
+			snprintf(names[n], IF_NAMESIZE, "%s", ifa->ifa_name);
+			n++;
+		}
+	}
+	freeifaddrs(ifa_list);
+	return n;
+}
+
+static void engine_open_fastpath(struct engine *e)
+{
+	const struct xtftpd_options *o = e->opt;
+	char names[XT_MAX_IFNAMES][IF_NAMESIZE];
+	const char *ptrs[XT_MAX_IFNAMES];
+	struct fastpath_config cfg = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	unsigned int n;
+
+	if (o->n_ifnames) {
+		for (n = 0; n < o->n_ifnames; n++)
+			ptrs[n] = o->ifnames[n];
+	} else {
+		n = default_ifnames(e, names, XT_MAX_IFNAMES);
+		for (unsigned int i = 0; i < n; i++)
+			ptrs[i] = names[i];
+	}
+	if (!n) {
+		log_info("kernel tiers: no interface to attach to (pass -i IFNAME); serving from userspace");
+		return;
+	}
+	cfg.ifnames = ptrs;
+	cfg.n_ifnames = n;
+	cfg.pool_bytes = o->pool_bytes;
+	cfg.verbose = o->verbose >= 2;
+	cfg.verifier_log = o->verifier_log;
+	cfg.no_xdp = o->no_xdp;
+	if (fastpath_open(&cfg, &e->fp) != 0) {
+		e->fp = NULL; /* fastpath_open said why */
+		return;
+	}
+	e->fpev.kind = EV_FASTPATH;
+	e->fpev.fd = fastpath_events_fd(e->fp);
+	ev.data.ptr = &e->fpev;
+	if (e->fpev.fd >= 0 && epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->fpev.fd, &ev) != 0)
+		log_warn("kernel events: epoll: %s; kernel transfers end on their timers",
+			 strerror(errno));
+}
+
+/* ---- control ----------------------------------------------------------------- */
+
+static const char *const kstat_names[XT_STAT_MAX] = {
+	[XT_STAT_ACK_SEEN] = "kernel_ack_seen",
+	[XT_STAT_DATA_XDP] = "kernel_data_xdp",
+	[XT_STAT_DATA_TC] = "kernel_data_tc",
+	[XT_STAT_BYTES_XDP] = "bytes_xdp",
+	[XT_STAT_BYTES_TC] = "bytes_tc",
+	[XT_STAT_DUP_ACK] = "kernel_dup_acks",
+	[XT_STAT_SESSION_DONE] = "kernel_sessions_done",
+	[XT_STAT_PASS_NOT_IP] = "pass_not_ip",
+	[XT_STAT_PASS_NOT_UDP] = "pass_not_udp",
+	[XT_STAT_PASS_IP_OPTIONS] = "pass_ip_options",
+	[XT_STAT_PASS_FRAGMENT] = "pass_fragment",
+	[XT_STAT_PASS_IPV6_EXT] = "pass_ipv6_ext",
+	[XT_STAT_PASS_TRUNCATED] = "pass_truncated",
+	[XT_STAT_PASS_NOT_ACK] = "pass_not_ack",
+	[XT_STAT_PASS_NO_SESSION] = "pass_no_session",
+	[XT_STAT_PASS_PAUSED] = "pass_paused",
+	[XT_STAT_PASS_WINDOW] = "pass_window",
+	[XT_STAT_PASS_GROW_FAILED] = "pass_grow_failed",
+	[XT_STAT_PASS_BAD_BLOCK] = "pass_bad_block",
+	[XT_STAT_PASS_BAD_SESSION] = "pass_bad_session",
+	[XT_STAT_PASS_HELPER_FAILED] = "pass_helper_failed",
+	[XT_STAT_RACE_LOST] = "kernel_race_lost",
+};
+
+void engine_write_stats(struct engine *e, FILE *f)
+{
+	uint64_t k[XT_STAT_MAX] = { 0 };
+	uint64_t live_dup = 0;
+
+	if (e->fp)
+		fastpath_read_stats(e->fp, k);
+	for (struct session *s = e->sessions; s; s = s->next)
+		live_dup += s->rec.dup_acks;
+	fprintf(f, "transfers_started %" PRIu64 "\n", e->tot.transfers_started);
+	fprintf(f, "transfers_done %" PRIu64 "\n", e->tot.transfers_done);
+	fprintf(f, "transfers_failed %" PRIu64 "\n", e->tot.transfers_failed);
+	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
+	fprintf(f, "sessions_active %u\n", e->n_sessions);
+	fprintf(f, "rrq %" PRIu64 "\n", e->tot.rrq);
+	fprintf(f, "wrq %" PRIu64 "\n", e->tot.wrq);
+	fprintf(f, "blocks_user %" PRIu64 "\n", e->tot.blocks_user);
+	fprintf(f, "bytes_user %" PRIu64 "\n", e->tot.bytes_user);
+	fprintf(f, "blocks_xdp %" PRIu64 "\n", k[XT_STAT_DATA_XDP]);
+	fprintf(f, "blocks_tc %" PRIu64 "\n", k[XT_STAT_DATA_TC]);
+	fprintf(f, "blocks_received %" PRIu64 "\n", e->tot.blocks_received);
+	fprintf(f, "retransmits %" PRIu64 "\n", e->tot.retransmits);
+	/* user side: finished + live sessions; kernel side from its counter */
+	fprintf(f, "dup_acks %" PRIu64 "\n", e->tot.dup_acks + live_dup + k[XT_STAT_DUP_ACK]);
+	fprintf(f, "timeouts %" PRIu64 "\n", e->tot.timeouts);
+	fprintf(f, "wrong_tid %" PRIu64 "\n", e->tot.wrong_tid);
+	fprintf(f, "busy %" PRIu64 "\n", e->tot.busy);
+	fprintf(f, "kernel_sessions %" PRIu64 "\n", e->tot.kernel_sessions);
+	fprintf(f, "kernel_takeovers %" PRIu64 "\n", e->tot.kernel_takeovers);
+	fprintf(f, "bpf_active %d\n", e->fp ? 1 : 0);
+	for (int i = 0; i < XT_STAT_MAX; i++)
+		if (kstat_names[i])
+			fprintf(f, "%s %" PRIu64 "\n", kstat_names[i], k[i]);
+}
+
+static void write_transfer_line(FILE *f, const struct transfer *t)
+{
+	char line[1024];
+
+	transfer_format(t, line, sizeof(line));
+	fprintf(f, "  #%" PRIu64 " %s\n", t->id, line);
+}
+
+void engine_write_status(struct engine *e, FILE *f)
+{
+	uint64_t up = (now_ns() - e->start_ns) / 1000000000ull;
+	char addr[INET6_ADDRSTRLEN + 10];
+
+	fprintf(f, "xtftpd %s running, pid %d, up %" PRIu64 "s%s\n", XTFTPD_VERSION, (int)getpid(),
+		up, e->stopping ? ", shutting down" : "");
+	fprintf(f, "root %s%s%s\n", e->opt->root, e->opt->create ? ", uploads allowed" : "",
+		e->opt->single_port ? ", single port" : "");
+	fprintf(f, "listening");
+	for (unsigned int i = 0; i < e->n_lst; i++) {
+		engine_format_addr(&e->lst[i].addr, addr, sizeof(addr));
+		fprintf(f, " %s", addr);
+	}
+	fprintf(f, "\n");
+	fprintf(f, "kernel tiers: %s\n", e->fp ? "attached" : "off (userspace engine serves everything)");
+	fprintf(f, "sessions %u active (max %u); transfers %" PRIu64 " started, %" PRIu64
+		" done, %" PRIu64 " failed, %" PRIu64 " refused\n",
+		e->n_sessions, e->opt->max_sessions, e->tot.transfers_started,
+		e->tot.transfers_done, e->tot.transfers_failed, e->tot.requests_refused);
+	if (e->sessions) {
+		fprintf(f, "active:\n");
+		for (struct session *s = e->sessions; s; s = s->next) {
+			struct transfer t = s->rec;
+
+			if (!s->is_write && s->last_acked > 0) {
+				t.blocks = (uint64_t)s->last_acked;
+				t.bytes = (uint64_t)s->last_acked * s->blksize;
+			}
+			if (s->kernel)
+				t.tiers |= XFER_TIER_TC;
+			if (t.blocks_user)
+				t.tiers |= XFER_TIER_USER;
+			write_transfer_line(f, &t);
+		}
+	}
+}
+
+void engine_write_transfers(struct engine *e, FILE *f)
+{
+	/* oldest first */
+	for (unsigned int i = 0; i < e->ring_len; i++) {
+		unsigned int idx = (e->ring_head + XT_RECORD_RING - e->ring_len + i) % XT_RECORD_RING;
+
+		write_transfer_line(f, &e->ring[idx]);
+	}
+}
+
+static void control_handle(void *ctx, const char *cmd, FILE *out)
+{
+	struct engine *e = ctx;
+
+	if (!strcmp(cmd, "status"))
+		engine_write_status(e, out);
+	else if (!strcmp(cmd, "stats"))
+		engine_write_stats(e, out);
+	else if (!strcmp(cmd, "transfers"))
+		engine_write_transfers(e, out);
+	else
+		fprintf(out, "error: unknown command '%.64s' (status, stats, transfers)\n", cmd);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+int engine_create(const struct xtftpd_options *opt, struct engine **out)
+{
+	struct engine *e;
+	sigset_t mask;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err = 0;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->opt = opt;
+	e->epfd = -1;
+	e->root_fd = -1;
+	e->sig.fd = -1;
+	e->fpev.fd = -1;
+	theap_init(&e->timers);
+	e->start_ns = now_ns();
+	clock_gettime(CLOCK_REALTIME, &e->start_real);
+	srandom((unsigned int)(e->start_ns ^ (uint64_t)getpid()));
+
+	if (opt->user) {
+		struct passwd *pw = getpwnam(opt->user);
+
+		if (!pw) {
+			log_err("user %s does not exist: create it or pass another -u USER", opt->user);
+			err = -ENOENT;
+			goto fail;
+		}
+		e->uid = pw->pw_uid;
+		e->gid = pw->pw_gid;
+		e->have_user = 1;
+	}
+	e->rx = malloc(RX_BUF_SIZE);
+	e->scratch = malloc(RX_BUF_SIZE);
+	if (!e->rx || !e->scratch) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	e->root_fd = open(opt->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (e->root_fd < 0) {
+		err = -errno;
+		log_err("cannot open root directory %s: %s; create it or pass another ROOT",
+			opt->root, strerror(errno));
+		goto fail;
+	}
+	if (!realpath(opt->root, e->root_real))
+		snprintf(e->root_real, sizeof(e->root_real), "%s", opt->root);
+	if (opt->umask_set)
+		umask(opt->umask);
+	if (opt->event_log) {
+		e->event_log = fopen(opt->event_log, "ae");
+		if (!e->event_log) {
+			err = -errno;
+			log_err("cannot open --event-log %s: %s", opt->event_log, strerror(errno));
+			goto fail;
+		}
+	}
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->epfd < 0) {
+		err = -errno;
+		log_err("epoll: %s", strerror(errno));
+		goto fail;
+	}
+
+	/* signals through the loop: no work in async handlers */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	e->sig.kind = EV_SIGNAL;
+	e->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (e->sig.fd < 0) {
+		err = -errno;
+		log_err("signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	ev.data.ptr = &e->sig;
+	epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->sig.fd, &ev);
+
+	if (opt->n_listen) {
+		for (unsigned int i = 0; i < opt->n_listen; i++) {
+			err = listener_open(e, &opt->listen[i], opt->listen_len[i], 1);
+			if (err)
+				goto fail;
+		}
+	} else {
+		struct sockaddr_storage a4 = { 0 }, a6 = { 0 };
+		int err6;
+
+		((struct sockaddr_in *)&a4)->sin_family = AF_INET;
+		((struct sockaddr_in *)&a4)->sin_port = htons(TFTP_PORT);
+		((struct sockaddr_in6 *)&a6)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&a6)->sin6_port = htons(TFTP_PORT);
+		err = listener_open(e, &a4, sizeof(struct sockaddr_in), 1);
+		if (err)
+			goto fail;
+		/* IPv6 may be disabled on the host: IPv4 alone is fine */
+		err6 = listener_open(e, &a6, sizeof(struct sockaddr_in6), 0);
+		(void)err6;
+	}
+	if (!opt->no_bpf)
+		engine_open_fastpath(e);
+	*out = e;
+	return 0;
+fail:
+	engine_destroy(e);
+	return err;
+}
+
+int engine_open_control(struct engine *e)
+{
+	if (!e->opt->control_path || !e->opt->control_path[0])
+		return 0;
+	return control_open(e->opt->control_path, e->epfd, control_handle, e, &e->ctl);
+}
+
+int engine_drop_privileges(struct engine *e)
+{
+	if (!e->have_user)
+		return 0;
+	if (control_chown(e->ctl, e->uid, e->gid) != 0)
+		log_warn("cannot hand the control socket to %s; it stays behind at exit",
+			 e->opt->user);
+	if (setgroups(0, NULL) != 0 && errno != EPERM)
+		goto fail;
+	if (initgroups(e->opt->user, e->gid) != 0 && errno != EPERM)
+		goto fail;
+	if (setgid(e->gid) != 0 || setuid(e->uid) != 0)
+		goto fail;
+	log_verbose("running as %s (uid %u)", e->opt->user, (unsigned int)e->uid);
+	return 0;
+fail:
+	log_err("cannot drop privileges to %s: %s; start as root or leave out -u", e->opt->user,
+		strerror(errno));
+	return -errno;
+}
+
+static void engine_begin_stop(struct engine *e)
+{
+	if (e->stopping)
+		return;
+	e->stopping = 1;
+	e->stop_deadline = now_ns() + SHUTDOWN_GRACE_NS;
+	/* stop accepting: requests get no answer; clients retry elsewhere */
+	for (unsigned int i = 0; i < e->n_lst; i++) {
+		if (e->opt->single_port)
+			continue; /* sessions still use the listening port */
+		epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->lst[i].fd, NULL);
+	}
+	log_info("shutting down: %u transfer(s) get up to %llu s to finish", e->n_sessions,
+		 SHUTDOWN_GRACE_NS / 1000000000ull);
+}
+
+static void engine_abort_all(struct engine *e)
+{
+	while (e->sessions) {
+		struct session *s = e->sessions;
+
+		if (!s->dallying)
+			send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
+				       s->peer_len, TFTP_EUNDEF, "server shutting down");
+		if (s->kernel)
+			session_kernel_collect(s);
+		session_finish(s, XFER_ABORTED, 0, "server shutting down");
+	}
+	graveyard_empty(e);
+}
+
+static void on_signal(struct engine *e)
+{
+	struct signalfd_siginfo si;
+
+	while (read(e->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue; /* nothing to reload yet */
+		if (e->stopping) {
+			/* second signal: do not wait for transfers */
+			e->stop_deadline = 0;
+		}
+		engine_begin_stop(e);
+	}
+}
+
+int engine_run(struct engine *e)
+{
+	struct epoll_event evs[64];
+
+	log_info("xtftpd %s serving %s%s", XTFTPD_VERSION, e->opt->root,
+		 e->fp ? " (kernel tiers attached)" : " (userspace engine)");
+	for (;;) {
+		struct timer_node *t;
+		uint64_t now = now_ns();
+		int timeout_ms = -1, n;
+
+		if (e->stopping) {
+			unsigned int live = 0;
+
+			for (struct session *s = e->sessions; s; s = s->next)
+				live += !s->dallying;
+			if (!live || now >= e->stop_deadline)
+				break;
+		}
+		t = theap_peek(&e->timers);
+		if (t || e->stopping) {
+			uint64_t deadline = t ? t->deadline_ns : UINT64_MAX;
+
+			if (e->stopping && e->stop_deadline < deadline)
+				deadline = e->stop_deadline;
+			timeout_ms = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+		}
+		n = epoll_wait(e->epfd, evs, 64, timeout_ms);
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			int kind = *(int *)evs[i].data.ptr;
+
+			switch (kind) {
+			case EV_LISTENER:
+				listener_on_readable(e, evs[i].data.ptr);
+				break;
+			case EV_SESSION: {
+				struct session *s = evs[i].data.ptr;
+
+				if (!s->dead)
+					session_on_readable(s);
+				break;
+			}
+			case EV_SIGNAL:
+				on_signal(e);
+				break;
+			case EV_FASTPATH:
+				fastpath_events_drain(e->fp, on_kernel_event, e);
+				break;
+			case CONTROL_EV_KIND_LISTEN:
+			case CONTROL_EV_KIND_CONN:
+				control_event(e->ctl, evs[i].data.ptr, evs[i].events);
+				break;
+			}
+		}
+		now = now_ns();
+		while ((t = theap_peek(&e->timers)) && t->deadline_ns <= now) {
+			struct session *s = (struct session *)((char *)t - offsetof(struct session, timer));
+
+			theap_cancel(&e->timers, t);
+			session_on_timer(s);
+		}
+		graveyard_empty(e);
+	}
+	engine_abort_all(e);
+	log_info("stopped: %" PRIu64 " transfers, %" PRIu64 " done, %" PRIu64 " failed",
+		 e->tot.transfers_started, e->tot.transfers_done, e->tot.transfers_failed);
+	return 0;
+}
+
+void engine_destroy(struct engine *e)
+{
+	if (!e)
+		return;
+	engine_abort_all(e);
+	control_close(e->ctl);
+	if (e->fp) {
+		if (e->fpev.fd >= 0)
+			epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->fpev.fd, NULL);
+		fastpath_close(e->fp);
+	}
+	for (unsigned int i = 0; i < e->n_lst; i++)
+		close(e->lst[i].fd);
+	if (e->sig.fd >= 0)
+		close(e->sig.fd);
+	if (e->epfd >= 0)
+		close(e->epfd);
+	if (e->root_fd >= 0)
+		close(e->root_fd);
+	if (e->event_log)
+		fclose(e->event_log);
+	theap_free(&e->timers);
+	free(e->rx);
+	free(e->scratch);
+	free(e);
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The userspace engine: one epoll loop that owns the listening sockets, every
+ * session (RRQ and WRQ), the retransmission timers, the kernel-tier sessions'
+ * timers and events, and the control socket. No thread or fork per client.
+ */
+#ifndef XTFTP_ENGINE_H
+#define XTFTP_ENGINE_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "options.h"
+
+#define XT_RECORD_RING 256      /* finished transfers kept for the control socket */
+
+enum xfer_outcome {
+	XFER_RUNNING = 0,
+	XFER_DONE,              /* final block acknowledged / upload committed */
+	XFER_CLIENT_ERROR,      /* the client sent ERROR (code, message) */
+	XFER_TIMEOUT,           /* retries exhausted at block N of M */
+	XFER_REFUSED,           /* request answered with an ERROR by us */
+	XFER_ABORTED,           /* server shutdown, I/O error */
+};
+
+/* Tiers a transfer was served by (bit mask). */
+#define XFER_TIER_USER 1u
+#define XFER_TIER_TC   2u
+#define XFER_TIER_XDP  4u
+
+/* Everything the daemon reports about one transfer (issue 4's report). */
+struct transfer {
+	uint64_t id;                    /* 1, 2, ... in start order */
+	int is_write;                   /* WRQ */
+	struct sockaddr_storage client;
+	struct sockaddr_storage local;  /* address the client asked */
+	unsigned int ifindex;           /* ingress interface of the request */
+	uint16_t server_port;           /* TID, host order */
+	char requested[256];            /* name as sent (truncated) */
+	char served[256];               /* path relative to ROOT */
+	char mode[10];                  /* "octet" / "netascii" */
+	char options[160];              /* OACK as sent, "blksize=1468 tsize=..." */
+	unsigned int blksize;
+	unsigned int windowsize;
+	unsigned int timeout_us;
+	uint64_t tsize;                 /* file size (RRQ) */
+	unsigned int tiers;             /* XFER_TIER_* */
+	uint64_t bytes;                 /* payload bytes delivered (acked) / received */
+	uint64_t blocks;                /* DATA blocks acked (RRQ) or received (WRQ) */
+	uint64_t blocks_user;           /* DATA sent by the userspace engine, incl. resends */
+	uint64_t blocks_xdp;
+	uint64_t blocks_tc;
+	uint64_t final_block;           /* absolute number of the last block (0 unknown) */
+	uint64_t stall_block;           /* block the transfer timed out on */
+	uint32_t retransmits;
+	uint32_t dup_acks;
+	uint32_t timeouts;
+	uint64_t start_ns;              /* CLOCK_MONOTONIC */
+	uint64_t end_ns;
+	struct timespec start_real;     /* CLOCK_REALTIME */
+	enum xfer_outcome outcome;
+	uint16_t error_code;            /* TFTP code sent or received */
+	char message[128];              /* outcome detail */
+};
+
+/* Totals since start, for "xtftpctl stats". */
+struct engine_totals {
+	uint64_t transfers_started;
+	uint64_t transfers_done;
+	uint64_t transfers_failed;      /* client error, timeout, aborted */
+	uint64_t requests_refused;      /* answered with an ERROR */
+	uint64_t rrq;
+	uint64_t wrq;
+	uint64_t blocks_user;
+	uint64_t bytes_user;
+	uint64_t blocks_received;
+	uint64_t retransmits;
+	uint64_t dup_acks;
+	uint64_t timeouts;
+	uint64_t kernel_sessions;       /* transfers handed to the kernel tiers */
+	uint64_t kernel_takeovers;      /* kernel sessions continued by userspace */
+	uint64_t wrong_tid;             /* packets answered with error 5 */
+	uint64_t busy;                  /* refused: --max-sessions reached */
+};
+
+struct engine;
+
+/* Create the engine: open ROOT, bind the listening sockets, open the kernel
+ * tiers (unless --no-bpf). Logs the cause of a failure once; returns 0 or a
+ * negative errno. */
+int engine_create(const struct xtftpd_options *opt, struct engine **out);
+/* Create the control socket (readiness signal: call after engine_create and
+ * after daemonizing). */
+int engine_open_control(struct engine *e);
+/* Drop privileges to opt->user (after binding and attaching BPF). */
+int engine_drop_privileges(struct engine *e);
+/* Run until SIGTERM/SIGINT; returns 0 or a negative errno. */
+int engine_run(struct engine *e);
+void engine_destroy(struct engine *e);
+
+/* ---- pieces exposed for unit tests ---------------------------------------- */
+
+/* Absolute block number of a 16-bit wire block number seen in an ACK, taking
+ * the nearest value not above last_sent (blocks roll over 65535 -> 0). */
+static inline int64_t engine_ack_abs(int64_t last_sent, uint16_t wire)
+{
+	return last_sent - (int64_t)(uint16_t)((uint16_t)last_sent - wire);
+}
+
+enum ack_action {
+	ACK_DUPLICATE,  /* at or below last_acked (or never sent): ignore, never resend */
+	ACK_ADVANCE,    /* new: *acked is the new last_acked; send from acked+1 */
+	ACK_FINAL,      /* the final block is acknowledged: transfer done */
+};
+
+/* Sender-side window bookkeeping (RFC 7440): given what was sent and acked so
+ * far, classify an ACK. final_block 0 = not known yet. */
+enum ack_action engine_classify_ack(int64_t last_sent, int64_t last_acked,
+				    int64_t final_block, uint16_t wire, int64_t *acked);
+
+/* Format the one-line summary of a finished transfer into buf. */
+void transfer_format(const struct transfer *t, char *buf, size_t len);
+/* Outcome as a short word: "done", "client-error", "timeout", ... */
+const char *transfer_outcome_name(enum xfer_outcome o);
+/* "198.18.0.2:1234" / "[2001:db8::1]:1234" */
+void engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+/* For control.c: snapshots of the engine's state. */
+void engine_write_status(struct engine *e, FILE *f);
+void engine_write_stats(struct engine *e, FILE *f);
+void engine_write_transfers(struct engine *e, FILE *f);
+
+#endif

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Command line parsing for xtftpd (see options.h and xtftpd.8). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "options.h"
+#include "xtftp_kern.h"
+#include "xtftp_wire.h"
+
+enum {
+	OPT_SINGLE_PORT = 256,
+	OPT_NO_BPF,
+	OPT_NO_XDP,
+	OPT_POOL_SIZE,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_CONTROL,
+	OPT_EVENT_LOG,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_WINDOW,
+	OPT_VERIFIER_LOG,
+};
+
+static const struct option long_opts[] = {
+	{ "secure",       no_argument,       NULL, 's' },
+	{ "listen",       no_argument,       NULL, 'l' },
+	{ "foreground",   no_argument,       NULL, 'L' },
+	{ "address",      required_argument, NULL, 'a' },
+	{ "create",       no_argument,       NULL, 'c' },
+	{ "blocksize",    required_argument, NULL, 'B' },
+	{ "port-range",   required_argument, NULL, 'R' },
+	{ "user",         required_argument, NULL, 'u' },
+	{ "umask",        required_argument, NULL, 'U' },
+	{ "permissive",   no_argument,       NULL, 'p' },
+	{ "refuse",       required_argument, NULL, 'r' },
+	{ "verbose",      no_argument,       NULL, 'v' },
+	{ "version",      no_argument,       NULL, 'V' },
+	{ "help",         no_argument,       NULL, 'h' },
+	{ "interface",    required_argument, NULL, 'i' },
+	{ "single-port",  no_argument,       NULL, OPT_SINGLE_PORT },
+	{ "no-bpf",       no_argument,       NULL, OPT_NO_BPF },
+	{ "no-xdp",       no_argument,       NULL, OPT_NO_XDP },
+	{ "pool-size",    required_argument, NULL, OPT_POOL_SIZE },
+	{ "timeout",      required_argument, NULL, OPT_TIMEOUT },
+	{ "retries",      required_argument, NULL, OPT_RETRIES },
+	{ "control",      required_argument, NULL, OPT_CONTROL },
+	{ "event-log",    required_argument, NULL, OPT_EVENT_LOG },
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "max-window",   required_argument, NULL, OPT_MAX_WINDOW },
+	{ "verifier-log", required_argument, NULL, OPT_VERIFIER_LOG },
+	{ NULL, 0, NULL, 0 },
+};
+
+void options_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: xtftpd [OPTION]... [ROOT]\n"
+"TFTP server (RFC 1350, 2347, 2348, 2349, 7440) whose data path runs in the\n"
+"kernel (XDP and TC eBPF programs answer ACKs with DATA from an image pool),\n"
+"with a complete userspace engine for everything the kernel passes on.\n"
+"ROOT is the served directory (default " XT_DEFAULT_ROOT "); requested names never\n"
+"resolve outside it.\n"
+"\n"
+"tftpd-hpa compatible options:\n"
+"  -s, --secure             names are relative to ROOT (a leading / is dropped);\n"
+"                           without -s a name starting with ROOT/ is also accepted\n"
+"  -l, --listen             standalone mode (accepted; always standalone)\n"
+"  -L, --foreground         do not daemonize; log to stderr instead of syslog\n"
+"  -a, --address ADDR[:PORT]\n"
+"                           listen here (repeatable); IPv6 as [::1]:69; :PORT for\n"
+"                           all addresses; default 0.0.0.0:69 and [::]:69\n"
+"  -c, --create             allow uploads (WRQ); files appear only when complete\n"
+"  -B, --blocksize N        largest blksize offered (8..65464); default: MTU of\n"
+"                           the request's ingress interface minus IP/UDP/TFTP\n"
+"                           headers (1468 on a 1500-byte IPv4 link)\n"
+"  -R, --port-range LO:HI   transfer ports (TIDs) from this range; default: any\n"
+"                           ephemeral port the kernel picks\n"
+"  -u, --user USER          drop privileges to USER after binding and attaching\n"
+"                           BPF; default: keep running as the starting user\n"
+"  -U, --umask MASK         umask (octal) for uploaded files\n"
+"  -p, --permissive         no extra checks; without -p a file must be world\n"
+"                           readable to be served (and world writable to be\n"
+"                           overwritten by an upload), as in tftpd-hpa\n"
+"  -r, --refuse OPTION      ignore this TFTP option in requests (repeatable)\n"
+"  -v, --verbose            one log line per request; twice: per packet events\n"
+"  -V, --version            print the version and exit\n"
+"  -h, --help               print this help and exit\n"
+"\n"
+"xtftpd options:\n"
+"  -i, --interface IFNAME   attach the kernel tiers here (repeatable); default:\n"
+"                           the interface owning --address, or every UP\n"
+"                           non-loopback interface for a wildcard address\n"
+"      --no-bpf             serve everything from the userspace engine\n"
+"      --no-xdp             attach the TC tier only\n"
+"      --pool-size BYTES    image pool size, suffix K, M or G (default 256M)\n"
+"      --single-port        answer every transfer from the listening port;\n"
+"                           sessions are told apart by client address and port\n"
+"      --timeout SEC        retransmit timeout when the client sends none\n"
+"                           (default 1, fractions allowed: 0.2)\n"
+"      --retries N          retransmissions before a transfer is given up\n"
+"                           (default 5)\n"
+"      --max-sessions N     concurrent transfers; more are refused with error 3\n"
+"                           \"server busy\" (default 4096)\n"
+"      --max-window N       largest RFC 7440 windowsize granted (default 64)\n"
+"      --control PATH       unix control socket for xtftpctl\n"
+"                           (default " XT_DEFAULT_CONTROL "; \"\" disables)\n"
+"      --event-log FILE     append one JSON line per finished transfer\n"
+"      --verifier-log FILE  write the BPF verifier log here if loading fails\n"
+"\n"
+"Exit status: 0 ok, 1 runtime error, 2 usage error.\n"
+"See xtftpd(8) and xtftpctl(8).\n");
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int options_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end || v > (ULLONG_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int options_parse_address(const char *s, unsigned int default_port,
+			  struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_str = NULL;
+	unsigned long port = default_port;
+	int v6 = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (size_t)(close - s - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		if (close[1] == ':')
+			port_str = close + 2;
+		else if (close[1])
+			return -EINVAL;
+		v6 = 1;
+	} else {
+		const char *colon = strchr(s, ':');
+
+		if (colon && strchr(colon + 1, ':')) {
+			/* bare IPv6 address, no port */
+			if (strlen(s) >= sizeof(host))
+				return -EINVAL;
+			strcpy(host, s);
+			v6 = 1;
+		} else {
+			size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+			if (n >= sizeof(host))
+				return -EINVAL;
+			memcpy(host, s, n);
+			host[n] = '\0';
+			if (colon)
+				port_str = colon + 1;
+		}
+	}
+	if (port_str && parse_uint(port_str, 1, 65535, &port))
+		return -EINVAL;
+	if (v6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+		if (host[0] == '\0')
+			a4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -EINVAL;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
+static int usage_error(const char *flag, const char *value, const char *why)
+{
+	fprintf(stderr, "xtftpd: %s%s%s: %s (see xtftpd --help)\n", flag,
+		value ? " " : "", value ? value : "", why);
+	return 2;
+}
+
+static int add_listen(struct xtftpd_options *o, const char *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	/* ":PORT" means every address of both families */
+	if (arg[0] == ':' && arg[1] != ':') {
+		char v6[16];
+
+		if (o->n_listen + 2 > XT_MAX_LISTEN)
+			return -E2BIG;
+		if (options_parse_address(arg, TFTP_PORT, &o->listen[o->n_listen],
+					  &o->listen_len[o->n_listen]))
+			return -EINVAL;
+		o->n_listen++;
+		snprintf(v6, sizeof(v6), "[::]%s", arg);
+		if (options_parse_address(v6, TFTP_PORT, &o->listen[o->n_listen],
+					  &o->listen_len[o->n_listen]))
+			return -EINVAL;
+		o->n_listen++;
+		return 0;
+	}
+	if (o->n_listen >= XT_MAX_LISTEN)
+		return -E2BIG;
+	if (options_parse_address(arg, TFTP_PORT, &ss, &len))
+		return -EINVAL;
+	o->listen[o->n_listen] = ss;
+	o->listen_len[o->n_listen] = len;
+	o->n_listen++;
+	return 0;
+}
+
+static int parse_timeout(const char *s, unsigned int *us)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= 0.01 && v <= 255.0))
+		return -EINVAL;
+	*us = (unsigned int)(v * 1e6 + 0.5);
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct xtftpd_options *o)
+{
+	unsigned long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->root = XT_DEFAULT_ROOT;
+	o->max_windowsize = 64;
+	o->pool_bytes = XT_POOL_DEFAULT_BYTES;
+	o->timeout_us = 1000000;
+	o->retries = 5;
+	o->max_sessions = 4096;
+	o->control_path = XT_DEFAULT_CONTROL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":slLa:cB:R:u:U:pr:vVhi:", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->secure = 1; break;
+		case 'l': break;
+		case 'L': o->foreground = 1; break;
+		case 'a':
+			if (add_listen(o, optarg))
+				return usage_error("--address", optarg,
+						   "expected ADDR, ADDR:PORT, [V6ADDR]:PORT or :PORT (at most 8)");
+			break;
+		case 'c': o->create = 1; break;
+		case 'B':
+			if (parse_uint(optarg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v))
+				return usage_error("--blocksize", optarg, "expected 8..65464");
+			o->max_blksize = (unsigned int)v;
+			break;
+		case 'R': {
+			char *colon = strchr(optarg, ':');
+			unsigned long lo, hi;
+
+			if (!colon)
+				return usage_error("--port-range", optarg, "expected LO:HI");
+			*colon = '\0';
+			if (parse_uint(optarg, 1, 65535, &lo) || parse_uint(colon + 1, 1, 65535, &hi) ||
+			    lo > hi) {
+				*colon = ':';
+				return usage_error("--port-range", optarg,
+						   "expected LO:HI with 1 <= LO <= HI <= 65535");
+			}
+			*colon = ':';
+			o->port_lo = (unsigned int)lo;
+			o->port_hi = (unsigned int)hi;
+			break;
+		}
+		case 'u': o->user = optarg; break;
+		case 'U': {
+			char *end;
+			unsigned long m;
+
+			errno = 0;
+			m = strtoul(optarg, &end, 8);
+			if (errno || !*optarg || *end || m > 0777)
+				return usage_error("--umask", optarg, "expected an octal mask like 022");
+			o->umask = (mode_t)m;
+			o->umask_set = 1;
+			break;
+		}
+		case 'p': o->permissive = 1; break;
+		case 'r':
+			if (o->n_refuse >= XT_MAX_REFUSE)
+				return usage_error("--refuse", optarg, "too many (at most 16)");
+			o->refuse[o->n_refuse++] = optarg;
+			break;
+		case 'v': o->verbose++; break;
+		case 'V':
+			printf("xtftpd " XTFTPD_VERSION "\n");
+			return 1;
+		case 'h':
+			options_usage(stdout);
+			return 1;
+		case 'i':
+			if (o->n_ifnames >= XT_MAX_IFNAMES)
+				return usage_error("--interface", optarg, "too many (at most 32)");
+			if (!*optarg || strlen(optarg) >= 16)
+				return usage_error("--interface", optarg, "not an interface name");
+			o->ifnames[o->n_ifnames++] = optarg;
+			break;
+		case OPT_SINGLE_PORT: o->single_port = 1; break;
+		case OPT_NO_BPF: o->no_bpf = 1; break;
+		case OPT_NO_XDP: o->no_xdp = 1; break;
+		case OPT_POOL_SIZE:
+			if (options_parse_size(optarg, &o->pool_bytes) || o->pool_bytes < XT_CHUNK_SIZE)
+				return usage_error("--pool-size", optarg,
+						   "expected BYTES with optional K, M or G, at least 66K");
+			break;
+		case OPT_TIMEOUT:
+			if (parse_timeout(optarg, &o->timeout_us))
+				return usage_error("--timeout", optarg, "expected seconds, 0.01..255");
+			break;
+		case OPT_RETRIES:
+			if (parse_uint(optarg, 0, 1000, &v))
+				return usage_error("--retries", optarg, "expected 0..1000");
+			o->retries = (unsigned int)v;
+			break;
+		case OPT_CONTROL: o->control_path = optarg; break;
+		case OPT_EVENT_LOG: o->event_log = optarg; break;
+		case OPT_VERIFIER_LOG: o->verifier_log = optarg; break;
+		case OPT_MAX_SESSIONS:
+			if (parse_uint(optarg, 1, 1000000, &v))
+				return usage_error("--max-sessions", optarg, "expected 1..1000000");
+			o->max_sessions = (unsigned int)v;
+			break;
+		case OPT_MAX_WINDOW:
+			if (parse_uint(optarg, 1, TFTP_WINDOWSIZE_MAX, &v))
+				return usage_error("--max-window", optarg, "expected 1..65535");
+			o->max_windowsize = (unsigned int)v;
+			break;
+		case ':':
+			return usage_error(argv[optind - 1], NULL, "missing value");
+		default:
+			return usage_error(argv[optind - 1], NULL, "unknown option");
+		}
+	}
+	if (optind < argc)
+		o->root = argv[optind++];
+	if (optind < argc)
+		return usage_error(argv[optind], NULL, "unexpected argument (one ROOT only)");
+	return 0;
+}
