@@ -314,6 +314,7 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--query")) {
 		unsigned int ifindex = if_nametoindex(argv[2]);
+		libbpf_set_print(NULL); /* "no clsact qdisc" is an answer here */
 
 		if (!ifindex) {
 			fprintf(stderr, "%s: no such interface\n", argv[2]);

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The kernel tiers attach and detach cleanly: XDP and TC on the server end
+# of a veth, nothing of ours left after kill -9 (links die with the
+# process), a legacy clsact filter left by an earlier run removed at start,
+# a restarted daemon serving a download (tftp-hpa, sha256), and without BPF
+# privilege one line saying so and userspace still serving.
+. "$(dirname "$0")/lib.sh"
+
+XT_BUILD=${XT_BUILD:-$XT_TOP/build/san}
+LOADER="$XT_BUILD/tests/test_loader"
+
+xt_require_root
+[ -x "$LOADER" ] || xt_skip "no $LOADER; build it with make tests"
+xt_rig_create
+
+# What is attached to the server end: "xdp=NAME/MODE tc=NAMES legacy=NAME".
+attached() { xt_srv "$LOADER" --query "$XT_IF_SRV"; }
+nothing_attached() { [ "$(attached)" = "xdp=- tc=- legacy=-" ]; }
+ours_attached() {
+	local a
+	a=$(attached)
+	[[ $a == *"xdp=xdp_tftp/"* && $a == *tc_tftp* ]]
+}
+
+nothing_attached || xt_fail "something attached before we started: $(attached)"
+
+# ---- 1. the loader alone (test_loader --hold runs fastpath_open) ----------
+hold_log="$XT_TMP/hold.log"
+hold_start() {
+	: > "$hold_log"
+	# ip netns exec directly (not the xt_srv function): $! is then the
+	# loader itself, which is what kill -9 must hit.
+	ip netns exec "$XT_NS_SRV" "$LOADER" --hold "$XT_IF_SRV" >"$hold_log" 2>&1 &
+	HOLD_PID=$!
+	xt_on_cleanup "kill -KILL $HOLD_PID"
+	xt_wait_until 20 "the loader to attach (test_loader --hold)" grep -q '^ready' "$hold_log"
+}
+
+hold_start
+ours_attached || xt_fail "loader ready but not attached: $(attached)"
+grep -q "^xtftpd: $XT_IF_SRV: XDP .* + TC" "$hold_log" ||
+	xt_fail "no per-interface tier line: $(cat "$hold_log")"
+echo "attached: $(attached)"
+echo "loader said: $(grep "$XT_IF_SRV:" "$hold_log")"
+
+kill -KILL "$HOLD_PID"
+wait "$HOLD_PID" 2>/dev/null || true
+xt_wait_until 5 "XDP and TC to detach after kill -9 of the loader" nothing_attached
+echo "kill -9 of the loader: nothing left attached"
+
+# A legacy clsact filter of ours (what a kernel without tcx would have
+# left after kill -9): the next start removes it and says so.
+if xt_srv tc qdisc add dev "$XT_IF_SRV" clsact 2>/dev/null &&
+   xt_srv tc filter add dev "$XT_IF_SRV" ingress prio 0x7874 handle 0x7874 \
+	bpf da obj "$XT_BUILD/xtftp.bpf.o" sec tc 2>/dev/null; then
+	[[ $(attached) == *"legacy=tc_tftp"* ]] || xt_fail "stale filter not visible: $(attached)"
+	hold_start
+	grep -q "removed a TC filter left by an earlier run" "$hold_log" ||
+		xt_fail "stale legacy filter not reported: $(cat "$hold_log")"
+	[[ $(attached) == *"legacy=-"* ]] || xt_fail "stale legacy filter still there: $(attached)"
+	kill -TERM "$HOLD_PID"
+	wait "$HOLD_PID" || xt_fail "loader exited non-zero after SIGTERM"
+	nothing_attached || xt_fail "left attached after a clean exit: $(attached)"
+	xt_srv tc qdisc del dev "$XT_IF_SRV" clsact 2>/dev/null || true
+	echo "stale legacy filter removed at start"
+else
+	xt_note "tc cannot load $XT_BUILD/xtftp.bpf.o; stale legacy filter case not run"
+fi
+
+# ---- 2. the daemon ----------------------------------------------------------
+if ! [ -x "$XTFTPD" ] || ! "$XTFTPD" --help 2>&1 | grep -q -- '--control'; then
+	echo "loader attach/detach ok (daemon CLI not there yet: daemon cases not run)"
+	exit 0
+fi
+xt_require_cmd tftp
+xt_make_file "$XT_ROOT/img" 3000000
+
+xt_daemon_start -s -i "$XT_IF_SRV"
+xt_wait_until 5 "the daemon to attach" ours_attached
+kill -KILL "$XT_DAEMON_PID"
+wait "$XT_DAEMON_PID" 2>/dev/null || true
+XT_DAEMON_PID=""
+xt_wait_until 5 "XDP and TC to detach after kill -9 of the daemon" nothing_attached
+echo "kill -9 of the daemon: nothing left attached"
+
+xt_daemon_start -s -i "$XT_IF_SRV"
+xt_wait_until 5 "the restarted daemon to attach" ours_attached
+xt_get hpa img "$XT_OUT/img" || xt_fail "tftp-hpa download failed: $(tail -n 3 "$XT_TMP/client.log")"
+xt_client_said_error && xt_fail "tftp-hpa: $(tail -n 3 "$XT_TMP/client.log")"
+xt_check_file "$XT_OUT/img" "$XT_ROOT/img" "download after restart"
+xt_daemon_stop
+nothing_attached || xt_fail "left attached after SIGTERM: $(attached)"
+echo "restarted daemon served 3000000 bytes (sha256 ok) and detached on SIGTERM"
+
+# ---- 3. no BPF privilege: one line, userspace serves -------------------------
+if command -v capsh >/dev/null; then
+	wrapper="$XT_TMP/xtftpd-nocaps"
+	printf '#!/bin/sh\nexec capsh --drop=cap_bpf,cap_sys_admin,cap_net_admin,cap_perfmon -- -c '\''exec "$@"'\'' xtftpd %s "$@"\n' \
+		"$XTFTPD" > "$wrapper"
+	chmod +x "$wrapper"
+	real=$XTFTPD
+	XTFTPD=$wrapper
+	rm -f "$XT_OUT/img"
+	xt_daemon_start -s -i "$XT_IF_SRV"
+	XTFTPD=$real
+	n=$(grep -c "cannot load BPF: not permitted" "$XT_DAEMON_LOG" || true)
+	[ "$n" -eq 1 ] || xt_fail "want one 'cannot load BPF: not permitted' line, got $n: $(cat "$XT_DAEMON_LOG")"
+	nothing_attached || xt_fail "attached without privilege?: $(attached)"
+	xt_get hpa img "$XT_OUT/img" || xt_fail "download without BPF failed: $(tail -n 3 "$XT_TMP/client.log")"
+	xt_check_file "$XT_OUT/img" "$XT_ROOT/img" "download without BPF privilege"
+	xt_daemon_stop
+	echo "without BPF privilege: one line, served from userspace"
+else
+	xt_note "no capsh (libcap2-bin): unprivileged case not run"
+fi
+echo "attach, kill -9 detach, stale filter removal, restart and no-privilege cases ok"
