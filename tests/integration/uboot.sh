@@ -138,15 +138,18 @@ ub_wait_for() {
 	done
 }
 
-# Wait until the console is idle at the U-Boot prompt: the output since the
-# mark ends with "=> " (the prompt has no newline after it).
+# ub_wait_prompt SECONDS: wait until the console is idle at the U-Boot
+# prompt: output was written after the mark and the log ends with a line
+# holding only "=> " (no newline after it; the "==> " in crc32 output is
+# not one). Reads only the last bytes of the log, so it stays cheap while a
+# long transfer prints its progress marks.
 ub_wait_prompt() {
-	local deadline tailb
+	local deadline
 	deadline=$(( $(date +%s) + $1 ))
 	while :; do
-		if [ "$(ub_log_size)" -gt "$UB_MARK" ]; then
-			tailb=$(tail -c 3 "$UB_LOG")
-			[ "$tailb" = "=> " ] && return 0
+		if [ "$(ub_log_size)" -gt "$UB_MARK" ] &&
+		   [ "$(tail -c 5 "$UB_LOG")" = $'\r\n=> ' ]; then
+			return 0
 		fi
 		if ! kill -0 "$UB_QEMU_PID" 2>/dev/null; then
 			ub_log "qemu exited while waiting for the prompt"
@@ -190,26 +193,7 @@ ub_cmd() {
 	printf '%s\n' "$*" >&"$UB_FD"
 	# The mark sits after the old prompt: what follows is the echo of the
 	# command, its output, then the next prompt.
-	ub_wait_for_echo_then_prompt "$secs"
-}
-
-ub_wait_for_echo_then_prompt() {
-	local deadline out
-	deadline=$(( $(date +%s) + $1 ))
-	while :; do
-		out=$(ub_since_mark)
-		# Done when the output ends with the prompt at the start of a
-		# line ("==> " in crc32 output does not count).
-		case $out in
-		*$'\n'"=> ") return 0 ;;
-		esac
-		if ! kill -0 "$UB_QEMU_PID" 2>/dev/null; then
-			ub_log "qemu exited while a command ran"
-			return 1
-		fi
-		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
+	ub_wait_prompt "$secs"
 }
 
 # ub_poweroff: ask U-Boot to power off (PSCI), wait for qemu to exit.
