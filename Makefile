@@ -136,3 +136,40 @@ install: all
 
 clean:
 	rm -rf build
+
+# ---- fuzzing (libFuzzer; clang, straight from the pure module sources) ------
+#   make fuzz-smoke   each target FUZZ_SECONDS (default 60), fails on any crash
+#   make fuzz         the same, 600 s per target unless FUZZ_SECONDS is given
+# New inputs go to a scratch copy, never into the committed seed corpus;
+# crash reproducers land in $(BUILD)/fuzz/crash-*.
+FUZZ_TARGETS := request netascii path
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_MODULES := user/packet.c user/negotiate.c user/netascii.c user/path.c
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser
+
+.PHONY: fuzz-build fuzz-smoke
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_MODULES) $(HDRS_SHARED) $(HDRS_USER) | $(BUILD)/fuzz
+	$(msg) FUZZ $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_MODULES) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-smoke: FUZZ_SECONDS ?= 60
+fuzz: FUZZ_SECONDS ?= 600
+fuzz-smoke fuzz: fuzz-build
+	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d /tmp/xtftp-fuzz-corpus.XXXXXX); \
+		echo "  FUZZ     $$t for $(FUZZ_SECONDS) s"; \
+		rc=0; $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/ $$work tests/fuzz/corpus/$$t \
+			>$(BUILD)/fuzz/$$t.log 2>&1 || rc=$$?; \
+		rm -rf "$$work"; \
+		grep -h 'stat::number_of_executed_units' $(BUILD)/fuzz/$$t.log | sed "s/^/           $$t /"; \
+		if [ $$rc -ne 0 ]; then tail -n 40 $(BUILD)/fuzz/$$t.log; \
+			echo "fuzz: $$t failed (exit $$rc), see $(BUILD)/fuzz/$$t.log"; exit 1; fi; \
+	done
