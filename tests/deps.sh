@@ -7,6 +7,8 @@ PKGS=(
 	make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config linux-libc-dev
 	# unit tests
 	libcmocka-dev
+	# fuzzing (make fuzz-smoke): libFuzzer runtime, only "recommended" by clang-14
+	libclang-rt-14-dev
 	# integration tests: namespaces, firewall for loss, real clients, a baseline server
 	iproute2 iputils-ping ethtool nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
 	# U-Boot under qemu as a bootloader client (tests/integration/test_uboot.sh)
