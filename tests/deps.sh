@@ -13,6 +13,8 @@ PKGS=(
 	iproute2 iputils-ping ethtool nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
 	# U-Boot under qemu as a bootloader client (tests/integration/test_uboot.sh)
 	qemu-system-arm u-boot-qemu tcpdump
+	# packaging (test_install.sh): systemd-analyze verify, capsh, setpriv, groff for man pages
+	systemd libcap2-bin util-linux groff-base
 )
 missing=()
 for p in "${PKGS[@]}"; do
