@@ -17,15 +17,7 @@
 #include <bpf/libbpf.h>
 #include "fastpath.h"
 #include "attach.h"
-#if __has_include("log.h")
 #include "log.h"
-#else
-/* Until user/log.h is in git: same calls, to stderr. */
-#define log_msg_stderr(...) (fprintf(stderr, "xtftpd: " __VA_ARGS__), fputc('\n', stderr))
-#define log_err(...)  log_msg_stderr(__VA_ARGS__)
-#define log_warn(...) log_msg_stderr(__VA_ARGS__)
-#define log_info(...) log_msg_stderr(__VA_ARGS__)
-#endif
 #include "pool.h"
 #include "xtftp.skel.h"
 
