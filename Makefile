@@ -129,10 +129,29 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)./tests/bench/run-bench.sh $(BUILD)
 
+# PREFIX=/usr for a distribution layout; UNITDIR under PREFIX works for both
+# /usr and /usr/local (systemd searches /usr/local/lib/systemd/system too).
+# An existing /etc/default/xtftpd is kept, like a dpkg conffile.
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MAN8DIR    ?= $(PREFIX)/share/man/man8
+LIBEXECDIR ?= $(PREFIX)/lib/xtftpd
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+PKG_SUBST  := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+
 install: all
-	install -D -m 0755 $(BUILD)/xtftpd $(DESTDIR)$(PREFIX)/sbin/xtftpd
-	install -D -m 0755 $(BUILD)/xtftpctl $(DESTDIR)$(PREFIX)/bin/xtftpctl
-	install -D -m 0644 xtftpd.8 $(DESTDIR)$(PREFIX)/share/man/man8/xtftpd.8
+	install -D -m 0755 $(BUILD)/xtftpd $(DESTDIR)$(SBINDIR)/xtftpd
+	install -D -m 0755 $(BUILD)/xtftpctl $(DESTDIR)$(BINDIR)/xtftpctl
+	install -D -m 0644 xtftpd.8 $(DESTDIR)$(MAN8DIR)/xtftpd.8
+	install -D -m 0644 xtftpctl.8 $(DESTDIR)$(MAN8DIR)/xtftpctl.8
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	$(PKG_SUBST) packaging/xtftpd-start > $(DESTDIR)$(LIBEXECDIR)/xtftpd-start
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/xtftpd-start
+	$(PKG_SUBST) packaging/xtftpd.service > $(DESTDIR)$(UNITDIR)/xtftpd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xtftpd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/xtftpd ] || \
+		install -m 0644 packaging/xtftpd.default $(DESTDIR)$(SYSCONFDIR)/default/xtftpd
 
 clean:
 	rm -rf build
