@@ -49,25 +49,22 @@ struct hdr_cursor {
 	void *pos;
 };
 
-/* What the reply is built from. Everything in network byte order except
- * the fields marked host. */
+/* What the reply is built from. The session key is filled in place
+ * (addresses, ports, family, VLAN id; the caller sets ifindex), which keeps
+ * one copy of the addresses on the 512-byte BPF stack. Network byte order
+ * except the fields marked host. */
 struct tftp_ack {
+	struct session_key key;     /* zeroed by the caller */
 	__u8 dst_mac[ETH_ALEN];     /* our MAC (the ACK's destination) */
 	__u8 src_mac[ETH_ALEN];     /* the client's MAC */
 	__be16 tpid;                /* outer ethertype when tagged */
 	__be16 tci;                 /* tag control info when tagged */
-	__u16 l3_off;               /* host: 14, or 18 with an in-frame tag */
-	__u8 vlan_in_frame;         /* 1: the tag is in the frame (XDP) */
-	__u8 family;                /* XT_FAMILY_INET or XT_FAMILY_INET6 */
-	__u16 vlan_id;              /* host: VID for the session key, 0 = none */
-	__u16 block;                /* host: the ACK's 16-bit block number */
 	__be32 ip6_flow;            /* IPv6 version/class/flow label word */
+	__u16 l3_off;               /* host: 14, or 18 with an in-frame tag */
+	__u16 block;                /* host: the ACK's 16-bit block number */
+	__u8 vlan_in_frame;         /* 1: the tag is in the frame (XDP) */
 	__u8 tos;                   /* IPv4 type of service */
-	__u8 pad[3];
-	__u8 client_addr[16];       /* source; IPv4 in the first 4 bytes */
-	__u8 server_addr[16];       /* destination */
-	__be16 client_port;
-	__be16 server_port;
+	__u8 pad[2];
 };
 
 static __always_inline int ipv6_is_ext_hdr(__u8 nexthdr)
@@ -118,8 +115,8 @@ static __always_inline int parse_udp_tftp_ack(struct hdr_cursor *c, void *data_e
 	c->pos = tftp + 1;
 
 	ack->block = bpf_ntohs(tftp->block);
-	ack->client_port = udp->source;
-	ack->server_port = udp->dest;
+	ack->key.client_port = udp->source;
+	ack->key.server_port = udp->dest;
 	return 0;
 }
 
@@ -128,7 +125,8 @@ static __always_inline int parse_udp_tftp_ack(struct hdr_cursor *c, void *data_e
  * data_end - data only when the TC skb is non-linear; every read is bounded
  * by data_end). tag_outside: a VLAN tag was already taken out of the frame
  * (TC: skb->vlan_present), so an in-frame tag would be a second one.
- * Returns 0 for a TFTP ACK, otherwise the enum xt_stat pass reason.
+ * ack must be zeroed. Returns 0 for a TFTP ACK, otherwise the enum xt_stat
+ * pass reason.
  */
 static __always_inline int parse_tftp_ack(void *data, void *data_end, __u32 frame_len,
 					  int tag_outside, struct tftp_ack *ack)
@@ -156,7 +154,7 @@ static __always_inline int parse_tftp_ack(void *data, void *data_end, __u32 fram
 			return XT_STAT_PASS_TRUNCATED;
 		ack->tpid = proto;
 		ack->tci = vh->tci;
-		ack->vlan_id = bpf_ntohs(vh->tci) & XT_VLAN_VID_MASK;
+		ack->key.vlan_id = bpf_ntohs(vh->tci) & XT_VLAN_VID_MASK;
 		ack->vlan_in_frame = 1;
 		proto = vh->encap_proto;
 		c.pos = vh + 1;
@@ -183,10 +181,10 @@ static __always_inline int parse_tftp_ack(void *data, void *data_end, __u32 fram
 		 * never less than the datagram. */
 		if (l3_len < sizeof(*iph) || ack->l3_off + l3_len > frame_len)
 			return XT_STAT_PASS_TRUNCATED;
-		ack->family = XT_FAMILY_INET;
+		ack->key.family = XT_FAMILY_INET;
 		ack->tos = iph->tos;
-		__builtin_memcpy(ack->client_addr, &iph->saddr, 4);
-		__builtin_memcpy(ack->server_addr, &iph->daddr, 4);
+		__builtin_memcpy(ack->key.client_addr, &iph->saddr, 4);
+		__builtin_memcpy(ack->key.server_addr, &iph->daddr, 4);
 		c.pos = iph + 1;
 		return parse_udp_tftp_ack(&c, data_end, l3_len - sizeof(*iph), ack);
 	}
@@ -204,10 +202,10 @@ static __always_inline int parse_tftp_ack(void *data, void *data_end, __u32 fram
 		l3_len = bpf_ntohs(ip6h->payload_len);
 		if (ack->l3_off + sizeof(*ip6h) + l3_len > frame_len)
 			return XT_STAT_PASS_TRUNCATED;
-		ack->family = XT_FAMILY_INET6;
+		ack->key.family = XT_FAMILY_INET6;
 		__builtin_memcpy(&ack->ip6_flow, ip6h, 4);
-		__builtin_memcpy(ack->client_addr, &ip6h->saddr, 16);
-		__builtin_memcpy(ack->server_addr, &ip6h->daddr, 16);
+		__builtin_memcpy(ack->key.client_addr, &ip6h->saddr, 16);
+		__builtin_memcpy(ack->key.server_addr, &ip6h->daddr, 16);
 		c.pos = ip6h + 1;
 		return parse_udp_tftp_ack(&c, data_end, l3_len, ack);
 	}

@@ -64,19 +64,6 @@ static __always_inline void hist_add(__u32 id, __u64 ns)
 
 /* ---- sessions ------------------------------------------------------------ */
 
-static __always_inline void session_key_from_ack(struct session_key *key,
-						 const struct tftp_ack *ack, __u32 ifindex)
-{
-	__builtin_memset(key, 0, sizeof(*key));
-	key->ifindex = ifindex;
-	key->vlan_id = ack->vlan_id;
-	key->family = ack->family;
-	__builtin_memcpy(key->client_addr, ack->client_addr, 16);
-	__builtin_memcpy(key->server_addr, ack->server_addr, 16);
-	key->client_port = ack->client_port;
-	key->server_port = ack->server_port;
-}
-
 /* What an ACK asks for. */
 enum ack_class {
 	ACK_PASS = 0,   /* give it to the next tier; reason says why */
@@ -304,9 +291,14 @@ struct reply_v6 {
 	struct xt_tftp_hdr tftp;
 };
 
+union reply_l3 {
+	struct reply_v4 v4;
+	struct reply_v6 v6;
+};
+
 static __always_inline void build_reply_l2(const struct tftp_ack *ack, struct reply_l2 *l2)
 {
-	__be16 l3proto = ack->family == XT_FAMILY_INET ? bpf_htons(ETH_P_IP) :
+	__be16 l3proto = ack->key.family == XT_FAMILY_INET ? bpf_htons(ETH_P_IP) :
 							 bpf_htons(ETH_P_IPV6);
 
 	__builtin_memcpy(l2->h_dest, ack->src_mac, ETH_ALEN);
@@ -355,12 +347,12 @@ static __always_inline void build_reply_v4(const struct tftp_ack *ack, __u32 blk
 	r->ip.ttl = XT_TTL;
 	r->ip.protocol = IPPROTO_UDP;
 	r->ip.check = 0;
-	__builtin_memcpy(&r->ip.saddr, ack->server_addr, 4);
-	__builtin_memcpy(&r->ip.daddr, ack->client_addr, 4);
+	__builtin_memcpy(&r->ip.saddr, ack->key.server_addr, 4);
+	__builtin_memcpy(&r->ip.daddr, ack->key.client_addr, 4);
 	r->ip.check = ~csum_fold64(csum_words(&r->ip, sizeof(r->ip)));
 
-	r->udp.source = ack->server_port;
-	r->udp.dest = ack->client_port;
+	r->udp.source = ack->key.server_port;
+	r->udp.dest = ack->key.client_port;
 	r->udp.len = bpf_htons(udp_len);
 	r->udp.check = 0;
 	r->tftp.opcode = bpf_htons(TFTP_DATA);
@@ -378,11 +370,11 @@ static __always_inline void build_reply_v6(const struct tftp_ack *ack, __u32 blk
 	r->ip6.payload_len = bpf_htons(udp_len);
 	r->ip6.nexthdr = IPPROTO_UDP;
 	r->ip6.hop_limit = XT_TTL;
-	__builtin_memcpy(&r->ip6.saddr, ack->server_addr, 16);
-	__builtin_memcpy(&r->ip6.daddr, ack->client_addr, 16);
+	__builtin_memcpy(&r->ip6.saddr, ack->key.server_addr, 16);
+	__builtin_memcpy(&r->ip6.daddr, ack->key.client_addr, 16);
 
-	r->udp.source = ack->server_port;
-	r->udp.dest = ack->client_port;
+	r->udp.source = ack->key.server_port;
+	r->udp.dest = ack->key.client_port;
 	r->udp.len = bpf_htons(udp_len);
 	r->udp.check = 0;
 	r->tftp.opcode = bpf_htons(TFTP_DATA);
@@ -394,7 +386,7 @@ static __always_inline void build_reply_v6(const struct tftp_ack *ack, __u32 blk
 /* Bytes of the reply frame from the start of layer 3. */
 static __always_inline __u32 reply_l3_len(const struct tftp_ack *ack, const struct block_src *b)
 {
-	return (ack->family == XT_FAMILY_INET ? sizeof(struct reply_v4) :
+	return (ack->key.family == XT_FAMILY_INET ? sizeof(struct reply_v4) :
 						sizeof(struct reply_v6)) + b->len;
 }
 

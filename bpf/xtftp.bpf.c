@@ -64,6 +64,7 @@ struct {
 static __always_inline int xdp_write_reply(struct xdp_md *ctx, const struct tftp_ack *ack,
 					   __u32 blk, const struct block_src *b)
 {
+	union reply_l3 r;
 	struct reply_l2 l2;
 	__u32 l3_off = ack->l3_off;
 	int err;
@@ -76,18 +77,14 @@ static __always_inline int xdp_write_reply(struct xdp_md *ctx, const struct tftp
 	if (err)
 		return err;
 
-	if (ack->family == XT_FAMILY_INET) {
-		struct reply_v4 r;
-
-		build_reply_v4(ack, blk, b, &r);
-		err = bpf_xdp_store_bytes(ctx, l3_off, &r, sizeof(r));
-		l3_off += sizeof(r);
+	if (ack->key.family == XT_FAMILY_INET) {
+		build_reply_v4(ack, blk, b, &r.v4);
+		err = bpf_xdp_store_bytes(ctx, l3_off, &r.v4, sizeof(r.v4));
+		l3_off += sizeof(r.v4);
 	} else {
-		struct reply_v6 r;
-
-		build_reply_v6(ack, blk, b, &r);
-		err = bpf_xdp_store_bytes(ctx, l3_off, &r, sizeof(r));
-		l3_off += sizeof(r);
+		build_reply_v6(ack, blk, b, &r.v6);
+		err = bpf_xdp_store_bytes(ctx, l3_off, &r.v6, sizeof(r.v6));
+		l3_off += sizeof(r.v6);
 	}
 	if (err)
 		return err;
@@ -109,7 +106,6 @@ int xdp_tftp(struct xdp_md *ctx)
 	__u32 frame_len = data_end - data;
 	struct ack_decision d = {};
 	struct session_value *sess;
-	struct session_key key;
 	struct tftp_ack ack = {};
 	struct block_src b;
 	int action = XDP_PASS;
@@ -119,8 +115,8 @@ int xdp_tftp(struct xdp_md *ctx)
 	reason = parse_tftp_ack(data, data_end, frame_len, 0, &ack);
 	if (reason)
 		goto pass;
-	session_key_from_ack(&key, &ack, ctx->ingress_ifindex);
-	sess = bpf_map_lookup_elem(&XT_MAP_SESSIONS, &key);
+	ack.key.ifindex = ctx->ingress_ifindex;
+	sess = bpf_map_lookup_elem(&XT_MAP_SESSIONS, &ack.key);
 	if (!sess) {
 		reason = XT_STAT_PASS_NO_SESSION;
 		goto pass;
@@ -137,7 +133,7 @@ int xdp_tftp(struct xdp_md *ctx)
 		goto ack_out;
 	}
 	if (cls == ACK_FINAL) {
-		if (!finish_session(sess, &d, &key, t0))
+		if (!finish_session(sess, &d, &ack.key, t0))
 			stat_add(XT_STAT_RACE_LOST, 1);
 		action = XDP_DROP;
 		goto ack_out;
@@ -196,10 +192,14 @@ out:
 
 /* Write the reply for block blk into the skb (already the reply's length).
  * At TC ingress a VLAN tag sits in skb->vlan_tci, not in the frame; it
- * stays set, so egress puts the tag back. 0 or a negative errno. */
-static __always_inline int tc_write_reply(struct __sk_buff *skb, const struct tftp_ack *ack,
+ * stays set, so egress puts the tag back. 0 or a negative errno.
+ * Not inlined: inside the window loop clang would otherwise spill enough
+ * around the helper calls to bring tc_tftp near the 512-byte stack limit;
+ * as a BPF-to-BPF call its frame exists only while it runs. */
+static __noinline int tc_write_reply(struct __sk_buff *skb, const struct tftp_ack *ack,
 					  __u32 blk, const struct block_src *b, int with_l2)
 {
+	union reply_l3 r;
 	__u32 l3_off = ack->l3_off;
 	int err = 0;
 
@@ -215,18 +215,14 @@ static __always_inline int tc_write_reply(struct __sk_buff *skb, const struct tf
 			return err;
 	}
 
-	if (ack->family == XT_FAMILY_INET) {
-		struct reply_v4 r;
-
-		build_reply_v4(ack, blk, b, &r);
-		err = bpf_skb_store_bytes(skb, l3_off, &r, sizeof(r), 0);
-		l3_off += sizeof(r);
+	if (ack->key.family == XT_FAMILY_INET) {
+		build_reply_v4(ack, blk, b, &r.v4);
+		err = bpf_skb_store_bytes(skb, l3_off, &r.v4, sizeof(r.v4), 0);
+		l3_off += sizeof(r.v4);
 	} else {
-		struct reply_v6 r;
-
-		build_reply_v6(ack, blk, b, &r);
-		err = bpf_skb_store_bytes(skb, l3_off, &r, sizeof(r), 0);
-		l3_off += sizeof(r);
+		build_reply_v6(ack, blk, b, &r.v6);
+		err = bpf_skb_store_bytes(skb, l3_off, &r.v6, sizeof(r.v6), 0);
+		l3_off += sizeof(r.v6);
 	}
 	if (err)
 		return err;
@@ -249,7 +245,6 @@ int tc_tftp(struct __sk_buff *skb)
 	__u64 t0 = bpf_ktime_get_ns();
 	struct ack_decision d = {};
 	struct session_value *sess;
-	struct session_key key;
 	struct tftp_ack ack = {};
 	struct block_src b;
 	void *data, *data_end;
@@ -273,9 +268,9 @@ int tc_tftp(struct __sk_buff *skb)
 	if (reason)
 		goto pass;
 	if (tag_outside)
-		ack.vlan_id = skb->vlan_tci & XT_VLAN_VID_MASK;
-	session_key_from_ack(&key, &ack, skb->ifindex);
-	sess = bpf_map_lookup_elem(&XT_MAP_SESSIONS, &key);
+		ack.key.vlan_id = skb->vlan_tci & XT_VLAN_VID_MASK;
+	ack.key.ifindex = skb->ifindex;
+	sess = bpf_map_lookup_elem(&XT_MAP_SESSIONS, &ack.key);
 	if (!sess) {
 		reason = XT_STAT_PASS_NO_SESSION;
 		goto pass;
@@ -293,7 +288,7 @@ int tc_tftp(struct __sk_buff *skb)
 		goto out;
 	}
 	if (cls == ACK_FINAL) {
-		if (!finish_session(sess, &d, &key, t0))
+		if (!finish_session(sess, &d, &ack.key, t0))
 			stat_add(XT_STAT_RACE_LOST, 1);
 		action = TC_ACT_SHOT;
 		goto out;

@@ -1,0 +1,1084 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The XDP and TC programs under BPF_PROG_TEST_RUN, against the verifier of
+ * the running kernel: crafted ACK frames in, exact DATA frames out.
+ *
+ * The expected frames are built here independently of bpf/: plain byte
+ * writes and a plain RFC 1071 checksum over the pseudo-header. The TC
+ * window case sends real clones through a veth pair in a private network
+ * namespace (unshare(CLONE_NEWNET): it vanishes with the process) and
+ * captures them with an AF_PACKET socket on the peer.
+ *
+ * One line per subtest (PASS/FAIL); exit 0 all passed, 1 any failed,
+ * 77 when not root or BPF is unavailable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "xtftp_kern.h"
+#include "xtftp_wire.h"
+#include "xtftp.skel.h"
+
+#define POOL_CHUNKS 64
+#define POOL_MARKER 0xa5        /* every pool byte outside an image */
+#define FRAME_MAX 4096
+
+static struct xtftp_bpf *skel;
+static int subtest_failed;
+static int n_pass, n_fail;
+static unsigned int lo_ifindex;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "  %s:%d: check failed: %s: ",		\
+			__FILE__, __LINE__, #cond);			\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		subtest_failed = 1;					\
+	}								\
+} while (0)
+
+/* ---- images in the pool ---------------------------------------------------- */
+
+struct image {
+	const char *name;
+	uint64_t size;
+	uint32_t first_chunk;
+	uint8_t *bytes;
+};
+
+static struct image img_a = { "A", 200000, 0, NULL };  /* 4 chunks, short final blocks */
+static struct image img_b = { "B", 5120, 4, NULL };    /* 10 x 512: zero-length final */
+static struct image img_c = { "C", 600000, 5, NULL };  /* blksize 8 reaches block 65536 */
+
+static uint32_t image_chunks(const struct image *img)
+{
+	return (img->size + XT_CHUNK_DATA - 1) / XT_CHUNK_DATA;
+}
+
+static void image_generate(struct image *img, uint32_t seed)
+{
+	uint32_t x = seed;
+
+	img->bytes = malloc(img->size);
+	if (!img->bytes) {
+		perror("malloc");
+		exit(1);
+	}
+	for (uint64_t i = 0; i < img->size; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		img->bytes[i] = x >> 24;
+	}
+}
+
+/* Chunk layout of include/xtftp_kern.h: own XT_CHUNK_DATA bytes, then the
+ * first XT_CHUNK_OVERLAP bytes of the next chunk, zero past the image. */
+static int pool_fill(void)
+{
+	struct image *imgs[] = { &img_a, &img_b, &img_c };
+	uint8_t *val = malloc(XT_CHUNK_SIZE);
+	int fd = bpf_map__fd(skel->maps.image_pool);
+	int err = 0;
+
+	if (!val)
+		return -ENOMEM;
+	memset(val, POOL_MARKER, XT_CHUNK_SIZE);
+	for (uint32_t i = 0; i < POOL_CHUNKS && !err; i++)
+		if (bpf_map_update_elem(fd, &i, val, BPF_ANY))
+			err = -errno;
+	for (unsigned int k = 0; k < 3 && !err; k++) {
+		struct image *img = imgs[k];
+
+		for (uint32_t c = 0; c < image_chunks(img) && !err; c++) {
+			uint64_t start = (uint64_t)c * XT_CHUNK_DATA;
+			uint32_t key = img->first_chunk + c;
+
+			memset(val, 0, XT_CHUNK_SIZE);
+			for (uint64_t j = 0; j < XT_CHUNK_SIZE && start + j < img->size; j++)
+				val[j] = img->bytes[start + j];
+			if (bpf_map_update_elem(fd, &key, val, BPF_ANY))
+				err = -errno;
+		}
+	}
+	free(val);
+	return err;
+}
+
+/* ---- frames, built plainly ------------------------------------------------- */
+
+struct flow {
+	int family;             /* 4 or 6 */
+	int vlan;               /* 1: one 802.1Q tag in the frame */
+	uint16_t vid;
+	uint8_t client_mac[6], server_mac[6];
+	uint8_t client_addr[16], server_addr[16];
+	uint16_t client_port, server_port;  /* host order */
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* RFC 1071 over a byte string, big-endian 16-bit words, odd byte padded. */
+static uint32_t sum_bytes(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold_not(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* UDP checksum of the segment udp[0..len) for the flow's family. */
+static uint16_t udp_checksum(int family, const uint8_t *src, const uint8_t *dst,
+			     const uint8_t *udp, size_t len)
+{
+	uint8_t ph[40];
+	size_t phlen;
+	uint16_t c;
+
+	memset(ph, 0, sizeof(ph));
+	if (family == 4) {
+		memcpy(ph, src, 4);
+		memcpy(ph + 4, dst, 4);
+		ph[9] = 17;
+		put16(ph + 10, len);
+		phlen = 12;
+	} else {
+		memcpy(ph, src, 16);
+		memcpy(ph + 16, dst, 16);
+		ph[34] = len >> 8;
+		ph[35] = len & 0xff;
+		ph[39] = 17;
+		phlen = 40;
+	}
+	c = fold_not(sum_bytes(sum_bytes(0, ph, phlen), udp, len));
+	return c ? c : 0xffff;
+}
+
+/*
+ * A UDP datagram of the flow, direction client->server (to_server) or back,
+ * with the given IPv4 id/flags/ttl or IPv6 hop limit, payload pl[0..plen).
+ * Returns the frame length.
+ */
+static size_t build_udp_frame(uint8_t *f, const struct flow *fl, int to_server,
+			      uint16_t ip_id, uint16_t ip_frag, uint8_t ttl,
+			      const uint8_t *pl, size_t plen)
+{
+	const uint8_t *smac = to_server ? fl->client_mac : fl->server_mac;
+	const uint8_t *dmac = to_server ? fl->server_mac : fl->client_mac;
+	const uint8_t *saddr = to_server ? fl->client_addr : fl->server_addr;
+	const uint8_t *daddr = to_server ? fl->server_addr : fl->client_addr;
+	uint16_t sport = to_server ? fl->client_port : fl->server_port;
+	uint16_t dport = to_server ? fl->server_port : fl->client_port;
+	size_t off = 12, l3, l4;
+	uint16_t c;
+
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	if (fl->vlan) {
+		put16(f + off, 0x8100);
+		put16(f + off + 2, 0x2000 | fl->vid);   /* PCP 1 */
+		off += 4;
+	}
+	put16(f + off, fl->family == 4 ? 0x0800 : 0x86dd);
+	l3 = off + 2;
+	if (fl->family == 4) {
+		uint8_t *ip = f + l3;
+
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		put16(ip + 2, 20 + 8 + plen);
+		put16(ip + 4, ip_id);
+		put16(ip + 6, ip_frag);
+		ip[8] = ttl;
+		ip[9] = 17;
+		memcpy(ip + 12, saddr, 4);
+		memcpy(ip + 16, daddr, 4);
+		put16(ip + 10, fold_not(sum_bytes(0, ip, 20)));
+		l4 = l3 + 20;
+	} else {
+		uint8_t *ip = f + l3;
+
+		memset(ip, 0, 40);
+		ip[0] = 0x60;
+		put16(ip + 4, 8 + plen);
+		ip[6] = 17;
+		ip[7] = ttl;
+		memcpy(ip + 8, saddr, 16);
+		memcpy(ip + 24, daddr, 16);
+		l4 = l3 + 40;
+	}
+	put16(f + l4, sport);
+	put16(f + l4 + 2, dport);
+	put16(f + l4 + 4, 8 + plen);
+	put16(f + l4 + 6, 0);
+	memcpy(f + l4 + 8, pl, plen);
+	c = udp_checksum(fl->family, saddr, daddr, f + l4, 8 + plen);
+	put16(f + l4 + 6, c);
+	return l4 + 8 + plen;
+}
+
+/* An ACK from the client, padded to the Ethernet minimum like on the wire. */
+static size_t build_ack(uint8_t *f, const struct flow *fl, uint16_t block)
+{
+	uint8_t pl[4];
+	size_t n;
+
+	put16(pl, TFTP_ACK);
+	put16(pl + 2, block);
+	n = build_udp_frame(f, fl, 1, 0x1234, 0, 64, pl, sizeof(pl));
+	while (n < 60)
+		f[n++] = 0;
+	return n;
+}
+
+/* The DATA frame the server must send for absolute block blk. */
+static size_t build_data(uint8_t *f, const struct flow *fl, const struct image *img,
+			 uint32_t blksize, uint32_t blk)
+{
+	static uint8_t pl[4 + XT_KERN_MAX_BLKSIZE];
+	uint64_t off = (uint64_t)(blk - 1) * blksize;
+	size_t len = off >= img->size ? 0 :
+		     (img->size - off < blksize ? img->size - off : blksize);
+
+	put16(pl, TFTP_DATA);
+	put16(pl + 2, blk & 0xffff);
+	memcpy(pl + 4, img->bytes + off, len);
+	return build_udp_frame(f, fl, 0, blk & 0xffff, 0x4000, 64, pl, 4 + len);
+}
+
+static void flow_init(struct flow *fl, int family, int vlan)
+{
+	static const uint8_t cmac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xc1 };
+	static const uint8_t smac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x51 };
+
+	memset(fl, 0, sizeof(*fl));
+	fl->family = family;
+	fl->vlan = vlan;
+	fl->vid = vlan ? 100 : 0;
+	memcpy(fl->client_mac, cmac, 6);
+	memcpy(fl->server_mac, smac, 6);
+	if (family == 4) {
+		inet_pton(AF_INET, "198.18.0.2", fl->client_addr);
+		inet_pton(AF_INET, "198.18.0.1", fl->server_addr);
+	} else {
+		inet_pton(AF_INET6, "2001:db8::2", fl->client_addr);
+		inet_pton(AF_INET6, "2001:db8::1", fl->server_addr);
+	}
+	fl->client_port = 40001;
+	fl->server_port = 50001;
+}
+
+/* ---- sessions and counters ---------------------------------------------- */
+
+static void flow_key(const struct flow *fl, unsigned int ifindex, struct session_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = ifindex;
+	k->vlan_id = fl->vid;
+	k->family = fl->family == 4 ? XT_FAMILY_INET : XT_FAMILY_INET6;
+	memcpy(k->client_addr, fl->client_addr, fl->family == 4 ? 4 : 16);
+	memcpy(k->server_addr, fl->server_addr, fl->family == 4 ? 4 : 16);
+	k->client_port = htons(fl->client_port);
+	k->server_port = htons(fl->server_port);
+}
+
+static int session_put(const struct flow *fl, unsigned int ifindex, const struct image *img,
+		       uint16_t blksize, uint16_t window, uint32_t last_sent,
+		       uint32_t last_acked, uint32_t state)
+{
+	struct session_value v;
+	struct session_key k;
+
+	memset(&v, 0, sizeof(v));
+	v.image_size = img->size;
+	v.first_chunk = img->first_chunk;
+	v.image_id = 1;
+	v.image_gen = 1;
+	v.final_block = img->size / blksize + 1;
+	v.blksize = blksize;
+	v.windowsize = window;
+	v.state = state;
+	v.last_sent = last_sent;
+	v.last_acked = last_acked;
+	flow_key(fl, ifindex, &k);
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sessions), &k, &v, BPF_ANY)) {
+		fprintf(stderr, "  session update: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int session_get(const struct flow *fl, unsigned int ifindex, struct session_value *v)
+{
+	struct session_key k;
+
+	flow_key(fl, ifindex, &k);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sessions), &k, v))
+		return -errno;
+	return 0;
+}
+
+static void session_del(const struct flow *fl, unsigned int ifindex)
+{
+	struct session_key k;
+
+	flow_key(fl, ifindex, &k);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.sessions), &k);
+}
+
+static uint64_t stat_read(enum xt_stat s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1], sum = 0;
+	__u32 key = s;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &key, vals))
+		return UINT64_MAX;
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static uint64_t hist_count(enum xt_hist_id id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xt_hist *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+	uint64_t n = 0;
+	__u32 key = id;
+
+	if (vals && ncpu > 0 && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.hist), &key, vals))
+		for (int i = 0; i < ncpu; i++)
+			n += vals[i].count;
+	free(vals);
+	return n;
+}
+
+/* ---- running the programs ---------------------------------------------- */
+
+struct run {
+	int err;
+	__u32 retval;
+	__u32 size_out;
+	__u32 duration;
+	uint8_t out[FRAME_MAX];
+};
+
+static void run_prog(struct bpf_program *prog, const uint8_t *in, size_t len,
+		     unsigned int ctx_ifindex, struct run *r)
+{
+	struct __sk_buff skb_ctx;
+	LIBBPF_OPTS(bpf_test_run_opts, topts,
+		.data_in = in, .data_size_in = len,
+		.data_out = r->out, .data_size_out = sizeof(r->out),
+		.repeat = 1);
+
+	memset(r->out, 0, sizeof(r->out));
+	if (ctx_ifindex) {
+		memset(&skb_ctx, 0, sizeof(skb_ctx));
+		skb_ctx.ifindex = ctx_ifindex;
+		topts.ctx_in = &skb_ctx;
+		topts.ctx_size_in = sizeof(skb_ctx);
+	}
+	r->err = bpf_prog_test_run_opts(bpf_program__fd(prog), &topts) ? -errno : 0;
+	r->retval = topts.retval;
+	r->size_out = topts.data_size_out;
+	r->duration = topts.duration;
+}
+
+static void dump_diff(const uint8_t *got, size_t glen, const uint8_t *want, size_t wlen)
+{
+	size_t n = glen < wlen ? glen : wlen, shown = 0;
+
+	fprintf(stderr, "  frame length got %zu want %zu\n", glen, wlen);
+	for (size_t i = 0; i < n && shown < 8; i++)
+		if (got[i] != want[i]) {
+			fprintf(stderr, "  byte %zu: got %02x want %02x\n", i, got[i], want[i]);
+			shown++;
+		}
+}
+
+static void check_frame(const struct run *r, const uint8_t *want, size_t wlen)
+{
+	int same = r->size_out == wlen && !memcmp(r->out, want, wlen);
+
+	CHECK(same, "output frame differs from the expected DATA frame");
+	if (!same)
+		dump_diff(r->out, r->size_out, want, wlen);
+}
+
+/* ---- subtests: DATA out -------------------------------------------------- */
+
+struct send_case {
+	const char *name;
+	int tc;                 /* run tc_tftp instead of xdp_tftp */
+	int family, vlan;
+	struct image *img;
+	uint16_t blksize;
+	uint32_t last_sent, last_acked;
+	uint32_t expect_blk;    /* absolute block expected out */
+};
+
+static void one_send(const struct send_case *c)
+{
+	static uint8_t ack[FRAME_MAX], want[FRAME_MAX];
+	struct bpf_program *prog = c->tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	uint64_t data0 = stat_read(c->tc ? XT_STAT_DATA_TC : XT_STAT_DATA_XDP);
+	uint64_t seen0 = stat_read(XT_STAT_ACK_SEEN);
+	uint64_t hist0 = hist_count(XT_HIST_ACK_TO_DATA);
+	uint64_t off = (uint64_t)(c->expect_blk - 1) * c->blksize;
+	uint32_t len = off >= c->img->size ? 0 :
+		       (c->img->size - off < c->blksize ? c->img->size - off : c->blksize);
+	struct session_value v;
+	struct flow fl;
+	struct run r;
+	size_t alen, wlen;
+
+	flow_init(&fl, c->family, c->vlan);
+	if (session_put(&fl, lo_ifindex, c->img, c->blksize, 1, c->last_sent, c->last_acked,
+			XT_SESS_ACTIVE)) {
+		subtest_failed = 1;
+		return;
+	}
+	alen = build_ack(ack, &fl, (c->expect_blk - 1) & 0xffff);
+	wlen = build_data(want, &fl, c->img, c->blksize, c->expect_blk);
+	run_prog(prog, ack, alen, 0, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(r.retval == (c->tc ? TC_ACT_REDIRECT : XDP_TX), "retval %u", r.retval);
+	check_frame(&r, want, wlen);
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.last_sent == c->expect_blk, "last_sent %u want %u", v.last_sent, c->expect_blk);
+	CHECK(v.last_acked == c->expect_blk - 1, "last_acked %u want %u", v.last_acked,
+	      c->expect_blk - 1);
+	CHECK(v.bytes_sent == len, "bytes_sent %llu want %u", (unsigned long long)v.bytes_sent, len);
+	CHECK((c->tc ? v.blocks_tc : v.blocks_xdp) == 1, "blocks counter not 1");
+	CHECK(v.last_data_ns != 0 && v.last_ack_ns != 0, "timestamps not set");
+	CHECK(v.state == XT_SESS_ACTIVE, "state %u", v.state);
+	CHECK(stat_read(c->tc ? XT_STAT_DATA_TC : XT_STAT_DATA_XDP) == data0 + 1,
+	      "DATA counter did not go up by 1");
+	CHECK(stat_read(XT_STAT_ACK_SEEN) == seen0 + 1, "ACK_SEEN did not go up by 1");
+	CHECK(hist_count(XT_HIST_ACK_TO_DATA) == hist0 + 1, "ACK_TO_DATA histogram not fed");
+	session_del(&fl, lo_ifindex);
+}
+
+static const struct send_case send_cases[] = {
+	{ "xdp_v4_512",            0, 4, 0, &img_a, 512,  1, 0, 2 },
+	{ "xdp_v6_1468",           0, 6, 0, &img_a, 1468, 5, 4, 6 },
+	{ "xdp_v4_vlan_1428",      0, 4, 1, &img_a, 1428, 3, 2, 4 },
+	{ "xdp_v6_vlan_512",       0, 6, 1, &img_a, 512,  7, 6, 8 },
+	{ "xdp_v4_ack0_of_oack",   0, 4, 0, &img_a, 1468, 0, (uint32_t)-1, 1 },
+	/* block 45 of 1468 covers [64592, 66060): chunks 0 and 1 */
+	{ "xdp_v4_straddle_1468",  0, 4, 0, &img_a, 1468, 44, 43, 45 },
+	{ "xdp_v6_straddle_1428",  0, 6, 1, &img_a, 1428, 45, 44, 46 },
+	/* ACK 65535 -> DATA wire 0 = absolute 65536 (blksize 8 keeps it small) */
+	{ "xdp_v4_rollover",       0, 4, 0, &img_c, 8, 65535, 65534, 65536 },
+	{ "xdp_v6_after_rollover", 0, 6, 0, &img_c, 8, 65536, 65535, 65537 },
+	/* ACK wire 65535 with last_sent 65536 is absolute 65535, not 131071:
+	 * the ACK re-bases there and block 65536 goes again */
+	{ "xdp_v4_ack_across_rollover", 0, 4, 0, &img_c, 8, 65536, 65534, 65536 },
+	{ "xdp_v4_final_short",    0, 4, 0, &img_a, 512, 390, 389, 391 },
+	{ "xdp_v6_final_short",    0, 6, 0, &img_a, 1468, 136, 135, 137 },
+	{ "xdp_v4_final_zero",     0, 4, 0, &img_b, 512, 10, 9, 11 },
+	{ "xdp_v6_vlan_final_zero", 0, 6, 1, &img_b, 512, 10, 9, 11 },
+	{ "xdp_v4_blksize_8",      0, 4, 0, &img_a, 8, 1, 0, 2 },
+	{ "tc_v4_512",             1, 4, 0, &img_a, 512,  1, 0, 2 },
+	{ "tc_v6_1468",            1, 6, 0, &img_a, 1468, 5, 4, 6 },
+	{ "tc_v4_vlan_in_frame",   1, 4, 1, &img_a, 1428, 3, 2, 4 },
+	{ "tc_v6_straddle_1468",   1, 6, 0, &img_a, 1468, 44, 43, 45 },
+	{ "tc_v4_rollover",        1, 4, 0, &img_c, 8, 65535, 65534, 65536 },
+	{ "tc_v4_final_zero",      1, 4, 0, &img_b, 512, 10, 9, 11 },
+	{ "tc_v6_final_short",     1, 6, 1, &img_a, 512, 390, 389, 391 },
+};
+
+/* ---- subtests: passed untouched ------------------------------------------ */
+
+enum mangle {
+	M_NONE,
+	M_OTHER_CLIENT_PORT,
+	M_OTHER_SERVER_PORT,
+	M_TRUNCATE,
+	M_IP_OPTIONS,
+	M_FRAGMENT,
+	M_V6_EXT,
+	M_VLAN_STACK,
+	M_NOT_ACK,
+	M_UDP_LEN,
+	M_ARP,
+};
+
+struct pass_case {
+	const char *name;
+	int tc;
+	int family, vlan;
+	enum mangle mangle;
+	uint32_t state;
+	uint16_t window;
+	uint32_t last_sent, last_acked;
+	uint16_t ack;
+	enum xt_stat reason;
+};
+
+/* Build the ACK of the case, then damage it the way the case says. */
+static size_t build_pass_frame(uint8_t *f, struct flow *fl, const struct pass_case *c)
+{
+	size_t n, l3 = fl->vlan ? 18 : 14;
+	uint8_t pl[8];
+
+	put16(pl, TFTP_ACK);
+	put16(pl + 2, c->ack);
+	switch (c->mangle) {
+	case M_OTHER_CLIENT_PORT:
+		fl->client_port++;
+		return build_ack(f, fl, c->ack);
+	case M_OTHER_SERVER_PORT:
+		fl->server_port = TFTP_PORT;
+		return build_ack(f, fl, c->ack);
+	case M_TRUNCATE:        /* cut inside the TFTP header */
+		n = build_udp_frame(f, fl, 1, 1, 0, 64, pl, 4);
+		return n - 2;
+	case M_IP_OPTIONS: {    /* IHL 6: one word of NOP options */
+		n = build_udp_frame(f, fl, 1, 1, 0, 64, pl, 4);
+		memmove(f + l3 + 24, f + l3 + 20, n - l3 - 20);
+		memset(f + l3 + 20, 1, 4);
+		f[l3] = 0x46;
+		put16(f + l3 + 2, get16(f + l3 + 2) + 4);
+		return n + 4;
+	}
+	case M_FRAGMENT:        /* first fragment: MF set */
+		n = build_udp_frame(f, fl, 1, 1, 0x2000, 64, pl, 4);
+		return n;
+	case M_V6_EXT: {        /* hop-by-hop header (8 bytes of PadN) before UDP */
+		n = build_udp_frame(f, fl, 1, 1, 0, 64, pl, 4);
+		memmove(f + l3 + 48, f + l3 + 40, n - l3 - 40);
+		memset(f + l3 + 40, 0, 8);
+		f[l3 + 40] = 17;        /* next header: UDP */
+		f[l3 + 42] = 1;         /* PadN, 4 bytes of padding */
+		f[l3 + 43] = 4;
+		f[l3 + 6] = 0;          /* hop-by-hop */
+		put16(f + l3 + 4, get16(f + l3 + 4) + 8);
+		return n + 8;
+	}
+	case M_VLAN_STACK:      /* a second tag inside the first */
+		n = build_udp_frame(f, fl, 1, 1, 0, 64, pl, 4);
+		memmove(f + 16, f + 12, n - 12);
+		put16(f + 12, 0x88a8);
+		put16(f + 14, 200);
+		return n + 4;
+	case M_NOT_ACK:         /* a DATA packet towards the server */
+		put16(pl, TFTP_DATA);
+		return build_udp_frame(f, fl, 1, 1, 0, 64, pl, 8);
+	case M_UDP_LEN:         /* UDP length one short of the IP payload */
+		n = build_udp_frame(f, fl, 1, 1, 0, 64, pl, 4);
+		put16(f + l3 + (fl->family == 4 ? 20 : 40) + 4, 11);
+		return n;
+	case M_ARP:
+		memset(f, 0xff, 6);
+		memcpy(f + 6, fl->client_mac, 6);
+		put16(f + 12, ETH_P_ARP);
+		memset(f + 14, 0, 46);
+		return 60;
+	case M_NONE:
+		break;
+	}
+	return build_ack(f, fl, c->ack);
+}
+
+static void one_pass(const struct pass_case *c)
+{
+	static uint8_t in[FRAME_MAX];
+	struct bpf_program *prog = c->tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	uint64_t reason0 = stat_read(c->reason);
+	struct session_value before, after;
+	struct flow fl, sess_fl;
+	struct run r;
+	size_t n;
+
+	flow_init(&fl, c->family, c->vlan);
+	sess_fl = fl;
+	if (session_put(&sess_fl, lo_ifindex, &img_a, 512, c->window ? c->window : 1,
+			c->last_sent, c->last_acked, c->state)) {
+		subtest_failed = 1;
+		return;
+	}
+	session_get(&sess_fl, lo_ifindex, &before);
+	n = build_pass_frame(in, &fl, c);
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(r.retval == (c->tc ? TC_ACT_OK : XDP_PASS), "retval %u, want pass", r.retval);
+	CHECK(r.size_out == n && !memcmp(r.out, in, n), "frame not passed untouched");
+	if (!(r.size_out == n && !memcmp(r.out, in, n)))
+		dump_diff(r.out, r.size_out, in, n);
+	CHECK(stat_read(c->reason) == reason0 + 1, "pass reason %d did not go up by 1", c->reason);
+	CHECK(session_get(&sess_fl, lo_ifindex, &after) == 0, "session vanished");
+	CHECK(!memcmp(&before, &after, sizeof(before)), "session changed by a passed frame");
+	session_del(&sess_fl, lo_ifindex);
+}
+
+#define NOSESS_ACTIVE XT_SESS_ACTIVE
+static const struct pass_case pass_cases[] = {
+	{ "xdp_pass_unknown_session", 0, 4, 0, M_OTHER_CLIENT_PORT, NOSESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_NO_SESSION },
+	{ "xdp_pass_wrong_port",      0, 6, 0, M_OTHER_SERVER_PORT, NOSESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_NO_SESSION },
+	{ "xdp_pass_truncated",       0, 4, 0, M_TRUNCATE,   XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_TRUNCATED },
+	{ "xdp_pass_truncated_v6",    0, 6, 1, M_TRUNCATE,   XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_TRUNCATED },
+	{ "xdp_pass_ip_options",      0, 4, 0, M_IP_OPTIONS, XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_IP_OPTIONS },
+	{ "xdp_pass_fragment",        0, 4, 1, M_FRAGMENT,   XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_FRAGMENT },
+	{ "xdp_pass_ipv6_ext",        0, 6, 0, M_V6_EXT,     XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_IPV6_EXT },
+	{ "xdp_pass_vlan_stack",      0, 4, 1, M_VLAN_STACK, XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_NOT_IP },
+	{ "xdp_pass_not_ack",         0, 4, 0, M_NOT_ACK,    XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_NOT_ACK },
+	{ "xdp_pass_udp_len",         0, 6, 0, M_UDP_LEN,    XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_TRUNCATED },
+	{ "xdp_pass_arp",             0, 4, 0, M_ARP,        XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_NOT_IP },
+	{ "xdp_pass_paused",          0, 4, 0, M_NONE,       XT_SESS_PAUSED, 1, 1, 0, 1, XT_STAT_PASS_PAUSED },
+	{ "xdp_pass_done",            0, 6, 0, M_NONE,       XT_SESS_DONE,   1, 1, 0, 1, XT_STAT_PASS_PAUSED },
+	{ "xdp_pass_window",          0, 4, 0, M_NONE,       XT_SESS_ACTIVE, 8, 8, 0, 8, XT_STAT_PASS_WINDOW },
+	{ "xdp_pass_block_never_sent", 0, 4, 0, M_NONE,      XT_SESS_ACTIVE, 1, 5, 4, 9, XT_STAT_PASS_BAD_BLOCK },
+	{ "xdp_pass_bad_window",      0, 4, 0, M_NONE,       XT_SESS_ACTIVE, 64, 1, 0, 1, XT_STAT_PASS_BAD_SESSION },
+	{ "tc_pass_unknown_session",  1, 4, 0, M_OTHER_CLIENT_PORT, NOSESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_NO_SESSION },
+	{ "tc_pass_ip_options",       1, 4, 0, M_IP_OPTIONS, XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_IP_OPTIONS },
+	{ "tc_pass_fragment",         1, 4, 0, M_FRAGMENT,   XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_FRAGMENT },
+	{ "tc_pass_ipv6_ext",         1, 6, 0, M_V6_EXT,     XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_IPV6_EXT },
+	{ "tc_pass_truncated",        1, 4, 0, M_TRUNCATE,   XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_TRUNCATED },
+	{ "tc_pass_paused",           1, 6, 0, M_NONE,       XT_SESS_PAUSED, 1, 1, 0, 1, XT_STAT_PASS_PAUSED },
+};
+
+/* ---- subtests: duplicate and final ACKs ----------------------------------- */
+
+static void test_dup_ack(int tc)
+{
+	static uint8_t in[FRAME_MAX];
+	struct bpf_program *prog = tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	uint64_t dup0 = stat_read(XT_STAT_DUP_ACK);
+	struct session_value v;
+	struct flow fl;
+	struct run r;
+	uint16_t acks[] = { 3, 4, 0 };  /* last_acked 4: all old */
+	size_t n;
+
+	flow_init(&fl, 4, 0);
+	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE)) {
+		subtest_failed = 1;
+		return;
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		n = build_ack(in, &fl, acks[i]);
+		run_prog(prog, in, n, 0, &r);
+		CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+		CHECK(r.retval == (tc ? (unsigned)TC_ACT_SHOT : XDP_DROP),
+		      "ACK %u: retval %u, want drop", acks[i], r.retval);
+	}
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.dup_acks == 3, "session dup_acks %u want 3", v.dup_acks);
+	CHECK(v.last_sent == 5 && v.last_acked == 4, "session advanced on a duplicate");
+	CHECK(v.blocks_xdp == 0 && v.blocks_tc == 0, "a duplicate ACK was answered");
+	CHECK(stat_read(XT_STAT_DUP_ACK) == dup0 + 3, "DUP_ACK counter did not go up by 3");
+	session_del(&fl, lo_ifindex);
+}
+
+static int event_seen;
+static struct xt_event event_got;
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	if (len >= sizeof(event_got)) {
+		memcpy(&event_got, data, sizeof(event_got));
+		event_seen++;
+	}
+	return 0;
+}
+
+static void test_final_ack(int tc, int family)
+{
+	static uint8_t in[FRAME_MAX];
+	struct bpf_program *prog = tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	uint64_t done0 = stat_read(XT_STAT_SESSION_DONE);
+	struct ring_buffer *rb;
+	struct session_value v;
+	struct session_key k;
+	struct flow fl;
+	struct run r;
+	size_t n;
+
+	flow_init(&fl, family, 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	CHECK(rb != NULL, "ring_buffer__new: %s", strerror(errno));
+	if (!rb)
+		return;
+	ring_buffer__consume(rb);       /* drop leftovers of earlier cases */
+	event_seen = 0;
+	/* final block of A at 1468 is 137 */
+	if (session_put(&fl, lo_ifindex, &img_a, 1468, 1, 137, 136, XT_SESS_ACTIVE)) {
+		subtest_failed = 1;
+		goto out;
+	}
+	n = build_ack(in, &fl, 137);
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(r.retval == (tc ? (unsigned)TC_ACT_SHOT : XDP_DROP), "retval %u, want drop",
+	      r.retval);
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.state == XT_SESS_DONE, "state %u want DONE", v.state);
+	CHECK(v.last_acked == 137, "last_acked %u want 137", v.last_acked);
+	CHECK(stat_read(XT_STAT_SESSION_DONE) == done0 + 1, "SESSION_DONE did not go up by 1");
+	CHECK(ring_buffer__consume(rb) >= 0, "ring buffer consume failed");
+	CHECK(event_seen == 1, "%d events, want 1", event_seen);
+	flow_key(&fl, lo_ifindex, &k);
+	CHECK(event_got.type == XT_EV_DONE && event_got.block == 137 &&
+	      !memcmp(&event_got.key, &k, sizeof(k)) && event_got.ts_ns != 0,
+	      "event type %u block %u does not describe the session",
+	      event_got.type, event_got.block);
+	/* The final ACK again: the session is no longer the kernel's. */
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.retval == (tc ? TC_ACT_OK : XDP_PASS), "repeated final ACK: retval %u", r.retval);
+	session_del(&fl, lo_ifindex);
+out:
+	ring_buffer__free(rb);
+}
+
+/* A window of 4 through XDP passes; TC answers it, as the last block of the
+ * window in the frame and the others as clones (to lo here: nobody checks
+ * them, the veth case below does). Also checks the window is cut at the
+ * final block. */
+static void test_tc_window_lo(void)
+{
+	static uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	struct session_value v;
+	struct flow fl;
+	struct run r;
+	size_t n, wlen;
+
+	flow_init(&fl, 6, 0);
+	/* A at 1468: final 137. ACK 134 with window 4 -> 135, 136, 137. */
+	if (session_put(&fl, lo_ifindex, &img_a, 1468, 4, 134, 130, XT_SESS_ACTIVE)) {
+		subtest_failed = 1;
+		return;
+	}
+	n = build_ack(in, &fl, 134);
+	wlen = build_data(want, &fl, &img_a, 1468, 137);
+	run_prog(skel->progs.tc_tftp, in, n, 0, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(r.retval == TC_ACT_REDIRECT, "retval %u", r.retval);
+	check_frame(&r, want, wlen);
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.last_sent == 137 && v.last_acked == 134, "last_sent %u last_acked %u",
+	      v.last_sent, v.last_acked);
+	CHECK(v.blocks_tc == 3, "blocks_tc %u want 3", v.blocks_tc);
+	CHECK(v.bytes_sent == 2 * 1468 + (200000 - 136 * 1468), "bytes_sent %llu",
+	      (unsigned long long)v.bytes_sent);
+	session_del(&fl, lo_ifindex);
+}
+
+/* ---- the TC window through a real veth pair -------------------------------- */
+
+static int run_cmd(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		fprintf(stderr, "  command failed (%d): %s\n", rc, cmd);
+	return rc;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Receive frames on sock until every block in [first, first + n) of the
+ * flow has arrived (compared byte for byte with the expected frame) or the
+ * deadline passes. Returns the number of distinct blocks seen. */
+static unsigned int capture_blocks(int sock, const struct flow *fl, const struct image *img,
+				   uint16_t blksize, uint32_t first, unsigned int n,
+				   double timeout_s)
+{
+	static uint8_t buf[FRAME_MAX], want[FRAME_MAX];
+	unsigned int got = 0, bad = 0;
+	uint8_t seen[64] = { 0 };
+	double deadline = now_s() + timeout_s;
+
+	while (got < n && now_s() < deadline) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		int left_ms = (int)((deadline - now_s()) * 1000) + 1;
+		ssize_t len;
+		uint32_t blk;
+		size_t l4, wlen;
+
+		if (poll(&p, 1, left_ms) <= 0)
+			continue;
+		len = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 14 + 20 + 8 + 4 || get16(buf + 12) != 0x0800 || buf[14 + 9] != 17)
+			continue;       /* not ours (IPv6 ND, ...) */
+		l4 = 14 + 20;
+		if (get16(buf + l4 + 2) != fl->client_port || get16(buf + l4 + 8) != TFTP_DATA)
+			continue;
+		/* wire number -> absolute, near first */
+		blk = (first & ~0xffffu) | get16(buf + l4 + 10);
+		if (blk < first || blk >= first + n || blk - first >= sizeof(seen)) {
+			fprintf(stderr, "  unexpected block %u\n", blk);
+			bad++;
+			continue;
+		}
+		wlen = build_data(want, fl, img, blksize, blk);
+		if ((size_t)len != wlen || memcmp(buf, want, wlen)) {
+			fprintf(stderr, "  block %u differs from the expected frame\n", blk);
+			dump_diff(buf, len, want, wlen);
+			bad++;
+			continue;
+		}
+		if (!seen[blk - first]) {
+			seen[blk - first] = 1;
+			got++;
+		}
+	}
+	return bad ? 0 : got;
+}
+
+static void test_tc_window_veth(void)
+{
+	static uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	int orig_ns = -1, sock = -1;
+	unsigned int ifa, ifb, got;
+	struct sockaddr_ll sll;
+	struct session_value v;
+	struct flow fl;
+	struct run r;
+	size_t n, wlen;
+
+	orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	CHECK(orig_ns >= 0, "open own netns: %s", strerror(errno));
+	if (orig_ns < 0)
+		return;
+	/* A private namespace: it and the veth pair in it disappear when we
+	 * switch back and nothing refers to it any more, even on a crash. */
+	if (unshare(CLONE_NEWNET)) {
+		CHECK(0, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		goto out;
+	}
+	if (run_cmd("ip link add xtw0 type veth peer name xtw1 && "
+		    "ip link set xtw0 up && ip link set xtw1 up")) {
+		subtest_failed = 1;
+		goto out;
+	}
+	ifa = if_nametoindex("xtw0");
+	ifb = if_nametoindex("xtw1");
+	CHECK(ifa && ifb, "veth ifindex");
+
+	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	CHECK(sock >= 0, "AF_PACKET socket: %s", strerror(errno));
+	if (sock < 0)
+		goto out;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifb;
+	if (bind(sock, (struct sockaddr *)&sll, sizeof(sll))) {
+		CHECK(0, "bind AF_PACKET: %s", strerror(errno));
+		goto out;
+	}
+
+	/* Window 8 at 512: blocks 1..8 are out, ACK 8 -> 9..16 (9..15 as
+	 * clones on the wire, 16 in the frame returned). */
+	flow_init(&fl, 4, 0);
+	if (session_put(&fl, ifa, &img_a, 512, 8, 8, 0, XT_SESS_ACTIVE)) {
+		subtest_failed = 1;
+		goto out;
+	}
+	n = build_ack(in, &fl, 8);
+	wlen = build_data(want, &fl, &img_a, 512, 16);
+	run_prog(skel->progs.tc_tftp, in, n, ifa, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(r.retval == TC_ACT_REDIRECT, "retval %u", r.retval);
+	check_frame(&r, want, wlen);
+	got = capture_blocks(sock, &fl, &img_a, 512, 9, 7, 3.0);
+	CHECK(got == 7, "%u of blocks 9..15 arrived intact on the peer", got);
+	CHECK(session_get(&fl, ifa, &v) == 0, "session vanished");
+	CHECK(v.last_sent == 16 && v.last_acked == 8 && v.blocks_tc == 8,
+	      "last_sent %u last_acked %u blocks_tc %u", v.last_sent, v.last_acked, v.blocks_tc);
+
+	/* An ACK inside the window (12 of 9..16) re-bases it: 13..20. */
+	n = build_ack(in, &fl, 12);
+	wlen = build_data(want, &fl, &img_a, 512, 20);
+	run_prog(skel->progs.tc_tftp, in, n, ifa, &r);
+	CHECK(r.retval == TC_ACT_REDIRECT, "re-base: retval %u", r.retval);
+	check_frame(&r, want, wlen);
+	got = capture_blocks(sock, &fl, &img_a, 512, 13, 7, 3.0);
+	CHECK(got == 7, "re-base: %u of blocks 13..19 arrived intact", got);
+	CHECK(session_get(&fl, ifa, &v) == 0 && v.last_sent == 20 && v.last_acked == 12,
+	      "re-base: last_sent %u last_acked %u", v.last_sent, v.last_acked);
+	session_del(&fl, ifa);
+out:
+	if (sock >= 0)
+		close(sock);
+	if (orig_ns >= 0) {
+		if (setns(orig_ns, CLONE_NEWNET)) {
+			fprintf(stderr, "setns back: %s\n", strerror(errno));
+			exit(1);
+		}
+		close(orig_ns);
+	}
+}
+
+/* ---- benchmark ------------------------------------------------------------ */
+
+/*
+ * ns per run of an ACK -> grow -> 1468-byte DATA build. Every run must meet
+ * a fresh session (the program advances it, and BPF_PROG_TEST_RUN does not
+ * restore the frame between repeats), so this runs repeat=1 100000 times,
+ * rewriting the session in between, and averages topts.duration (the
+ * kernel's own timing of the program run).
+ */
+static void test_bench(void)
+{
+	static uint8_t in[FRAME_MAX];
+	const unsigned int runs = 100000;
+	unsigned long long total = 0;
+	unsigned int ok = 0;
+	struct flow fl;
+	struct run r;
+	size_t n;
+
+	flow_init(&fl, 4, 0);
+	n = build_ack(in, &fl, 44);
+	for (unsigned int i = 0; i < runs; i++) {
+		if (session_put(&fl, lo_ifindex, &img_a, 1468, 1, 44, 43, XT_SESS_ACTIVE))
+			break;
+		run_prog(skel->progs.xdp_tftp, in, n, 0, &r);
+		if (r.err || r.retval != XDP_TX || r.size_out != 14 + 20 + 12 + 1468)
+			break;
+		total += r.duration;
+		ok++;
+	}
+	CHECK(ok == runs, "only %u of %u runs sent DATA", ok, runs);
+	if (ok)
+		printf("  xdp grow + 1468-byte DATA build: %.1f ns per run (%u runs)\n",
+		       (double)total / ok, ok);
+	session_del(&fl, lo_ifindex);
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static void report(const char *name)
+{
+	printf("%s %s\n", subtest_failed ? "FAIL" : "PASS", name);
+	fflush(stdout);
+	if (subtest_failed)
+		n_fail++;
+	else
+		n_pass++;
+	subtest_failed = 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(void)
+{
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("skipped: BPF_PROG_TEST_RUN needs root\n");
+		return 77;
+	}
+	libbpf_set_print(libbpf_quiet);
+	lo_ifindex = if_nametoindex("lo");
+	skel = xtftp_bpf__open();
+	if (!skel) {
+		printf("skipped: cannot open the BPF object: %s\n", strerror(errno));
+		return 77;
+	}
+	bpf_map__set_max_entries(skel->maps.image_pool, POOL_CHUNKS);
+	err = xtftp_bpf__load(skel);
+	if (err) {
+		xtftp_bpf__destroy(skel);
+		if (err == -EPERM || err == -ENOSYS) {
+			printf("skipped: BPF unavailable here (%s)\n", strerror(-err));
+			return 77;
+		}
+		fprintf(stderr, "loading the programs failed (verifier?): %s\n", strerror(-err));
+		return 1;
+	}
+	printf("PASS load_and_verify\n");
+	n_pass++;
+
+	image_generate(&img_a, 0x12345678);
+	image_generate(&img_b, 0x9abcdef1);
+	image_generate(&img_c, 0x0badf00d);
+	err = pool_fill();
+	if (err) {
+		fprintf(stderr, "filling the pool: %s\n", strerror(-err));
+		return 1;
+	}
+
+	for (size_t i = 0; i < sizeof(send_cases) / sizeof(send_cases[0]); i++) {
+		one_send(&send_cases[i]);
+		report(send_cases[i].name);
+	}
+	for (size_t i = 0; i < sizeof(pass_cases) / sizeof(pass_cases[0]); i++) {
+		one_pass(&pass_cases[i]);
+		report(pass_cases[i].name);
+	}
+	test_dup_ack(0);
+	report("xdp_dup_ack_dropped");
+	test_dup_ack(1);
+	report("tc_dup_ack_dropped");
+	test_final_ack(0, 4);
+	report("xdp_final_ack_done_event");
+	test_final_ack(1, 6);
+	report("tc_final_ack_done_event");
+	test_tc_window_lo();
+	report("tc_window_cut_at_final");
+	test_tc_window_veth();
+	report("tc_window8_veth_clones");
+	test_bench();
+	report("bench_xdp_1468");
+
+	xtftp_bpf__destroy(skel);
+	free(img_a.bytes);
+	free(img_b.bytes);
+	free(img_c.bytes);
+	printf("%d subtests passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
+}
