@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BENCH_SHA256_LEN 32
@@ -76,6 +77,91 @@ static inline void bench_sha256_block(struct bench_sha256 *c, const uint8_t *p)
 	c->h[4] += e; c->h[5] += f; c->h[6] += g; c->h[7] += h;
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/*
+ * The load generator hashes every byte it downloads, on the same 2 cores
+ * as the server it measures: with the SHA extensions it costs ~10x less.
+ * Message schedule in four registers m[0..3] rotating through the 16
+ * groups of 4 rounds (the usual Intel SHA-NI sequence, written as a loop).
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void bench_sha256_ni(uint32_t h[8], const uint8_t *p, size_t nblocks)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i s0, s1, tmp, msg, m[4], abef, cdgh;
+	int g;
+
+	tmp = _mm_loadu_si128((const __m128i *)&h[0]);
+	s1 = _mm_loadu_si128((const __m128i *)&h[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);             /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);               /* EFGH */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);               /* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);            /* CDGH */
+
+	for (; nblocks; nblocks--, p += 64) {
+		abef = s0;
+		cdgh = s1;
+		for (g = 0; g < 16; g++) {
+			if (g < 4)
+				m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), mask);
+			msg = _mm_add_epi32(m[g & 3], _mm_loadu_si128((const __m128i *)&bench_sha256_k[4 * g]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+			if (g >= 3 && g <= 14) {
+				tmp = _mm_alignr_epi8(m[g & 3], m[(g - 1) & 3], 4);
+				m[(g + 1) & 3] = _mm_add_epi32(m[(g + 1) & 3], tmp);
+				m[(g + 1) & 3] = _mm_sha256msg2_epu32(m[(g + 1) & 3], m[g & 3]);
+			}
+			msg = _mm_shuffle_epi32(msg, 0x0E);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+			if (g >= 1 && g <= 12)
+				m[(g - 1) & 3] = _mm_sha256msg1_epu32(m[(g - 1) & 3], m[g & 3]);
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+
+	tmp = _mm_shuffle_epi32(s0, 0x1B);              /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);               /* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0);            /* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);               /* ABEF */
+	_mm_storeu_si128((__m128i *)&h[0], s0);
+	_mm_storeu_si128((__m128i *)&h[4], s1);
+}
+
+/* 1 if the CPU has the SHA extensions (CPUID.7.0:EBX bit 29), cached. */
+static inline int bench_sha256_have_ni(void)
+{
+	static int have = -1;
+	unsigned int a, b, c, d;
+
+	if (have < 0) {
+		have = 0;
+		if (!getenv("BENCH_SHA256_GENERIC") && __get_cpuid_count(7, 0, &a, &b, &c, &d))
+			have = (b >> 29) & 1;
+	}
+	return have;
+}
+#else
+static inline int bench_sha256_have_ni(void) { return 0; }
+static inline void bench_sha256_ni(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	(void)h; (void)p; (void)n;
+}
+#endif
+
+static inline void bench_sha256_blocks(struct bench_sha256 *c, const uint8_t *p, size_t n)
+{
+	if (bench_sha256_have_ni()) {
+		bench_sha256_ni(c->h, p, n);
+		return;
+	}
+	for (; n; n--, p += 64)
+		bench_sha256_block(c, p);
+}
+
 static inline void bench_sha256_update(struct bench_sha256 *c, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -92,13 +178,13 @@ static inline void bench_sha256_update(struct bench_sha256 *c, const void *data,
 		len -= take;
 		if (c->buf_len < 64)
 			return;
-		bench_sha256_block(c, c->buf);
+		bench_sha256_blocks(c, c->buf, 1);
 		c->buf_len = 0;
 	}
-	while (len >= 64) {
-		bench_sha256_block(c, p);
-		p += 64;
-		len -= 64;
+	if (len >= 64) {
+		bench_sha256_blocks(c, p, len / 64);
+		p += len & ~(size_t)63;
+		len &= 63;
 	}
 	memcpy(c->buf, p, len);
 	c->buf_len = len;
