@@ -25,7 +25,8 @@ uint64_t netascii_encoded_size(const uint8_t *in, size_t len);
 
 void netascii_dec_init(struct netascii_dec *d);
 /* Decode in place-safe (out may equal in): CR LF -> LF, CR NUL -> CR.
- * Returns bytes written to out (<= in_len). A trailing CR is held in state. */
+ * Returns bytes written to out (<= in_len). A trailing CR is held in state.
+ * A CR followed by anything but LF or NUL (not netascii) is dropped. */
 size_t netascii_decode(struct netascii_dec *d, const uint8_t *in, size_t in_len, uint8_t *out);
 /* Flush at end of stream: writes a held CR (returns 1) or nothing (0). */
 size_t netascii_dec_finish(struct netascii_dec *d, uint8_t *out);

@@ -44,7 +44,9 @@ int path_create_temp(int root_fd, const char *requested, int *dir_fd,
 int path_commit_temp(int file_fd, int dir_fd, const char *tmp_name, const char *final_name);
 void path_abort_temp(int file_fd, int dir_fd, const char *tmp_name);
 
-/* Map errno from path_* to a TFTP error code (1 not found, 2 access, 3 disk). */
+/* Map errno from path_* to a TFTP error code: 1 not found (ENOENT, ENOTDIR,
+ * ENAMETOOLONG), 2 access (EACCES, EPERM, EXDEV, ELOOP, ...), 3 disk (ENOSPC,
+ * EDQUOT, EFBIG), 6 exists, 0 (undefined) for anything else. */
 int path_errno_to_tftp(int neg_errno);
 
 #endif
