@@ -45,6 +45,7 @@ CASES=${XT_UBOOT_CASES:-default blk512 window8 tplink}
 trap ub_cleanup EXIT
 ub_setup uboot 198.18.8.1/24 192.168.0.66/24
 mkdir -p "$UB_DIR/root"
+ub_crc32_build
 
 boot_start=$(ub_now)
 ub_boot
@@ -61,12 +62,15 @@ summary=()
 run_case() {
 	local name=$1 size=$2 file=$3 cip=$4 sip=$5 blk=$6 win=$7 limit=$8
 	local img="$UB_DIR/root/$file" want_crc got_crc got_bytes t0 secs out rate
-	local capturing rrq want_rrq
+	local capturing rrq want_rrq t_case t_srv
 
+	t_case=$(ub_now)
 	head -c "$size" /dev/urandom >"$img" || ub_fail "$name: cannot write image"
 	want_crc=$(ub_crc32 "$img")
 
+	t_srv=$(ub_now)
 	ub_server_start "$SERVER" "$UB_DIR/root" "$sip"
+	t_srv=$(ub_elapsed "$t_srv")
 
 	ub_cmd 5 "setenv ipaddr $cip; setenv serverip $sip" || ub_fail "$name: setenv"
 	# U-Boot keeps the last tftpblocksize/tftpwindowsize it saw when the
@@ -74,8 +78,10 @@ run_case() {
 	# defaults (windowsize 1 sends no windowsize option at all).
 	ub_cmd 5 "setenv tftpblocksize $blk; setenv tftpwindowsize $win" ||
 		ub_fail "$name: setenv"
-	# Poison the load area so stale bytes from an earlier case cannot pass.
-	ub_cmd 10 "mw.b \${loadaddr} 0 $(printf '0x%x' "$size")" || ub_fail "$name: mw.b"
+	# Poison the load area so stale bytes from an earlier case cannot pass
+	# (8-byte stores: mw.b over 40 MiB takes seconds under TCG).
+	ub_cmd 30 "mw.q \${loadaddr} 0 $(printf '0x%x' $(( (size + 7) / 8 )))" ||
+		ub_fail "$name: mw.q"
 
 	capturing=0
 	ub_rrq_capture_start && capturing=1
@@ -110,6 +116,7 @@ run_case() {
 	[ $capturing = 1 ] && echo "    request: $rrq"
 	summary+=("$name ${secs}s")
 	ub_server_stop
+	echo "    case total $(ub_elapsed "$t_case") s (server ready in $t_srv s)"
 }
 
 for c in $CASES; do

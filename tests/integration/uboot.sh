@@ -210,9 +210,25 @@ ub_poweroff() {
 	UB_QEMU_PID=
 }
 
-# CRC32 (IEEE, as U-Boot's crc32 command) of a file: gzip stores it in its
-# trailer, little-endian, followed by the size modulo 2^32.
+# CRC32 (IEEE, as U-Boot's crc32 command) of a file. crc32.c with zlib when
+# a compiler is there (ub_crc32_build), else gzip's trailer: the CRC
+# little-endian, then the size modulo 2^32 (slow: deflates the whole file).
+UB_CRC32_BIN=
+ub_crc32_build() {
+	local here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	command -v "${CC:-cc}" >/dev/null || return 0
+	"${CC:-cc}" -O2 -Wall -Wextra -Werror -std=gnu11 -o "$UB_DIR/crc32" \
+		"$here/crc32.c" -lz 2>"$UB_DIR/crc32.err" && UB_CRC32_BIN="$UB_DIR/crc32"
+	[ -n "$UB_CRC32_BIN" ] || ub_log "crc32.c did not build ($(head -n 1 "$UB_DIR/crc32.err")); using gzip"
+	return 0
+}
+
 ub_crc32() {
+	if [ -n "$UB_CRC32_BIN" ]; then
+		"$UB_CRC32_BIN" "$1"
+		return
+	fi
 	gzip -1 -c <"$1" | tail -c 8 | head -c 4 | od -An -tx1 |
 		awk '{ printf "%s%s%s%s\n", $4, $3, $2, $1 }'
 }
@@ -296,6 +312,7 @@ ub_server_stop() {
 ub_server_stats() {
 	[ "$UB_SRV_KIND" = xtftpd ] || return 0
 	"$XTFTPCTL" -S "$UB_SRV_SOCK" stats 2>/dev/null |
-		awk '$1 ~ /^(blocks_(user|xdp|tc)|retransmits|dup_acks|bpf_active|transfers_(done|failed))$/ {
+		awk '$1 ~ /^(blocks_(user|xdp|tc)|retransmits|dup_acks|bpf_active|transfers_(done|failed))$/ ||
+		     ($1 ~ /^pass_/ && $2 != 0) {
 			printf "%s%s=%s", sep, $1, $2; sep = " " } END { print "" }'
 }
