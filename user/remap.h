@@ -25,11 +25,15 @@
  * tests/integration/test_remap_vs_hpa.sh):
  * - 's' restarts at the first rule, as the man page says (5.2 resumes at
  *   the second rule; later tftp-hpa releases fixed this).
- * - \U and \L also convert \0..\9 captures (5.2 converted literals only).
- * - The message of an 'a' rule is the expanded REPLACEMENT alone.
- * - Work is bounded: at most REMAP_MAX_STEPS regex evaluations per name
- *   (5.2 loops forever on "rg a aa") and results longer than the caller's
+ * - The message of an 'a' rule is the expanded REPLACEMENT alone (5.2
+ *   prefixes the text before the match: "b.pvt" with "a \.pvt$ private"
+ *   answers "bprivate", measured).
+ * - Work is bounded: at most REMAP_MAX_STEPS regex evaluations per name,
+ *   'g' repetitions included (the 5.2 source does not count those, so
+ *   "rg a aa" never ends there), and results longer than the caller's
  *   buffer fail; both refuse the request instead of hanging or truncating.
+ * - Names with a ".." component are refused after remapping (names.c);
+ *   in.tftpd -s serves them, its chroot keeps them inside the root.
  * - An IPv4-mapped IPv6 client (::ffff:a.b.c.d) counts as IPv4 for 4/6,
  *   \i and \x.
  *

@@ -348,8 +348,71 @@ static void test_check_config(void **state)
 	free(msg);
 }
 
-int main(void)
+/*
+ * Driver mode for tests/integration/test_remap_vs_hpa.sh: resolve names the
+ * way the engine will (names_resolve, then path_open_read) and print one line
+ * per name: "NAME<TAB>data:CONTENT" or "NAME<TAB>error:TFTPCODE[:MESSAGE]".
+ *   test_names --resolve ROOT MAPFILE CLIENT_IP NAME...
+ */
+static int resolve_driver(int argc, char **argv)
 {
+	struct sockaddr_storage ss = { 0 };
+	struct names_config cfg = { .map_file = argv[3] };
+	struct name_resolver *nr = NULL;
+	char err[512];
+	int rc = 1;
+
+	cfg.root_fd = open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cfg.root_fd < 0) {
+		fprintf(stderr, "test_names: cannot open root %s\n", argv[2]);
+		return 1;
+	}
+	if (inet_pton(AF_INET, argv[4], &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+	} else if (inet_pton(AF_INET6, argv[4], &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+	} else {
+		fprintf(stderr, "test_names: bad client address %s\n", argv[4]);
+		goto cleanup;
+	}
+	if (names_init(&nr, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "test_names: %s\n", err);
+		goto cleanup;
+	}
+	for (int i = 5; i < argc; i++) {
+		struct names_result res;
+		char content[256];
+		long long size;
+		ssize_t n;
+		int fd;
+
+		if (names_resolve(nr, argv[i], 0, (struct sockaddr *)&ss, &res)) {
+			printf("%s\terror:2%s%s\n", argv[i], res.client_msg[0] ? ":" : "", res.client_msg);
+			continue;
+		}
+		fd = path_open_read(cfg.root_fd, res.path, &size);
+		if (fd < 0) {
+			printf("%s\terror:%d\n", argv[i], path_errno_to_tftp(fd));
+			continue;
+		}
+		n = read(fd, content, sizeof(content) - 1);
+		close(fd);
+		content[n > 0 ? n : 0] = '\0';
+		content[strcspn(content, "\n")] = '\0';
+		printf("%s\tdata:%s\n", argv[i], content);
+	}
+	rc = 0;
+cleanup:
+	names_free(nr);
+	close(cfg.root_fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 5 && !strcmp(argv[1], "--resolve"))
+		return resolve_driver(argc, argv);
+
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_config_strips_leading_slash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remap_then_alias_then_serve_any, setup, teardown),
