@@ -161,6 +161,8 @@ struct lg_totals {
 	uint64_t bytes;
 	uint64_t retransmits, timeouts, dup_data, out_of_order, foreign;
 	uint64_t oack, no_oack;
+	unsigned int win_min, win_max;  /* windowsize in force, over transfers */
+	unsigned int blk_min, blk_max;  /* blksize in force, over transfers */
 	struct lg_hist rtt;             /* ns, per block */
 	struct lg_hist first;           /* ns, RRQ -> first answer */
 	double sess_gp_min, sess_gp_max, sess_gp_sum; /* bytes/s per transfer */
@@ -174,7 +176,20 @@ static struct lg_opts opt = {
 	.retries = 5,
 	.src_port = -1,
 };
-static struct lg_totals tot = { .sess_gp_min = 1e300 };
+static struct lg_totals tot = { .sess_gp_min = 1e300, .win_min = UINT_MAX, .blk_min = UINT_MAX };
+
+/* What the server agreed to (OACK, or RFC 1350 defaults without one). */
+static void note_negotiated(const struct lg_session *s)
+{
+	if (s->windowsize < tot.win_min)
+		tot.win_min = s->windowsize;
+	if (s->windowsize > tot.win_max)
+		tot.win_max = s->windowsize;
+	if (s->blksize < tot.blk_min)
+		tot.blk_min = s->blksize;
+	if (s->blksize > tot.blk_max)
+		tot.blk_max = s->blksize;
+}
 static volatile sig_atomic_t stop_requested;
 
 static uint64_t now_ns(void)
@@ -513,6 +528,7 @@ static void on_packet(int ep, struct lg_session *s, const uint8_t *p, size_t n, 
 				return;
 			}
 			tot.oack++;
+			note_negotiated(s);
 			s->state = LG_RUNNING;
 			s->tries = 0;
 			send_ack(s, 0, now);
@@ -529,6 +545,7 @@ static void on_packet(int ep, struct lg_session *s, const uint8_t *p, size_t n, 
 				hist_add(&tot.first, now - s->ack_sent_ns);
 			s->ack_sent_ns = 0;
 			tot.no_oack++;
+			note_negotiated(s);
 			s->state = LG_RUNNING;
 		}
 		on_data(ep, s, p, n, now);
@@ -881,7 +898,9 @@ static void report(double wall)
 		       ",\"first_answer_us\":{\"p50\":%.2f,\"p99\":%.2f}"
 		       ",\"retransmits\":%" PRIu64 ",\"timeouts\":%" PRIu64
 		       ",\"dup_data\":%" PRIu64 ",\"out_of_order\":%" PRIu64
-		       ",\"oack\":%" PRIu64 ",\"no_oack\":%" PRIu64 ",\"last_error\":",
+		       ",\"oack\":%" PRIu64 ",\"no_oack\":%" PRIu64
+		       ",\"negotiated\":{\"blksize_min\":%u,\"blksize_max\":%u"
+		       ",\"windowsize_min\":%u,\"windowsize_max\":%u},\"last_error\":",
 		       opt.blksize ? opt.blksize : TFTP_DEFAULT_BLKSIZE,
 		       opt.windowsize ? opt.windowsize : 1, opt.concurrency,
 		       tot.started, tot.ok, tot.failed, tot.bad_digest, tot.bytes, wall,
@@ -892,7 +911,9 @@ static void report(double wall)
 		       tot.rtt.count,
 		       hist_pct(&tot.first, 50) / 1e3, hist_pct(&tot.first, 99) / 1e3,
 		       tot.retransmits, tot.timeouts, tot.dup_data, tot.out_of_order,
-		       tot.oack, tot.no_oack);
+		       tot.oack, tot.no_oack,
+		       tot.blk_max ? tot.blk_min : 0, tot.blk_max,
+		       tot.win_max ? tot.win_min : 0, tot.win_max);
 		json_str(tot.last_error);
 		printf("}\n");
 		return;
@@ -911,6 +932,9 @@ static void report(double wall)
 	       " out_of_order %" PRIu64 " oack %" PRIu64 " no_oack %" PRIu64 "\n",
 	       tot.retransmits, tot.timeouts, tot.dup_data, tot.out_of_order,
 	       tot.oack, tot.no_oack);
+	if (tot.blk_max)
+		printf("negotiated: blksize %u..%u windowsize %u..%u\n",
+		       tot.blk_min, tot.blk_max, tot.win_min, tot.win_max);
 	if (tot.last_error[0])
 		printf("last error: %s\n", tot.last_error);
 }
