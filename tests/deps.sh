@@ -15,6 +15,8 @@ PKGS=(
 	qemu-system-arm u-boot-qemu tcpdump
 	# packaging (test_install.sh): systemd-analyze verify, capsh, setpriv, groff for man pages
 	systemd libcap2-bin util-linux groff-base
+	# benchmark rig (make bench): dnsmasq's TFTP server as a baseline, jq for results
+	dnsmasq-base jq
 )
 missing=()
 for p in "${PKGS[@]}"; do
