@@ -27,6 +27,7 @@ struct name_resolver {
 	struct name_alias *alias;
 	unsigned int n_aliases;
 	char *serve_any;
+	char *root_prefix;      /* without trailing '/'; NULL with -s */
 	bool ignore_case;
 	int root_fd;
 };
@@ -140,6 +141,7 @@ void names_free(struct name_resolver *nr)
 	}
 	free(nr->alias);
 	free(nr->serve_any);
+	free(nr->root_prefix);
 	free(nr);
 }
 
@@ -204,6 +206,17 @@ int names_init(struct name_resolver **out, const struct names_config *cfg, char 
 		nr->alias[i].file = strdup(skip_slashes(eq + 1));
 		nr->n_aliases++;
 		if (!nr->alias[i].name || !nr->alias[i].file) {
+			rc = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	if (cfg->root_prefix && strcmp(skip_slashes(cfg->root_prefix), "")) {
+		size_t len = strlen(cfg->root_prefix);
+
+		while (len > 1 && cfg->root_prefix[len - 1] == '/')
+			len--;
+		nr->root_prefix = strndup(cfg->root_prefix, len);
+		if (!nr->root_prefix) {
 			rc = -ENOMEM;
 			goto cleanup;
 		}
@@ -387,7 +400,14 @@ int names_resolve(const struct name_resolver *nr, const char *requested, int is_
 		}
 	}
 
-	name = skip_slashes(work);
+	name = work;
+	if (nr && nr->root_prefix) {
+		size_t len = strlen(nr->root_prefix);
+
+		if (!strncmp(name, nr->root_prefix, len) && name[len] == '/')
+			name += len + 1;
+	}
+	name = skip_slashes(name);
 	if (nr && !is_write) {
 		bool aliased = false;
 
@@ -396,6 +416,7 @@ int names_resolve(const struct name_resolver *nr, const char *requested, int is_
 				snprintf(work, sizeof(work), "%s", nr->alias[i].file);
 				res->source = NAMES_ALIAS;
 				why_add(res, " -> alias \"%s\"", work);
+				name = work;
 				aliased = true;
 				break;
 			}
@@ -404,8 +425,8 @@ int names_resolve(const struct name_resolver *nr, const char *requested, int is_
 			snprintf(work, sizeof(work), "%s", nr->serve_any);
 			res->source = NAMES_SERVE_ANY;
 			why_add(res, " -> serve-any \"%s\"", work);
+			name = work;
 		}
-		name = skip_slashes(work);
 	}
 
 	if (!*name) {

@@ -8,6 +8,8 @@
  *
  * 1. remap: tftpd-hpa rule file (remap.h); an 'a' rule, a runaway rule set
  *    or an over-long result refuses the request (TFTP error 2).
+ * 1b. without -s (cfg.root_prefix set): a remapped name under the root's
+ *    absolute path loses that prefix, as tftpd-hpa accepts "/srv/tftp/x".
  * 2. alias (RRQ only): NAME equal to the remapped name (leading '/' ignored
  *    on both sides) is replaced by FILE. Repeatable; a NAME given twice is
  *    a configuration error.
@@ -44,6 +46,8 @@ struct names_config {
 	unsigned int n_aliases;
 	const char *serve_any;          /* --serve-any FILE; NULL: off */
 	int ignore_case;                /* --ignore-case */
+	const char *root_prefix;        /* without -s: the root's absolute path; a
+					 * (remapped) name "ROOT/x" becomes "x". NULL with -s */
 	int root_fd;                    /* fd of the served root (O_PATH is enough);
 					 * used by ignore_case and names_check; -1: none.
 					 * Not owned: keep it open while the resolver lives. */

@@ -169,6 +169,13 @@ static void test_no_config_strips_leading_slash(void **state)
 	expect_refused(nr, "/", "empty name");
 	expect_refused(nr, "a/../../x", "\"..\"");
 	names_free(nr);
+	/* Without -s: the root's absolute path in a name is dropped, once. */
+	cfg.root_prefix = "/srv/tftp/";
+	nr = init_ok(&cfg);
+	expect_path(nr, "/srv/tftp/Boot/PXELinux.0", "Boot/PXELinux.0", NAMES_AS_REQUESTED);
+	expect_path(nr, "/srv/tftpx/y", "srv/tftpx/y", NAMES_AS_REQUESTED);
+	expect_path(nr, "srv/tftp/y", "srv/tftp/y", NAMES_AS_REQUESTED);
+	names_free(nr);
 	/* A NULL resolver behaves like an empty configuration. */
 	expect_path(NULL, "//x", "x", NAMES_AS_REQUESTED);
 }
