@@ -58,10 +58,14 @@ for c in hpa atftp atftp-1468; do
 		n=$((n + 1))
 	done
 done
-# Overwriting an existing file replaces it (tftpd-hpa semantics).
-put hpa "$src/u1469" up-hpa-513 || xt_fail "tftp-hpa overwrite: exit $?"
-xt_wait_until 10 "up-hpa-513 replaced" cmp -s "$XT_ROOT/up-hpa-513" "$src/u1469"
+# Overwriting an existing world-writable file replaces it (tftpd-hpa
+# semantics; without -p a file that is not world-writable is refused).
+cp "$src/u513" "$XT_ROOT/existing"
+chmod 0666 "$XT_ROOT/existing"
+put hpa "$src/u1469" existing || xt_fail "tftp-hpa overwrite: exit $?"
+xt_wait_until 10 "existing replaced" cmp -s "$XT_ROOT/existing" "$src/u1469"
 n=$((n + 1))
+echo "uploaded files have mode $(stat -c %a "$XT_ROOT/up-hpa-513")"
 if [ "$XT_TARGET" != hpa ]; then
 	xt_wait_idle
 	done=$(xt_stat transfers_done) || xt_fail "no transfers_done counter"
