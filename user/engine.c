@@ -1268,7 +1268,9 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 	struct stat st;
 
 	if (!e->fp || s->netascii || !s->rec.ifindex ||
-	    !fastpath_can_serve(e->fp, s->rec.ifindex, s->blksize, s->windowsize))
+	    !fastpath_can_serve_frame(e->fp, s->rec.ifindex,
+				      s->rec.client.ss_family == AF_INET6 ? XT_FAMILY_INET6 : XT_FAMILY_INET,
+				      s->blksize, s->windowsize))
 		return;
 	if (fstat(s->file_fd, &st) != 0 || fastpath_image_acquire(e->fp, s->file_fd, &st, &s->img) != 0) {
 		s->img = NULL;
