@@ -37,7 +37,7 @@ xt_get atftp-1468 firmware.bin "$XT_OUT/firmware.bin" ||
 	xt_fail "atftp failed: $(cat "$XT_TMP/client.log")"
 secs=$(xt_elapsed "$t0")
 xt_check_file "$XT_OUT/firmware.bin" "$XT_ROOT/firmware.bin" "demo download"
-mib_s=$(awk -v s="$secs" 'BEGIN { printf "%.1f", s > 0 ? 16 / s : 0 }')
+mib_s=$(awk -v s="$secs" 'BEGIN { printf "%.1f", (s > 0) ? 16 / s : 0 }')
 echo "   received 16 MiB in ${secs}s ($mib_s MiB/s), sha256 matches"
 
 xt_wait_idle
