@@ -14,7 +14,8 @@
 # transcript is there to show when something fails.
 #
 # State lives in UB_* globals; ub_cleanup removes everything ub_* created and
-# is safe to call more than once and from a trap.
+# is safe to call more than once and from a trap. ub_traps installs it: bash
+# runs an EXIT trap on SIGTERM (the runner's timeout) only if TERM is trapped.
 
 UB_QEMU=${UB_QEMU:-qemu-system-aarch64}
 UB_BIOS=${UB_BIOS:-/usr/lib/u-boot/qemu_arm64/u-boot.bin}
@@ -30,6 +31,10 @@ UB_SRV_PID=
 UB_SRV_KIND=
 UB_SRV_SOCK=
 UB_MARK=0
+# Upper bound on the life of every process started here (qemu, server,
+# tcpdump), so even a test shell killed with SIGKILL leaks nothing for long:
+# the namespace lives as long as qemu holds the tap open.
+UB_LIFETIME=${UB_LIFETIME:-900}
 
 ub_log() { printf 'uboot: %s\n' "$*" >&2; }
 
@@ -66,6 +71,14 @@ ub_setup() {
 		ip -n "$UB_NS" addr add "$a" dev "$UB_TAP"
 	done
 	ip -n "$UB_NS" link set "$UB_TAP" up
+}
+
+ub_traps() {
+	trap ub_cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 141' PIPE
+	trap 'exit 143' TERM
 }
 
 ub_cleanup() {
@@ -168,7 +181,7 @@ ub_boot() {
 	mkfifo "$UB_FIFO"
 	# romfile= : no PXE option ROM (ipxe-qemu is not installed, U-Boot has
 	# its own virtio driver). No -enable-kvm: the host is x86, this is TCG.
-	ip netns exec "$UB_NS" "$UB_QEMU" -M virt -cpu cortex-a57 -m "$UB_MEM" \
+	ip netns exec "$UB_NS" timeout -k 5 "$UB_LIFETIME" "$UB_QEMU" -M virt -cpu cortex-a57 -m "$UB_MEM" \
 		-bios "$UB_BIOS" -nographic -no-reboot \
 		-netdev "tap,id=net0,ifname=$UB_TAP,script=no,downscript=no" \
 		-device virtio-net-pci,netdev=net0,romfile= \
@@ -243,7 +256,7 @@ ub_rrq_capture_start() {
 	local deadline
 	command -v tcpdump >/dev/null || return 1
 	: >"$UB_DIR/rrq.txt"
-	ip netns exec "$UB_NS" tcpdump -U -l -n -i "$UB_TAP" -s 512 \
+	ip netns exec "$UB_NS" timeout -k 5 "$UB_LIFETIME" tcpdump -U -l -n -i "$UB_TAP" -s 512 \
 		'udp dst port 69' >"$UB_DIR/rrq.txt" 2>"$UB_DIR/rrq.err" &
 	UB_CAP_PID=$!
 	deadline=$(( $(date +%s) + 10 ))
@@ -274,7 +287,7 @@ ub_server_start() {
 	deadline=$(( $(date +%s) + 15 ))
 	case $kind in
 	hpa)
-		ip netns exec "$UB_NS" in.tftpd -L -s "$root" -a "$addr:69" \
+		ip netns exec "$UB_NS" timeout -k 5 "$UB_LIFETIME" in.tftpd -L -s "$root" -a "$addr:69" \
 			>"$UB_DIR/server.log" 2>&1 &
 		UB_SRV_PID=$!
 		until ip netns exec "$UB_NS" ss -Huln "sport = :69" | grep -q .; do
@@ -285,7 +298,7 @@ ub_server_start() {
 		;;
 	xtftpd)
 		UB_SRV_SOCK="$UB_DIR/xtftpd.sock"
-		ip netns exec "$UB_NS" "$XTFTPD" -L -s -a "$addr:69" -i "$UB_TAP" \
+		ip netns exec "$UB_NS" timeout -k 5 "$UB_LIFETIME" "$XTFTPD" -L -s -a "$addr:69" -i "$UB_TAP" \
 			--control "$UB_SRV_SOCK" -v "$root" \
 			>"$UB_DIR/server.log" 2>&1 &
 		UB_SRV_PID=$!
@@ -308,11 +321,23 @@ ub_server_stop() {
 	UB_SRV_PID=
 }
 
-# Print the daemon's per-tier block counters (xtftpd only; empty otherwise).
+# ub_server_snapshot FILE: save the daemon's counters (xtftpd only).
+ub_server_snapshot() {
+	: >"$1"
+	[ "$UB_SRV_KIND" = xtftpd ] || return 0
+	"$XTFTPCTL" -S "$UB_SRV_SOCK" stats >"$1" 2>/dev/null
+}
+
+# ub_server_stats BEFORE: the per-tier block counters and nonzero pass
+# reasons since the snapshot BEFORE (xtftpd only; empty otherwise).
 ub_server_stats() {
 	[ "$UB_SRV_KIND" = xtftpd ] || return 0
 	"$XTFTPCTL" -S "$UB_SRV_SOCK" stats 2>/dev/null |
-		awk '$1 ~ /^(blocks_(user|xdp|tc)|retransmits|dup_acks|bpf_active|transfers_(done|failed))$/ ||
-		     ($1 ~ /^pass_/ && $2 != 0) {
-			printf "%s%s=%s", sep, $1, $2; sep = " " } END { print "" }'
+		awk -v before="$1" '
+		BEGIN { while ((getline l < before) > 0) { split(l, f, " "); old[f[1]] = f[2] } }
+		$1 == "bpf_active" { printf "%s%s=%s", sep, $1, $2; sep = " "; next }
+		{ d = $2 - old[$1] }
+		$1 ~ /^(blocks_(user|xdp|tc)|retransmits|dup_acks|transfers_(done|failed))$/ ||
+		($1 ~ /^pass_/ && d != 0) { printf "%s%s=%s", sep, $1, d; sep = " " }
+		END { print "" }'
 }
