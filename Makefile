@@ -102,7 +102,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(HDRS_SHARED) $(HDRS_USER) | 
 	$(msg) CC $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ -lcmocka $(LDLIBS)
 
-$(BUILD)/tests/test_%: tests/bpf/test_%.c $(LIB) $(SKELS) $(HDRS_SHARED) | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/bpf/test_%.c $(LIB) $(SKELS) $(HDRS_SHARED) $(wildcard tests/bpf/*.h) | $(BUILD)/tests
 	$(msg) CC $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 
