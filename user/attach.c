@@ -17,6 +17,8 @@
 
 #define XT_TC_PROG_NAME "tc_tftp"
 
+int attach_force_legacy_tc;
+
 int tcx_link_create(int prog_fd, unsigned int ifindex)
 {
 	union bpf_attr attr;
@@ -178,7 +180,7 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 	/* A filter left by a daemon that was killed while on legacy TC. */
 	ia->stale_removed = tc_legacy_remove_stale(ia->ifindex) > 0;
 
-	fd = tcx_link_create(tc_prog_fd, ia->ifindex);
+	fd = attach_force_legacy_tc ? -EOPNOTSUPP : tcx_link_create(tc_prog_fd, ia->ifindex);
 	if (fd >= 0) {
 		ia->tc_link_fd = fd;
 		ia->tc_mode = ATTACH_TC_TCX;

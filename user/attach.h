@@ -61,6 +61,10 @@ void detach_interface(struct if_attach *ia);
 /* One line for the log: "XDP generic (cannot grow frames: TC serves DATA) + TC (tcx)". */
 void attach_describe(const struct if_attach *ia, char *buf, size_t len);
 
+/* Tests only: skip tcx and use the legacy clsact filter, as on kernels
+ * before 6.6. */
+extern int attach_force_legacy_tc;
+
 /* BPF_LINK_CREATE for BPF_TCX_INGRESS: a link fd, or a negative errno
  * (-EINVAL: kernel without tcx). */
 int tcx_link_create(int prog_fd, unsigned int ifindex);

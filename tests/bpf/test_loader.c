@@ -111,14 +111,13 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static int hold(const char *ifname, int legacy_tc)
+static int hold(const char *ifname)
 {
 	const char *ifs[] = { ifname };
 	struct fastpath_config cfg = { .ifnames = ifs, .n_ifnames = 1, .pool_bytes = 1u << 20 };
 	struct fastpath *fp;
 	int err;
 
-	(void)legacy_tc;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	err = fastpath_open(&cfg, &fp);
@@ -291,6 +290,20 @@ static int self_test(void)
 	describe_attached(ifindex, what, sizeof(what));
 	CHECK(!strcmp(what, "xdp=- tc=- legacy=-"), "all detached after close: %s", what);
 
+	/* Legacy clsact filter (kernels before 6.6): attached with our
+	 * handle, and the filter and the qdisc we created gone on close. */
+	attach_force_legacy_tc = 1;
+	err = fastpath_open(&cfg, &fp);
+	CHECK(!err && fastpath_tier(fp, ifindex) != FP_TIER_NONE, "legacy TC open");
+	describe_attached(ifindex, what, sizeof(what));
+	CHECK(strstr(what, "tc=- legacy=tc_tftp") != NULL, "legacy filter attached: %s", what);
+	fastpath_close(fp);
+	fp = NULL;
+	attach_force_legacy_tc = 0;
+	describe_attached(ifindex, what, sizeof(what));
+	CHECK(!strcmp(what, "xdp=- tc=- legacy=-"), "legacy detached after close: %s", what);
+	CHECK(sh("tc qdisc show dev xtl0 | grep -q clsact") != 0, "our clsact qdisc removed");
+
 	/* no_xdp: TC only. */
 	cfg.no_xdp = 1;
 	err = fastpath_open(&cfg, &fp);
@@ -325,7 +338,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "--hold"))
-		return hold(argv[2], 0);
+		return hold(argv[2]);
 	if (argc != 1) {
 		fprintf(stderr, "usage: %s [--query IFNAME | --hold IFNAME]\n", argv[0]);
 		return 2;
