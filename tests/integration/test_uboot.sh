@@ -35,8 +35,9 @@ hpa)
 	command -v in.tftpd >/dev/null ||
 		{ echo "skip: in.tftpd not found (Debian package tftpd-hpa)"; exit 77; } ;;
 xtftpd)
-	[ -x "${XTFTPD:-}" ] && [ -x "${XTFTPCTL:-}" ] ||
-		{ echo "FAIL: XT_UBOOT_SERVER=xtftpd but XTFTPD/XTFTPCTL are not executables"; exit 1; } ;;
+	if [ ! -x "${XTFTPD:-}" ] || [ ! -x "${XTFTPCTL:-}" ]; then
+		echo "FAIL: XT_UBOOT_SERVER=xtftpd but XTFTPD/XTFTPCTL are not executables"; exit 1
+	fi ;;
 *)
 	echo "FAIL: XT_UBOOT_SERVER must be hpa or xtftpd, not '$SERVER'"; exit 1 ;;
 esac

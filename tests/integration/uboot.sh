@@ -211,10 +211,11 @@ ub_cmd() {
 
 # ub_poweroff: ask U-Boot to power off (PSCI), wait for qemu to exit.
 ub_poweroff() {
-	local i
+	local deadline
 	[ -n "$UB_QEMU_PID" ] || return 0
-	printf 'poweroff\n' >&"$UB_FD" 2>/dev/null
-	for i in $(seq 100); do
+	{ printf 'poweroff\n' >&"$UB_FD"; } 2>/dev/null
+	deadline=$(( $(date +%s) + 5 ))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
 		kill -0 "$UB_QEMU_PID" 2>/dev/null || break
 		sleep 0.05
 	done
