@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "hist.h"
 #include "options.h"
 
 #define XT_RECORD_RING 256      /* finished transfers kept for the control socket */
@@ -63,6 +64,23 @@ struct transfer {
 	enum xfer_outcome outcome;
 	uint16_t error_code;            /* TFTP code sent or received */
 	char message[128];              /* outcome detail */
+	/* -- observability (issue 4: report.h, events.h, diagnose.h) -- */
+	char ifname[16];                /* ingress interface name (IF_NAMESIZE) */
+	char mac[18];                   /* client's link address from the neighbour table, "" unknown */
+	uint32_t image_id;              /* kernel pool image served, 0 = none */
+	uint32_t image_gen;             /* its generation */
+	uint8_t sha256[32];             /* its sha256 (valid when image_id) */
+	uint64_t last_ack_ns;           /* CLOCK_MONOTONIC of the last new ACK / DATA, 0 none */
+	uint32_t icmp_errors;           /* ICMP errors about the client (IP_RECVERR) */
+	uint8_t icmp_type, icmp_code;   /* the last one */
+	uint64_t restart_of;            /* id of the incomplete transfer this one restarts */
+	unsigned int restart_pct;       /* how far that one had got, percent */
+	uint64_t restarted_by;          /* id of the transfer that restarted this one */
+	unsigned int progress_pct;      /* last progress event sent */
+	int stalled;                    /* a stall event was sent since the last progress */
+	struct hist ack_to_data;        /* userspace-sent DATA only: ACK seen -> DATA sendto */
+	struct hist turnaround;         /* userspace-sent DATA only: DATA sent -> ACK seen */
+	char diagnosis[200];            /* why it failed or stalls, "" none */
 };
 
 /* Totals since start, for "xtftpctl stats". */
