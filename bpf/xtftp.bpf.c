@@ -139,7 +139,9 @@ int xdp_tftp(struct xdp_md *ctx)
 		goto ack_out;
 	}
 
-	/* ACK_NEW. XDP_TX sends one frame per ACK: windows are TC's. */
+	/* ACK_NEW. XDP_TX sends one frame per ACK: windows of more than one
+	 * block are TC's (a window cut to one block by the end of the image
+	 * is served here). */
 	if (d.last != d.first) {
 		reason = XT_STAT_PASS_WINDOW;
 		handed_on = 1;
@@ -157,8 +159,12 @@ int xdp_tftp(struct xdp_md *ctx)
 		handed_on = 1;
 		goto pass_ack;
 	}
-	/* From here the frame is modified: a failure drops it and leaves the
-	 * resend to userspace's timeout (or the client's retried ACK). */
+	/* data/data_end are stale now, and nothing below uses them: the
+	 * frame is written only through bpf_xdp_store_bytes, which checks
+	 * its bounds against the resized frame itself.
+	 * From here the frame is modified: a failure drops it and leaves the
+	 * resend to userspace's timeout (or the client's retried ACK, the
+	 * claim being given back). */
 	if (!claim_ack(sess, &d)) {
 		stat_add(XT_STAT_RACE_LOST, 1);
 		action = XDP_DROP;
