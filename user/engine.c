@@ -586,7 +586,7 @@ static void session_record(struct session *s)
 		else
 			t->bytes = (uint64_t)s->last_acked * s->blksize;
 	}
-	if (t->blocks_user)
+	if (t->blocks_user || t->is_write)
 		t->tiers |= XFER_TIER_USER;
 	if (t->blocks_tc)
 		t->tiers |= XFER_TIER_TC;
