@@ -1662,10 +1662,16 @@ static void listener_on_readable(struct engine *e, struct listener *l)
 		}
 		if (op == TFTP_ERROR)
 			continue; /* never answer an error with an error */
-		e->tot.wrong_tid++;
-		send_error_via(l, -1, &rc.local, &rc.peer, rc.peer_len, TFTP_EBADID,
-			       op == TFTP_ACK || op == TFTP_DATA ? "unknown transfer ID"
-								 : "illegal TFTP operation");
+		if (op == TFTP_ACK || op == TFTP_DATA) {
+			e->tot.wrong_tid++;
+			send_error_via(l, -1, &rc.local, &rc.peer, rc.peer_len, TFTP_EBADID,
+				       "unknown transfer ID");
+		} else {
+			/* junk (unknown opcode, OACK, < 2 bytes): error 4, the
+			 * code RFC 1350 has for it; not counted as a wrong TID */
+			send_error_via(l, -1, &rc.local, &rc.peer, rc.peer_len, TFTP_EBADOP,
+				       "illegal TFTP operation");
+		}
 	}
 }
 
