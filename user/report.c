@@ -522,13 +522,12 @@ void report_top(FILE *f, const struct report_top_header *hdr, const struct trans
 	for (unsigned int i = 0; i < n_rows && used < height; i++) {
 		const struct transfer *t = &rows[i];
 		char peer[INET6_ADDRSTRLEN + 10], file[300], filew[300], bar[64], pct[24], tiers[24];
-		char age[16], state[24], diag[sizeof(t->diagnosis)];
+		char age[16], state[24], diag[sizeof(t->diagnosis)], peerw[24];
 		int pm = report_permille(t);
 		unsigned int fill;
 
 		engine_format_addr(&t->client, peer, sizeof(peer));
-		fit_left(peer, filew, 21);
-		snprintf(peer, sizeof(peer), "%s", filew);
+		fit_left(peer, peerw, 21);
 		screen_safe(t->requested, file, sizeof(file));
 		fit_left(file, filew, file_w);
 		fill = pm < 0 ? 0 : (unsigned int)pm * bar_w / 1000;
@@ -552,7 +551,7 @@ void report_top(FILE *f, const struct report_top_header *hdr, const struct trans
 		else
 			snprintf(state, sizeof(state), "%s", report_outcome(t));
 		snprintf(line, sizeof(line), "%5" PRIu64 " %-21s %-*s %s %6s %10s %5u %-8s %7s %s",
-			 t->id, peer, (int)file_w, filew, bar, pct, rate, t->retransmits, tiers, age,
+			 t->id, peerw, (int)file_w, filew, bar, pct, rate, t->retransmits, tiers, age,
 			 state);
 		put_line(f, line, width);
 		used++;
