@@ -57,6 +57,13 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } XT_MAP_EVENTS SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XT_XDP_TX_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} XT_MAP_XDP_TX SEC(".maps");
+
 #include "tftp_logic.h"
 
 /* Write the reply headers and payload for block blk into an XDP frame that
@@ -144,6 +151,12 @@ int xdp_tftp(struct xdp_md *ctx)
 	 * is served here). */
 	if (d.last != d.first) {
 		reason = XT_STAT_PASS_WINDOW;
+		handed_on = 1;
+		goto pass_ack;
+	}
+	/* XDP transmits only where the loader said it can (see xtftp_kern.h). */
+	if (!bpf_map_lookup_elem(&XT_MAP_XDP_TX, &ack.key.ifindex)) {
+		reason = XT_STAT_PASS_XDP_TX_OFF;
 		handed_on = 1;
 		goto pass_ack;
 	}

@@ -14,6 +14,7 @@
 #define XT_MAP_STATS      stats
 #define XT_MAP_HIST       hist
 #define XT_MAP_EVENTS     events
+#define XT_MAP_XDP_TX     xdp_tx_ifaces
 
 /* ---- image pool ----------------------------------------------------------
  * An mmapable BPF array of chunks. An image occupies consecutive chunks
@@ -90,6 +91,13 @@ struct session_value {
 	__u32 pad;
 };
 
+/* ---- interfaces where XDP may transmit ------------------------------------
+ * Hash map ifindex (__u32) -> __u32 (1). The loader adds an interface only
+ * where native XDP can grow an ACK into a DATA frame; elsewhere (veth,
+ * generic XDP) XDP_TX gains nothing and, on veth, is lost when the peer has
+ * no NAPI, so the XDP program leaves new ACKs to TC there. */
+#define XT_XDP_TX_MAX_IFACES 256
+
 /* ---- per-CPU stats (array map indexed by enum xt_stat) ------------------ */
 enum xt_stat {
 	XT_STAT_ACK_SEEN = 0,       /* TFTP ACKs for a live session */
@@ -115,6 +123,9 @@ enum xt_stat {
 	XT_STAT_PASS_BAD_SESSION,   /* session value inconsistent (blksize, chunk) */
 	XT_STAT_PASS_HELPER_FAILED, /* a helper call failed mid-build */
 	XT_STAT_RACE_LOST,          /* another CPU answered the same ACK first */
+	XT_STAT_PASS_XDP_TX_OFF,    /* XDP: interface not in xdp_tx_ifaces (veth,
+	                             * generic XDP: frames cannot grow and XDP_TX
+	                             * may not deliver), left to TC */
 	XT_STAT_MAX,
 };
 

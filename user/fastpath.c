@@ -175,6 +175,14 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 			continue;
 		}
 		attached++;
+		if (ia->xdp_link_fd >= 0 && ia->xdp_can_grow) {
+			__u32 key = ia->ifindex, one = 1;
+
+			/* Let XDP transmit here; elsewhere it leaves DATA to TC. */
+			if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.XT_MAP_XDP_TX),
+						&key, &one, BPF_ANY))
+				ia->xdp_can_grow = 0;
+		}
 		attach_describe(ia, what, sizeof(what));
 		log_info("%s: %s%s", ia->name, what,
 			 ia->stale_removed ? " (removed a TC filter left by an earlier run)" : "");
@@ -537,6 +545,7 @@ const char *fastpath_stat_name(enum xt_stat s)
 		[XT_STAT_PASS_BAD_SESSION] = "pass_bad_session",
 		[XT_STAT_PASS_HELPER_FAILED] = "pass_helper_failed",
 		[XT_STAT_RACE_LOST] = "race_lost",
+		[XT_STAT_PASS_XDP_TX_OFF] = "pass_xdp_tx_off",
 	};
 
 	if ((unsigned int)s >= XT_STAT_MAX || !names[s])

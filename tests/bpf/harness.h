@@ -314,6 +314,15 @@ static void flow_key(const struct flow *fl, unsigned int ifindex, struct session
 	k->server_port = htons(fl->server_port);
 }
 
+/* Let XDP transmit on ifindex, as the loader does on NICs that can grow
+ * frames (without it XDP leaves new ACKs to TC: PASS_XDP_TX_OFF). */
+static int xdp_tx_allow(unsigned int ifindex)
+{
+	__u32 key = ifindex, one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.xdp_tx_ifaces), &key, &one, BPF_ANY);
+}
+
 static int session_put(const struct flow *fl, unsigned int ifindex, const struct image *img,
 		       uint16_t blksize, uint16_t window, uint32_t last_sent,
 		       uint32_t last_acked, uint32_t state)

@@ -469,6 +469,10 @@ int main(void)
 		fprintf(stderr, "loading the programs failed: %s\n", strerror(-err));
 		return 1;
 	}
+	if (xdp_tx_allow(lo_ifindex)) {
+		fprintf(stderr, "cannot fill xdp_tx_ifaces: %s\n", strerror(errno));
+		return 1;
+	}
 	image_generate(&img_a, 0x12345678);
 	image_generate(&img_b, 0x9abcdef1);
 	image_generate(&img_c, 0x0badf00d);
