@@ -9,7 +9,7 @@
  * (parse.h, csum.h); this file holds the maps and the two entry points,
  * which differ only in how they resize, write and transmit.
  *
- * Anything a program cannot do it passes on untouched (XDP_PASS, TC_ACT_OK)
+ * Anything a program cannot do it passes on untouched (XDP_PASS, TC_ACT_UNSPEC)
  * and counts why: XDP passes to TC, TC to the userspace engine.
  */
 #include <linux/bpf.h>
@@ -65,6 +65,10 @@ struct {
 } XT_MAP_XDP_TX SEC(".maps");
 
 #include "tftp_logic.h"
+
+/* TC "pass": TC_ACT_UNSPEC lets the next tcx/clsact program of other software
+ * see the packet (TC_ACT_OK would end the chain); with none, it goes up. */
+#define XT_TC_PASS TC_ACT_UNSPEC
 
 /* Write the reply headers and payload for block blk into an XDP frame that
  * already has the reply's length. 0 or a negative errno. */
@@ -270,7 +274,7 @@ int tc_tftp(struct __sk_buff *skb)
 	__u32 frame_len = skb->len;
 	__u32 blk = 0, sent = 0, last_blk = 0, i;
 	__u64 bytes = 0;
-	int action = TC_ACT_OK;
+	int action = XT_TC_PASS;
 	int claimed = 0, touched = 0;
 	int tag_outside = 0;
 	int reason, cls;
@@ -375,7 +379,7 @@ int tc_tftp(struct __sk_buff *skb)
 fail:
 	stat_add(reason, 1);
 	if (!touched) {
-		action = TC_ACT_OK;     /* untouched: userspace serves it */
+		action = XT_TC_PASS;    /* untouched: userspace serves it */
 		goto out;
 	}
 	/* The skb is (partly) rewritten: it must not go up the stack. Keep
@@ -388,7 +392,7 @@ fail:
 	goto out;
 pass:
 	stat_add(reason, 1);
-	action = TC_ACT_OK;
+	action = XT_TC_PASS;
 out:
 	return action;
 }

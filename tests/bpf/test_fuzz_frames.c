@@ -360,7 +360,7 @@ static int fuzz_program(int tc, unsigned long frames, unsigned long *sent_out)
 			continue;
 		}
 		transmitted = tc ? r.retval == TC_ACT_REDIRECT : r.retval == XDP_TX;
-		passed = tc ? r.retval == TC_ACT_OK : r.retval == XDP_PASS;
+		passed = tc ? r.retval == (uint32_t)TC_ACT_UNSPEC : r.retval == XDP_PASS;
 		if (!transmitted && !passed &&
 		    r.retval != (tc ? (unsigned)TC_ACT_SHOT : XDP_DROP)) {
 			fprintf(stderr, "  frame %lu: retval %u\n", it, r.retval);
