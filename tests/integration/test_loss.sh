@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Loss: nftables in the client namespace drops 3 % of the UDP packets in each
+# direction (DATA from any tier, and ACKs). tftp-hpa (512, no options) and
+# busybox (blksize 1468) must still get every file intact in both flavours;
+# the daemon must have retransmitted (so the loss was real), failed nothing,
+# and sent no more DATA than blocks + retransmits (a duplicate ACK never
+# triggers a resend: no Sorcerer's Apprentice storm).
+. "$(dirname "$0")/lib.sh"
+xt_require_root
+xt_require_cmd nft tftp busybox
+xt_require_daemon
+[ "$XT_TARGET" = hpa ] && xt_skip "needs xtftpd's counters (XT_TARGET=hpa)"
+xt_rig_create
+LOSS=${XT_LOSS_PERCENT:-3}
+# On the client's veth, at the device (netdev ingress/egress), so neither
+# sender sees an error (an inet output drop makes sendto fail with EPERM)
+# and nothing of the server's XDP/TC path is bypassed.
+xt_cli nft -f - <<NFT || xt_fail "nft cannot load the loss rules"
+table netdev xtftp_loss {
+	chain in { type filter hook ingress device "$XT_IF_CLI" priority 0; meta l4proto udp numgen random mod 100 < $LOSS drop; }
+	chain out { type filter hook egress device "$XT_IF_CLI" priority 0; meta l4proto udp numgen random mod 100 < $LOSS drop; }
+}
+NFT
+xt_make_file "$XT_ROOT/f300k" 307200
+xt_make_file "$XT_ROOT/f1m" 1048576
+# Blocks per download: size / blksize + 1.
+blocks_hpa=$(( 307200 / 512 + 1 ))
+blocks_bb=$(( 1048576 / 1468 + 1 ))
+ROUNDS=2
+
+for flavour in userspace kernel; do
+	# A short server timeout: neither client sends the timeout option.
+	if [ "$flavour" = kernel ]; then
+		xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.1 --retries 10
+	else
+		xt_daemon_start -s --no-bpf --timeout 0.1 --retries 10
+	fi
+	t0=$(xt_now)
+	for (( r = 0; r < ROUNDS; r++ )); do
+		rc=0; xt_get hpa f300k "$XT_OUT/h" || rc=$?
+		[ "$rc" -eq 0 ] && ! xt_client_said_error ||
+			xt_fail "$flavour: tftp-hpa under ${LOSS}% loss: exit $rc: $(tail -n 3 "$XT_TMP/client.log")"
+		xt_check_file "$XT_OUT/h" "$XT_ROOT/f300k" "$flavour tftp-hpa under loss"
+		rc=0; xt_get busybox f1m "$XT_OUT/b" || rc=$?
+		[ "$rc" -eq 0 ] ||
+			xt_fail "$flavour: busybox under ${LOSS}% loss: exit $rc: $(tail -n 3 "$XT_TMP/client.log")"
+		xt_check_file "$XT_OUT/b" "$XT_ROOT/f1m" "$flavour busybox under loss"
+		rm -f "$XT_OUT/h" "$XT_OUT/b"
+	done
+	secs=$(xt_elapsed "$t0")
+	xt_wait_idle 30
+	failed=$(xt_stat transfers_failed)
+	retr=$(xt_stat retransmits)
+	dup=$(xt_stat dup_acks)
+	sent=$(( $(xt_stat blocks_user) + $(xt_stat blocks_xdp) + $(xt_stat blocks_tc) ))
+	unique=$(( ROUNDS * (blocks_hpa + blocks_bb) ))
+	echo "$flavour: $((2 * ROUNDS)) downloads under ${LOSS}% loss in ${secs}s:" \
+		"$sent DATA sent for $unique blocks, $retr retransmits, $dup duplicate ACKs"
+	# A transfer the client restarted (it gave up and asked again) would
+	# count twice; none did: every client exited 0 on its first request.
+	[ "$failed" -eq 0 ] || xt_fail "$flavour: transfers_failed $failed under loss"
+	[ "$retr" -gt 0 ] || xt_fail "$flavour: no retransmits: was there any loss?"
+	[ "$sent" -le $(( unique + retr )) ] ||
+		xt_fail "$flavour: $sent DATA sent > $unique blocks + $retr retransmits (answered duplicates?)"
+	xt_daemon_stop
+done
+echo "loss ${LOSS}%: all downloads intact in both flavours, no duplicate storm"
