@@ -39,13 +39,16 @@
 #include "xtftp_wire.h"
 #include "xtftp_kern.h"
 #include "control.h"
+#include "diagnose.h"
 #include "engine.h"
+#include "events.h"
 #include "fastpath.h"
 #include "log.h"
 #include "negotiate.h"
 #include "netascii.h"
 #include "packet.h"
 #include "path.h"
+#include "report.h"
 #include "timerheap.h"
 
 #define RX_BUF_SIZE (TFTP_MAX_PACKET + 64)
@@ -117,6 +120,10 @@ struct session {
 	struct session_key key;
 	const struct fastpath_image *img;
 	int64_t k_seen_acked;
+	/* turnaround sample (obs): when the newest block went out; 0 after a
+	 * resend of it (Karn: a resent block's ACK is ambiguous) */
+	int64_t turn_block;
+	uint64_t turn_ns;
 	/* WRQ */
 	int dir_fd;
 	char tmp_name[64];
@@ -152,6 +159,9 @@ struct engine {
 	uint8_t *rx;
 	uint8_t *scratch;
 	FILE *event_log;
+	struct events *ev;              /* event bus (events.h) */
+	struct hist user_a2d;           /* userspace engine: ACK seen -> DATA sent */
+	struct hist user_turn;          /* userspace engine: DATA sent -> ACK seen */
 	int stopping;
 	uint64_t stop_deadline;
 	uint64_t start_ns;
@@ -398,6 +408,8 @@ static int transfer_socket(struct engine *e, struct sockaddr_storage *local, soc
 	}
 	if (getsockname(fd, (struct sockaddr *)local, local_len) != 0)
 		goto fail;
+	/* ICMP errors about the client (port unreachable) for the diagnosis */
+	diagnose_enable_recverr(fd, local->ss_family);
 	return fd;
 fail:
 	err = -errno;
@@ -485,6 +497,351 @@ static void record_push(struct engine *e, const struct transfer *t)
 		e->ring_len++;
 }
 
+/* ---- observability (issue 4: events.c, diagnose.c, report.c) -------------- */
+
+/* The record as it stands now: a live session's progress and counters, from
+ * the kernel's session entry when the kernel serves it. */
+static void session_live_view(const struct session *s, struct transfer *t, uint64_t now)
+{
+	int64_t acked = s->last_acked;
+
+	*t = s->rec;
+	if (!s->is_write && s->in_map) {
+		struct session_value val;
+
+		if (fastpath_session_get(s->e->fp, &s->key, &val) == 0) {
+			if ((int32_t)val.last_acked > acked)
+				acked = (int32_t)val.last_acked;
+			t->blocks_xdp = val.blocks_xdp;
+			t->blocks_tc = val.blocks_tc;
+			t->dup_acks += val.dup_acks;
+			if (val.last_ack_ns > t->last_ack_ns)
+				t->last_ack_ns = val.last_ack_ns;
+		}
+	}
+	if (!s->is_write) {
+		if (acked > 0) {
+			t->blocks = (uint64_t)acked;
+			t->bytes = (uint64_t)acked * s->blksize;
+			if (s->file_size && t->bytes > s->file_size)
+				t->bytes = s->file_size;
+		}
+		t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+	}
+	if (s->kernel && !(t->blocks_xdp || t->blocks_tc))
+		t->tiers |= XFER_TIER_TC;
+	if (t->blocks_user)
+		t->tiers |= XFER_TIER_USER;
+	if (t->blocks_tc)
+		t->tiers |= XFER_TIER_TC;
+	if (t->blocks_xdp)
+		t->tiers |= XFER_TIER_XDP;
+	if (t->stalled && t->outcome == XFER_RUNNING) {
+		uint64_t since = t->last_ack_ns ? t->last_ack_ns : t->start_ns;
+
+		diagnose_transfer(t, now > since ? now - since : 1, t->diagnosis, sizeof(t->diagnosis));
+	}
+}
+
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+#define OBS_RESTART_WINDOW_NS (120ull * 1000000000ull)
+
+/*
+ * A restart: the same client host asks again for a file whose previous
+ * transfer is incomplete (live, having got data, or failed in the last two
+ * minutes). Several live transfers of the same file from one host are
+ * concurrent clients, not a restart.
+ */
+static void obs_detect_restart(struct session *s, uint64_t now)
+{
+	struct engine *e = s->e;
+	struct transfer *t = &s->rec, prev;
+	struct session *live = NULL;
+	unsigned int n_live = 0;
+	int found = 0;
+	int pm;
+
+	for (struct session *o = e->sessions; o; o = o->next) {
+		if (o == s || o->dead || o->is_write || !same_host(&o->rec.client, &t->client) ||
+		    strcmp(o->rec.requested, t->requested))
+			continue;
+		n_live++;
+		live = o;
+	}
+	if (n_live == 1) {
+		session_live_view(live, &prev, now);
+		if (prev.blocks == 0)
+			return;
+		live->rec.restarted_by = t->id;
+		found = 1;
+	} else if (n_live == 0) {
+		for (unsigned int i = 0; i < e->ring_len && !found; i++) {
+			unsigned int idx = (e->ring_head + XT_RECORD_RING - 1 - i) % XT_RECORD_RING;
+			const struct transfer *r = &e->ring[idx];
+
+			if (now - r->end_ns > OBS_RESTART_WINDOW_NS)
+				break;
+			if (r->is_write || r->outcome == XFER_DONE || r->outcome == XFER_REFUSED ||
+			    !same_host(&r->client, &t->client) || strcmp(r->requested, t->requested))
+				continue;
+			prev = *r;
+			found = 1;
+		}
+	}
+	if (!found)
+		return;
+	pm = report_permille(&prev);
+	t->restart_of = prev.id;
+	t->restart_pct = pm < 0 ? 0 : (unsigned int)pm / 10;
+	snprintf(t->diagnosis, sizeof(t->diagnosis),
+		 "restart of transfer %" PRIu64 " at %u%% (block %" PRIu64 " of %" PRIu64
+		 "): the client started over from block 1", prev.id, t->restart_pct, prev.blocks,
+		 prev.final_block);
+	log_info("transfer %" PRIu64 ": %s", t->id, t->diagnosis);
+	events_emit(e->ev, EVT_RESTART, t, now);
+	t->diagnosis[0] = '\0';
+}
+
+/* A transfer went live: who the client is on the link, start event, restart. */
+static void obs_session_start(struct session *s)
+{
+	struct transfer *t = &s->rec;
+	uint64_t now = now_ns();
+
+	if (t->ifindex && !if_indextoname(t->ifindex, t->ifname))
+		t->ifname[0] = '\0';
+	diagnose_neighbour(&t->client, t->ifindex, t->mac, sizeof(t->mac));
+	t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+	events_emit(s->e->ev, EVT_START, t, now);
+	if (!s->is_write)
+		obs_detect_restart(s, now);
+}
+
+/* A new ACK (RRQ) arrived at t_ack: turnaround sample, progress. */
+static void obs_on_ack(struct session *s, int64_t acked, uint64_t t_ack)
+{
+	struct transfer *t = &s->rec;
+
+	if (s->turn_ns && acked >= s->turn_block && t_ack >= s->turn_ns) {
+		hist_record(&t->turnaround, t_ack - s->turn_ns);
+		hist_record(&s->e->user_turn, t_ack - s->turn_ns);
+	}
+	s->turn_ns = 0;
+	t->last_ack_ns = t_ack;
+	t->stalled = 0;
+	t->blocks = (uint64_t)acked;
+	t->bytes = (uint64_t)acked * s->blksize;
+	if (s->file_size && t->bytes > s->file_size)
+		t->bytes = s->file_size;
+	t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+	events_progress(s->e->ev, t, t_ack);
+}
+
+/* DATA went out in answer to the ACK seen at t_ack. */
+static void obs_data_sent(struct session *s, uint64_t t_ack)
+{
+	uint64_t now = now_ns();
+
+	hist_record(&s->rec.ack_to_data, now - t_ack);
+	hist_record(&s->e->user_a2d, now - t_ack);
+}
+
+/* The kernel advanced a session (seen on its timer): progress events. */
+static void obs_kernel_progress(struct session *s)
+{
+	struct transfer view;
+	uint64_t now = now_ns();
+
+	session_live_view(s, &view, now);
+	s->rec.stalled = 0;
+	view.stalled = 0;
+	s->rec.last_ack_ns = view.last_ack_ns;
+	if (events_progress(s->e->ev, &view, now))
+		s->rec.progress_pct = view.progress_pct;
+}
+
+/* First timeout without progress: a stall event with a diagnosis. */
+static void obs_stall(struct session *s)
+{
+	struct transfer view;
+	uint64_t now = now_ns();
+
+	if (s->rec.stalled)
+		return;
+	s->rec.stalled = 1;
+	session_live_view(s, &view, now);
+	events_emit(s->e->ev, EVT_STALL, &view, now);
+}
+
+static void obs_fill_stats(struct engine *e, struct report_stats *st)
+{
+	struct xt_hist kh;
+
+	memset(st, 0, sizeof(*st));
+	st->tot = e->tot;
+	st->uptime_ns = now_ns() - e->start_ns;
+	st->sessions_active = e->n_sessions;
+	st->bpf_active = e->fp ? 1 : 0;
+	st->dup_acks_user = e->tot.dup_acks;
+	for (struct session *s = e->sessions; s; s = s->next)
+		st->dup_acks_user += s->rec.dup_acks;
+	st->ack_to_data[REPORT_TIER_USER] = e->user_a2d;
+	st->turnaround[REPORT_TIER_USER] = e->user_turn;
+	if (!e->fp)
+		return;
+	fastpath_read_stats(e->fp, st->kern);
+	/* finished kernel sessions' dup ACKs were added to tot.dup_acks */
+	st->dup_acks_user = st->dup_acks_user > st->kern[XT_STAT_DUP_ACK] ?
+			    st->dup_acks_user - st->kern[XT_STAT_DUP_ACK] : 0;
+	if (fastpath_read_hist(e->fp, XT_HIST_ACK_TO_DATA, &kh) == 0)
+		hist_merge_kern(&st->ack_to_data[REPORT_TIER_KERNEL], &kh);
+	if (fastpath_read_hist(e->fp, XT_HIST_TURNAROUND, &kh) == 0)
+		hist_merge_kern(&st->turnaround[REPORT_TIER_KERNEL], &kh);
+}
+
+/* "xts0: TC, eth1: XDP native + TC" */
+static void obs_tiers_line(struct engine *e, char *buf, size_t len)
+{
+	struct if_nameindex *ifs;
+	size_t off = 0;
+
+	snprintf(buf, len, "userspace engine only");
+	if (!e->fp || !(ifs = if_nameindex()))
+		return;
+	for (struct if_nameindex *i = ifs; i->if_index; i++) {
+		enum fastpath_tier tier = fastpath_tier(e->fp, i->if_index);
+		int n;
+
+		if (tier == FP_TIER_NONE)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s: %s", off ? ", " : "", i->if_name,
+			     fastpath_tier_name(tier));
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += (size_t)n;
+	}
+	if_freenameindex(ifs);
+	if (!off)
+		snprintf(buf, len, "kernel tiers on no interface; userspace engine");
+}
+
+static void obs_write_top(struct engine *e, FILE *out, unsigned int width, unsigned int height)
+{
+	struct report_top_header hdr = { 0 };
+	struct transfer *rows;
+	unsigned int n = 0, cap = height > 2 ? height : 3;
+	uint64_t now = now_ns();
+	char tiers[512];
+
+	rows = calloc(cap, sizeof(*rows));
+	if (!rows) {
+		fprintf(out, "error: out of memory\n");
+		return;
+	}
+	/* active ones, oldest first: e->sessions is newest first */
+	for (struct session *s = e->sessions; s; s = s->next)
+		if (!s->dallying)
+			n++;
+	{
+		unsigned int skip = n > cap ? n - cap : 0, i = 0;
+
+		n = 0;
+		for (struct session *s = e->sessions; s; s = s->next) {
+			if (s->dallying)
+				continue;
+			if (i++ < skip)
+				continue;
+			session_live_view(s, &rows[n], now);
+			hdr.bytes_per_s += report_goodput(&rows[n], now);
+			n++;
+		}
+		for (unsigned int a = 0, b = n ? n - 1 : 0; n && a < b; a++, b--) {
+			struct transfer tmp = rows[a];
+
+			rows[a] = rows[b];
+			rows[b] = tmp;
+		}
+	}
+	/* then the most recent finished ones, newest first */
+	for (unsigned int i = 0; i < e->ring_len && n < cap; i++)
+		rows[n++] = e->ring[(e->ring_head + XT_RECORD_RING - 1 - i) % XT_RECORD_RING];
+	obs_tiers_line(e, tiers, sizeof(tiers));
+	hdr.uptime_ns = now - e->start_ns;
+	hdr.sessions_active = e->n_sessions;
+	hdr.transfers_done = e->tot.transfers_done;
+	hdr.transfers_failed = e->tot.transfers_failed;
+	hdr.tiers = tiers;
+	report_top(out, &hdr, rows, n, width, height, now);
+	free(rows);
+}
+
+/* Control commands of issue 4; 1 if cmd was one of them. */
+static int obs_control(struct engine *e, const char *cmd, FILE *out)
+{
+	struct report_stats st;
+	unsigned int w, h;
+	uint64_t now = now_ns();
+
+	if (!strcmp(cmd, "stats json") || !strcmp(cmd, "stats prometheus")) {
+		obs_fill_stats(e, &st);
+		if (cmd[6] == 'j')
+			report_stats_json(out, &st);
+		else
+			report_stats_prometheus(out, &st);
+		return 1;
+	}
+	if (!strcmp(cmd, "transfers json")) {
+		struct transfer t;
+
+		for (unsigned int i = 0; i < e->ring_len; i++)
+			report_transfer_json(out, &e->ring[(e->ring_head + XT_RECORD_RING - e->ring_len + i) %
+							   XT_RECORD_RING], now);
+		for (struct session *s = e->sessions; s; s = s->next) {
+			session_live_view(s, &t, now);
+			report_transfer_json(out, &t, now);
+		}
+		return 1;
+	}
+	if (!strcmp(cmd, "events")) {
+		events_write_recent(e->ev, out);
+		return 1;
+	}
+	if (!strcmp(cmd, "events follow")) {
+		int fd = control_current_fd(e->ctl);
+
+		fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+		if (fd < 0 || events_add_follower(e->ev, fd) != 0)
+			fprintf(out, "error: cannot follow events (too many followers?)\n");
+		return 1;
+	}
+	if (sscanf(cmd, "top %u %u", &w, &h) == 2 || (!strcmp(cmd, "top") && (w = 100, h = 30))) {
+		obs_write_top(e, out, w > 1000 ? 1000 : w, h > 500 ? 500 : h);
+		return 1;
+	}
+	return 0;
+}
+
+/* For status: the kernel tiers per interface and the images in the pool. */
+static void obs_write_status(struct engine *e, FILE *f)
+{
+	char tiers[512];
+
+	if (!e->fp)
+		return;
+	obs_tiers_line(e, tiers, sizeof(tiers));
+	fprintf(f, "interfaces: %s\n", tiers);
+}
+
 static void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -503,6 +860,9 @@ static void json_string(FILE *f, const char *s)
 
 static void event_log_write(struct engine *e, const struct transfer *t)
 {
+	events_emit(e->ev, t->outcome == XFER_DONE ? EVT_DONE : EVT_FAILED, t, now_ns());
+	if (e->ev)
+		return; /* events.c writes --event-log: one format for every event */
 	char peer[INET6_ADDRSTRLEN + 10], tiers[24], when[32];
 	struct tm tm;
 
@@ -542,6 +902,8 @@ static void session_kernel_collect(struct session *s)
 	s->rec.blocks_xdp = val.blocks_xdp;
 	s->rec.blocks_tc = val.blocks_tc;
 	s->rec.dup_acks += val.dup_acks;
+	if (val.last_ack_ns > s->rec.last_ack_ns)
+		s->rec.last_ack_ns = val.last_ack_ns;
 	if ((int32_t)val.last_acked > s->last_acked && !s->is_write)
 		s->last_acked = (int32_t)val.last_acked;
 }
@@ -598,6 +960,7 @@ static void session_record(struct session *s)
 		e->tot.transfers_done++;
 	else
 		e->tot.transfers_failed++;
+	diagnose_transfer(t, 0, t->diagnosis, sizeof(t->diagnosis));
 	transfer_format(t, line, sizeof(line));
 	if (t->outcome == XFER_DONE)
 		log_info("%s", line);
@@ -799,8 +1162,12 @@ static int rrq_send_block(struct session *s, int64_t n)
 	if (n <= s->last_sent) {
 		s->rec.retransmits++;
 		s->e->tot.retransmits++;
+		if (n == s->turn_block)
+			s->turn_ns = 0;
 	} else {
 		s->last_sent = n;
+		s->turn_block = n;
+		s->turn_ns = now_ns();
 	}
 	return 0;
 }
@@ -855,6 +1222,7 @@ static void rrq_takeover(struct session *s)
 
 static void rrq_on_ack(struct session *s, uint16_t wire)
 {
+	uint64_t t_ack = now_ns();
 	int64_t acked;
 	int err;
 
@@ -867,6 +1235,7 @@ static void rrq_on_ack(struct session *s, uint16_t wire)
 		return;
 	case ACK_FINAL:
 		s->last_acked = acked;
+		obs_on_ack(s, acked, t_ack);
 		session_finish(s, XFER_DONE, 0, NULL);
 		return;
 	case ACK_ADVANCE:
@@ -874,11 +1243,13 @@ static void rrq_on_ack(struct session *s, uint16_t wire)
 	}
 	s->last_acked = acked;
 	s->retries = 0;
+	obs_on_ack(s, acked, t_ack);
 	err = rrq_send_window(s, acked + 1);
 	if (err) {
 		rrq_read_failed(s, err);
 		return;
 	}
+	obs_data_sent(s, t_ack);
 	session_arm(s, s->timeout_ns);
 }
 
@@ -903,6 +1274,7 @@ static void rrq_on_timeout(struct session *s)
 				s->k_seen_acked = (int32_t)val.last_acked;
 				s->last_acked = s->k_seen_acked;
 				s->retries = 0;
+				obs_kernel_progress(s);
 				session_arm(s, s->timeout_ns);
 				return;
 			}
@@ -911,6 +1283,8 @@ static void rrq_on_timeout(struct session *s)
 	}
 	s->rec.timeouts++;
 	s->e->tot.timeouts++;
+	if (s->retries == 0)
+		obs_stall(s);
 	if (s->retries >= s->e->opt->retries) {
 		s->rec.stall_block = (uint64_t)(s->last_acked + 1);
 		if (s->final_block > 0)
@@ -1057,6 +1431,9 @@ static void wrq_on_data(struct session *s, const uint8_t *buf, size_t len)
 	}
 	s->rec.bytes += plen;
 	s->rec.blocks++;
+	s->rec.last_ack_ns = now_ns();
+	s->rec.stalled = 0;
+	events_progress(s->e->ev, &s->rec, s->rec.last_ack_ns);
 	s->e->tot.blocks_received++;
 	s->expected++;
 	s->since_ack++;
@@ -1082,6 +1459,8 @@ static void wrq_on_timeout(struct session *s)
 	}
 	s->rec.timeouts++;
 	s->e->tot.timeouts++;
+	if (s->retries == 0)
+		obs_stall(s);
 	if (s->retries >= s->e->opt->retries) {
 		s->rec.stall_block = (uint64_t)s->expected;
 		session_finish(s, XFER_TIMEOUT, 0, "timeout waiting for block %" PRId64, s->expected);
@@ -1149,11 +1528,16 @@ static void session_on_readable(struct session *s)
 				     &from_len);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* a send may have taken the error: drain the
+				 * queue, or epoll keeps reporting EPOLLERR */
+				diagnose_read_errqueue(s->fd, &s->rec);
 				return;
+			}
 			/* ICMP port unreachable and friends: the client is gone
 			 * or restarting; the timer decides */
 			log_debug("transfer %" PRIu64 ": %s", s->rec.id, strerror(errno));
+			diagnose_read_errqueue(s->fd, &s->rec);
 			continue;
 		}
 		if (!same_peer(&from, &s->rec.client)) {
@@ -1291,6 +1675,9 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 	s->in_map = 1;
 	s->kernel = 1;
 	s->k_seen_acked = (int32_t)val.last_acked;
+	s->rec.image_id = s->img->id;
+	s->rec.image_gen = s->img->gen;
+	memcpy(s->rec.sha256, s->img->sha256, sizeof(s->rec.sha256));
 	/* the snapshot in the pool is what the kernel serves: use its size */
 	s->file_size = s->img->size;
 	s->final_block = (int64_t)(s->file_size / s->blksize) + 1;
@@ -1579,6 +1966,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 			}
 		}
 	}
+	obs_session_start(s);
 	session_arm(s, s->timeout_ns);
 	return;
 fail:
@@ -1937,6 +2325,7 @@ void engine_write_status(struct engine *e, FILE *f)
 	}
 	fprintf(f, "\n");
 	fprintf(f, "kernel tiers: %s\n", e->fp ? "attached" : "off (userspace engine serves everything)");
+	obs_write_status(e, f);
 	fprintf(f, "sessions %u active (max %u); transfers %" PRIu64 " started, %" PRIu64
 		" done, %" PRIu64 " failed, %" PRIu64 " refused\n",
 		e->n_sessions, e->opt->max_sessions, e->tot.transfers_started,
@@ -1979,6 +2368,8 @@ static void control_handle(void *ctx, const char *cmd, FILE *out)
 		engine_write_stats(e, out);
 	else if (!strcmp(cmd, "transfers"))
 		engine_write_transfers(e, out);
+	else if (obs_control(e, cmd, out))
+		;
 	else
 		fprintf(out, "error: unknown command '%.64s' (status, stats, transfers)\n", cmd);
 }
@@ -1989,7 +2380,6 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 {
 	struct engine *e;
 	sigset_t mask;
-	struct epoll_event ev = { .events = EPOLLIN };
 	int err = 0;
 
 	*out = NULL;
@@ -2043,6 +2433,9 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 			goto fail;
 		}
 	}
+	err = events_create(e->event_log, 0, &e->ev);
+	if (err)
+		goto fail;
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (e->epfd < 0) {
 		err = -errno;
@@ -2057,15 +2450,8 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	e->sig.kind = EV_SIGNAL;
-	e->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (e->sig.fd < 0) {
-		err = -errno;
-		log_err("signalfd: %s", strerror(errno));
-		goto fail;
-	}
-	ev.data.ptr = &e->sig;
-	epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->sig.fd, &ev);
+	/* the signalfd itself is made in engine_run: one made before
+	 * daemon()'s fork would never wake the child's epoll */
 
 	if (opt->n_listen) {
 		for (unsigned int i = 0; i < opt->n_listen; i++) {
@@ -2171,9 +2557,36 @@ static void on_signal(struct engine *e)
 	}
 }
 
+static int engine_open_signals(struct engine *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	if (e->sig.fd >= 0)
+		return 0;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	e->sig.kind = EV_SIGNAL;
+	e->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	ev.data.ptr = &e->sig;
+	if (e->sig.fd < 0 || epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->sig.fd, &ev) != 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int engine_run(struct engine *e)
 {
 	struct epoll_event evs[64];
+	int err;
+
+	/* signals that came since engine_create are pending: not lost */
+	err = engine_open_signals(e);
+	if (err)
+		return err;
 
 	log_info("xtftpd %s serving %s%s", XTFTPD_VERSION, e->opt->root,
 		 e->fp ? " (kernel tiers attached)" : " (userspace engine)");
@@ -2263,6 +2676,7 @@ void engine_destroy(struct engine *e)
 		close(e->epfd);
 	if (e->root_fd >= 0)
 		close(e->root_fd);
+	events_destroy(e->ev);
 	if (e->event_log)
 		fclose(e->event_log);
 	theap_free(&e->timers);
