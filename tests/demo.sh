@@ -5,8 +5,12 @@
 # Usage: tests/demo.sh BUILD_DIR        (root; exits non-zero on any failure)
 BUILD_DIR=${1:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-XTFTPD=$(cd "$TOP" && readlink -f "$BUILD_DIR/xtftpd")
-XTFTPCTL=$(cd "$TOP" && readlink -f "$BUILD_DIR/xtftpctl")
+case $BUILD_DIR in
+/*) ;;
+*) BUILD_DIR="$TOP/$BUILD_DIR" ;;
+esac
+XTFTPD="$BUILD_DIR/xtftpd"
+XTFTPCTL="$BUILD_DIR/xtftpctl"
 export XTFTPD XTFTPCTL
 . "$TOP/tests/integration/lib.sh"
 
