@@ -39,6 +39,7 @@ struct control {
 	void *ctx;
 	struct control_conn *conns;
 	unsigned int n_conns;
+	int answering_fd;               /* connection being answered, -1 none */
 };
 
 /* Is a daemon answering on path? (then it is not stale: refuse to start) */
@@ -77,6 +78,7 @@ int control_open(const char *path, int epfd, control_handler fn, void *ctx,
 		return -ENOMEM;
 	c->kind = CONTROL_EV_KIND_LISTEN;
 	c->fd = -1;
+	c->answering_fd = -1;
 	c->epfd = epfd;
 	c->fn = fn;
 	c->ctx = ctx;
@@ -221,7 +223,9 @@ static void conn_answer(struct control *c, struct control_conn *cc)
 		cc->out_len = 0;
 		return;
 	}
+	c->answering_fd = cc->fd;
 	c->fn(c->ctx, cmd, f);
+	c->answering_fd = -1;
 	fclose(f);
 }
 
@@ -272,6 +276,11 @@ void control_event(struct control *c, void *ptr, uint32_t events)
 		return;
 close:
 	conn_close(c, cc);
+}
+
+int control_current_fd(const struct control *c)
+{
+	return c ? c->answering_fd : -1;
 }
 
 int control_chown(struct control *c, uid_t uid, gid_t gid)

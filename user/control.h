@@ -26,6 +26,10 @@ typedef void (*control_handler)(void *ctx, const char *cmd, FILE *out);
  * Returns 0 or negative errno (logged once). */
 int control_open(const char *path, int epfd, control_handler fn, void *ctx,
 		 struct control **out);
+/* The connection whose command the handler is answering (-1 outside a
+ * handler): a handler may dup it to stream to the client after the answer
+ * (xtftpctl events --follow). */
+int control_current_fd(const struct control *c);
 /* Dispatch an epoll event whose data.ptr pointed at one of our objects. */
 void control_event(struct control *c, void *ptr, uint32_t events);
 /* Hand the socket file (and the directory if we created it) to uid/gid, so

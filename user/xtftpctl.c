@@ -2,12 +2,16 @@
 /*
  * xtftpctl: ask a running xtftpd over its control socket.
  *   xtftpctl [-S PATH] status|stats|transfers
+ *   xtftpctl [-S PATH] stats --json|--prometheus, transfers --json
+ *   xtftpctl [-S PATH] events [--follow], top [--once] [--interval SEC]
  * Exit status: 0 the daemon answered, 1 it did not (or refused the command),
  * 2 usage error.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +35,17 @@ static void usage(FILE *f)
 "\n"
 "Commands:\n"
 "  status      daemon, listeners, kernel tiers, active transfers\n"
-"  stats       counters, one \"name value\" per line\n"
-"  transfers   the last finished transfers, oldest first\n"
+"  stats       counters, one \"name value\" per line;\n"
+"              --json: one JSON object with latency histograms;\n"
+"              --prometheus: text exposition format (node_exporter textfile)\n"
+"  transfers   the last finished transfers, oldest first (--json: JSON lines,\n"
+"              then the active ones)\n"
+"  events      recent transfer events as JSON lines (start, progress, done,\n"
+"              failed, restart, stall); --follow: then every new one, until\n"
+"              interrupted\n"
+"  top         live view of active and recent transfers, refreshed every\n"
+"              --interval SEC (default 0.5); --once: one frame and exit;\n"
+"              plain frames when stdout is not a terminal\n"
 "\n"
 "Exit status: 0 the daemon answered, 1 it did not, 2 usage error.\n");
 }
@@ -45,25 +58,185 @@ static long remaining_ms(const struct timespec *deadline)
 	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
+static volatile sig_atomic_t ctl_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	ctl_stop = 1;
+}
+
+/*
+ * Send req to the daemon at path, copy the answer to out (an "error:" answer
+ * to stderr). follow: no deadline, copy until the daemon closes or a signal.
+ * Returns the exit status: 0 answered, 1 not.
+ */
+static int ask(const char *path, const char *req, int follow, FILE *out)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timespec deadline;
+	char buf[4096];
+	size_t total = 0;
+	int fd, rc = 1, first = 1, is_error = 0;
+
+	strcpy(sun.sun_path, path);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += CTL_TIMEOUT_MS / 1000;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		fprintf(stderr, "xtftpctl: cannot reach xtftpd at %s: %s (is it running? pass -S PATH)\n",
+			path, strerror(errno));
+		goto cleanup;
+	}
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		fprintf(stderr, "xtftpctl: cannot send to %s: %s\n", path, strerror(errno));
+		goto cleanup;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long ms = follow ? -1 : remaining_ms(&deadline);
+		ssize_t n;
+		int pr;
+
+		if (ctl_stop) {
+			rc = 0;
+			goto cleanup;
+		}
+		if (!follow && ms <= 0)
+			goto timeout;
+		pr = poll(&pfd, 1, (int)ms);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			goto timeout;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "xtftpctl: reading from %s: %s\n", path, strerror(errno));
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		if (first && n >= 6 && !memcmp(buf, "error:", 6))
+			is_error = 1;
+		first = 0;
+		fwrite(buf, 1, (size_t)n, is_error ? stderr : out);
+		if (follow)
+			fflush(out);
+		total += (size_t)n;
+	}
+	if (total == 0 && !follow) {
+		fprintf(stderr, "xtftpctl: %s closed without an answer\n", path);
+		goto cleanup;
+	}
+	rc = is_error ? 1 : 0;
+	goto cleanup;
+timeout:
+	fprintf(stderr, "xtftpctl: no answer from %s within %d s\n", path, CTL_TIMEOUT_MS / 1000);
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* xtftpctl top: ask for a frame sized to the terminal, draw it in place. */
+static int top_loop(const char *path, int once, double interval)
+{
+	int tty = isatty(STDOUT_FILENO) && !once;
+	int rc = 0;
+
+	if (tty)
+		fputs("\033[?25l\033[H\033[2J", stdout);       /* hide the cursor, clear */
+	while (!ctl_stop) {
+		struct winsize ws = { 0 };
+		unsigned int cols = 120, lines = 40;
+		char req[64], *frame = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row) {
+			cols = ws.ws_col;
+			lines = ws.ws_row;
+		}
+		snprintf(req, sizeof(req), "top %u %u\n", cols, lines);
+		f = open_memstream(&frame, &len);
+		if (!f)
+			return 1;
+		rc = ask(path, req, 0, f);
+		fclose(f);
+		if (rc) {
+			free(frame);
+			break;
+		}
+		if (tty) {
+			/* home, each line then clear to its end, clear below */
+			fputs("\033[H", stdout);
+			for (char *line = frame, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				fwrite(line, 1, nl ? (size_t)(nl - line) : strlen(line), stdout);
+				fputs(nl && nl[1] ? "\033[K\n" : "\033[K", stdout);
+				if (!nl)
+					break;
+			}
+			fputs("\033[J", stdout);
+		} else {
+			fputs(frame, stdout);
+			if (!once)
+				fputs("\n", stdout);
+		}
+		fflush(stdout);
+		free(frame);
+		if (once)
+			break;
+		{
+			struct timespec ts = { .tv_sec = (time_t)interval,
+					       .tv_nsec = (long)((interval - (double)(time_t)interval) * 1e9) };
+
+			nanosleep(&ts, NULL); /* a refresh period, interrupted by SIGINT */
+		}
+	}
+	if (tty)
+		fputs("\033[?25h\n", stdout);
+	fflush(stdout);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
 		{ "socket", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'P' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "once", no_argument, NULL, '1' },
+		{ "interval", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = XT_DEFAULT_CONTROL, *cmd;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timespec deadline;
-	char req[128], buf[4096];
-	size_t total = 0;
-	int c, fd = -1, rc = 1, first = 1, is_error = 0;
+	char req[128];
+	int c, json = 0, prometheus = 0, follow = 0, once = 0;
+	double interval = 0.5;
+	char *end;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":S:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'S': path = optarg; break;
+		case 'j': json = 1; break;
+		case 'P': prometheus = 1; break;
+		case 'f': follow = 1; break;
+		case '1': once = 1; break;
+		case 'n':
+			interval = strtod(optarg, &end);
+			if (*end || end == optarg || interval < 0.05 || interval > 3600) {
+				fprintf(stderr, "xtftpctl: --interval %s: want seconds, 0.05 to 3600\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("xtftpctl " XTFTPD_VERSION "\n"); return 0;
 		case ':':
@@ -79,61 +252,34 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
-	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "transfers")) {
-		fprintf(stderr, "xtftpctl: %s: unknown command (status, stats, transfers)\n", cmd);
+	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "transfers") &&
+	    strcmp(cmd, "events") && strcmp(cmd, "top")) {
+		fprintf(stderr, "xtftpctl: %s: unknown command (status, stats, transfers, events, top)\n",
+			cmd);
+		return 2;
+	}
+	if (json + prometheus > 1 || (prometheus && strcmp(cmd, "stats")) ||
+	    (json && strcmp(cmd, "stats") && strcmp(cmd, "transfers"))) {
+		fprintf(stderr, "xtftpctl: --json is for stats and transfers, --prometheus for stats\n");
+		return 2;
+	}
+	if (follow && strcmp(cmd, "events")) {
+		fprintf(stderr, "xtftpctl: --follow is for events\n");
+		return 2;
+	}
+	if (once && strcmp(cmd, "top")) {
+		fprintf(stderr, "xtftpctl: --once is for top\n");
 		return 2;
 	}
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "xtftpctl: -S %s: path too long\n", path);
 		return 2;
 	}
-	strcpy(sun.sun_path, path);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += CTL_TIMEOUT_MS / 1000;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		fprintf(stderr, "xtftpctl: cannot reach xtftpd at %s: %s (is it running? pass -S PATH)\n",
-			path, strerror(errno));
-		goto cleanup;
-	}
-	snprintf(req, sizeof(req), "%s\n", cmd);
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
-		fprintf(stderr, "xtftpctl: cannot send to %s: %s\n", path, strerror(errno));
-		goto cleanup;
-	}
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long ms = remaining_ms(&deadline);
-		ssize_t n;
-
-		if (ms <= 0 || poll(&pfd, 1, (int)ms) <= 0) {
-			fprintf(stderr, "xtftpctl: no answer from %s within %d s\n", path,
-				CTL_TIMEOUT_MS / 1000);
-			goto cleanup;
-		}
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fprintf(stderr, "xtftpctl: reading from %s: %s\n", path, strerror(errno));
-			goto cleanup;
-		}
-		if (n == 0)
-			break;
-		if (first && n >= 6 && !memcmp(buf, "error:", 6))
-			is_error = 1;
-		first = 0;
-		fwrite(buf, 1, (size_t)n, is_error ? stderr : stdout);
-		total += (size_t)n;
-	}
-	if (total == 0) {
-		fprintf(stderr, "xtftpctl: %s closed without an answer\n", path);
-		goto cleanup;
-	}
-	rc = is_error ? 1 : 0;
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	if (!strcmp(cmd, "top"))
+		return top_loop(path, once, interval);
+	snprintf(req, sizeof(req), "%s%s\n", cmd,
+		 json ? " json" : prometheus ? " prometheus" : follow ? " follow" : "");
+	return ask(path, req, follow, stdout);
 }
