@@ -66,6 +66,19 @@ put hpa "$src/u1469" existing || xt_fail "tftp-hpa overwrite: exit $?"
 xt_wait_until 10 "existing replaced" cmp -s "$XT_ROOT/existing" "$src/u1469"
 n=$((n + 1))
 echo "uploaded files have mode $(stat -c %a "$XT_ROOT/up-hpa-513")"
+# Uploads cannot escape the root either: error 2, nothing written outside.
+outside="$XT_TMP/outside"
+mkdir -p "$outside"
+chmod 0777 "$outside"
+ln -s "$outside" "$XT_ROOT/out-link"
+for name in ../escaped out-link/escaped ../outside/escaped; do
+	put hpa "$src/u513" "$name" || true
+	[ "$XT_TARGET" = hpa ] || grep -q 'Error code 2' "$XT_TMP/client.log" ||
+		xt_fail "tftp-hpa put '$name': no 'Error code 2' in: $(cat "$XT_TMP/client.log")"
+done
+[ -z "$(ls -A "$outside")" ] || xt_fail "an upload escaped the root: $(ls -A "$outside")"
+[ ! -e "$XT_TMP/escaped" ] || xt_fail "an upload escaped the root: $XT_TMP/escaped"
+echo "uploads to ../ and through a symlink out of the root refused"
 if [ "$XT_TARGET" != hpa ]; then
 	xt_wait_idle
 	done=$(xt_stat transfers_done) || xt_fail "no transfers_done counter"
