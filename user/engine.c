@@ -169,6 +169,7 @@ struct engine {
 	uid_t uid;
 	gid_t gid;
 	int have_user;
+	mode_t umask;                   /* for uploaded files */
 };
 
 static uint64_t now_ns(void)
@@ -1361,10 +1362,9 @@ static void wrq_complete(struct session *s)
 		if (n && write(s->file_fd, tail, n) != (ssize_t)n)
 			err = -EIO;
 	}
-	if (!err && s->e->opt->umask_set)
-		fchmod(s->file_fd, 0666 & ~s->e->opt->umask);
-	else if (!err)
-		fchmod(s->file_fd, 0644);
+	/* as tftpd-hpa: 0666 less the umask (-U, or the process's) */
+	if (!err)
+		fchmod(s->file_fd, 0666 & ~s->e->umask);
 	if (err) {
 		path_abort_temp(s->file_fd, s->dir_fd, s->tmp_name);
 	} else {
@@ -1721,7 +1721,12 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	if (old) {
 		/* the same client port again: a repeated request whose answer
 		 * was lost (the session's timer resends it), or a restart */
-		int fresh = old->is_write ? old->expected <= 1 : old->last_acked <= 0;
+		struct session_value val;
+		int fresh;
+
+		if (old->kernel && fastpath_session_get(e->fp, &old->key, &val) == 0)
+			old->last_acked = (int32_t)val.last_acked;
+		fresh = old->is_write ? old->expected <= 1 : old->last_acked <= 0;
 
 		if (fresh && old->is_write == is_write && !strcmp(old->rec.requested, req.filename)) {
 			log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
@@ -2425,6 +2430,8 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 		snprintf(e->root_real, sizeof(e->root_real), "%s", opt->root);
 	if (opt->umask_set)
 		umask(opt->umask);
+	e->umask = umask(0);
+	umask(e->umask);
 	if (opt->event_log) {
 		e->event_log = fopen(opt->event_log, "ae");
 		if (!e->event_log) {

@@ -388,10 +388,16 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 				return usage_error("--max-window", optarg, "expected 1..65535");
 			o->max_windowsize = (unsigned int)v;
 			break;
-		case ':':
-			return usage_error(argv[optind - 1], NULL, "missing value");
-		default:
-			return usage_error(argv[optind - 1], NULL, "unknown option");
+		case ':': {
+			char flag[3] = { '-', (char)optopt, '\0' };
+
+			return usage_error(optopt > 0 && optopt < 256 ? flag : argv[optind - 1], NULL, "missing value");
+		}
+		default: {
+			char flag[3] = { '-', (char)optopt, '\0' };
+
+			return usage_error(optopt > 0 && optopt < 256 ? flag : argv[optind - 1], NULL, "unknown option");
+		}
 		}
 	}
 	if (optind < argc)
