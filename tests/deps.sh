@@ -17,6 +17,8 @@ PKGS=(
 	systemd libcap2-bin util-linux groff-base
 	# benchmark rig (make bench): dnsmasq's TFTP server as a baseline, jq for results
 	dnsmasq-base jq
+	# observability test (test_observe.sh): promtool checks the exposition, top runs under tmux
+	prometheus tmux
 )
 missing=()
 for p in "${PKGS[@]}"; do
