@@ -369,6 +369,51 @@ void fastpath_image_release(struct fastpath *fp, const struct fastpath_image *im
 		image_pool_release(&fp->pool, img);
 }
 
+const struct fastpath_image *fastpath_image_next(const struct fastpath *fp,
+						 const struct fastpath_image *prev)
+{
+	return fp ? image_pool_next(&fp->pool, prev) : NULL;
+}
+
+int fastpath_image_acquire_named(struct fastpath *fp, int fd, const struct stat *st,
+				 const char *name, const struct fastpath_image **img)
+{
+	*img = NULL;
+	if (!fp)
+		return -EOPNOTSUPP;
+	return image_pool_acquire_named(&fp->pool, fd, st, name, img);
+}
+
+void fastpath_image_retire(struct fastpath *fp, const struct fastpath_image *img)
+{
+	if (fp)
+		image_pool_retire(&fp->pool, img);
+}
+
+const char *fastpath_image_name(const struct fastpath_image *img)
+{
+	return image_pool_name(img);
+}
+
+int fastpath_image_stale(const struct fastpath_image *img)
+{
+	return image_pool_stale(img);
+}
+
+int fastpath_pool_stats(const struct fastpath *fp, struct fastpath_pool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!fp)
+		return -EOPNOTSUPP;
+	out->bytes_total = (uint64_t)fp->pool.n_chunks * XT_CHUNK_DATA;
+	out->bytes_free = (uint64_t)chunk_alloc_free_chunks(&fp->pool.alloc) * XT_CHUNK_DATA;
+	out->hits = fp->pool.hits;
+	out->loads = fp->pool.loads;
+	out->evictions = fp->pool.evictions;
+	out->images = image_pool_count(&fp->pool);
+	return 0;
+}
+
 int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *img,
 			uint64_t off, void *buf, size_t len)
 {

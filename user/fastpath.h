@@ -73,6 +73,31 @@ struct fastpath_image {
 int fastpath_image_acquire(struct fastpath *fp, int fd, const struct stat *st,
 			   const struct fastpath_image **img);
 void fastpath_image_release(struct fastpath *fp, const struct fastpath_image *img);
+/* Iterate over the images in the pool (refs = sessions using each), newest
+ * first: prev NULL gives the first, NULL at the end or without a pool. */
+const struct fastpath_image *fastpath_image_next(const struct fastpath *fp,
+						 const struct fastpath_image *prev);
+/* As fastpath_image_acquire, remembering the served path (names the image
+ * in status; a file replaced by rename under the same name becomes a new
+ * generation of the same image id). */
+int fastpath_image_acquire_named(struct fastpath *fp, int fd, const struct stat *st,
+				 const char *name, const struct fastpath_image **img);
+/* Mark img outdated: freed when its last session ends (now if none). */
+void fastpath_image_retire(struct fastpath *fp, const struct fastpath_image *img);
+/* Served path given at acquire (NULL none); 1 if a newer generation exists. */
+const char *fastpath_image_name(const struct fastpath_image *img);
+int fastpath_image_stale(const struct fastpath_image *img);
+
+/* Image pool occupancy and cache counters. */
+struct fastpath_pool_stats {
+	uint64_t bytes_total;        /* image bytes the pool can hold */
+	uint64_t bytes_free;         /* free now (not counting evictable images) */
+	uint64_t hits;               /* acquires served by a cached image */
+	uint64_t loads;              /* images read into the pool */
+	uint64_t evictions;          /* unused images evicted to make room */
+	unsigned int images;         /* loaded now */
+};
+int fastpath_pool_stats(const struct fastpath *fp, struct fastpath_pool_stats *out);
 /* Copy len bytes of the image at off (for userspace retransmission).
  * 0, or -EINVAL if [off, off + len) is not inside the image. */
 int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *img,

@@ -189,6 +189,7 @@ struct pool_image {
 	int64_t mtime_ns;
 	uint64_t last_use;          /* LRU stamp, from image_pool.clock */
 	int stale;                  /* a newer generation of the file exists */
+	char *name;                 /* served path it was loaded for, NULL none */
 	struct pool_image *next;
 };
 
@@ -219,6 +220,7 @@ void image_pool_fini(struct image_pool *p)
 	while (im) {
 		struct pool_image *next = im->next;
 
+		free(im->name);
 		free(im);
 		im = next;
 	}
@@ -237,6 +239,7 @@ static void image_unlink_free(struct image_pool *p, struct pool_image *victim)
 		}
 	}
 	chunk_alloc_put(&p->alloc, victim->pub.first_chunk, victim->pub.n_chunks);
+	free(victim->name);
 	free(victim);
 }
 
@@ -269,6 +272,21 @@ static uint32_t evictable_chunks(const struct image_pool *p)
 int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
 		       const struct fastpath_image **img)
 {
+	return image_pool_acquire_named(p, fd, st, NULL, img);
+}
+
+/* Is im the same served file as (st, name)? The same inode, or (a file
+ * replaced by rename has a new inode) the same served path. */
+static int same_file(const struct pool_image *im, const struct stat *st, const char *name)
+{
+	if (im->dev == st->st_dev && im->ino == st->st_ino)
+		return 1;
+	return name && im->name && !strcmp(im->name, name);
+}
+
+int image_pool_acquire_named(struct image_pool *p, int fd, const struct stat *st,
+			     const char *name, const struct fastpath_image **img)
+{
 	struct pool_image *im, *found = NULL, *fresh = NULL;
 	uint32_t n, first, id = 0, gen = 1;
 	uint64_t size;
@@ -279,9 +297,10 @@ int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
 		return -EINVAL;
 	size = (uint64_t)st->st_size;
 	for (im = p->images; im; im = im->next) {
-		if (im->dev != st->st_dev || im->ino != st->st_ino)
+		if (!same_file(im, st, name))
 			continue;
-		if (!im->stale && im->pub.size == size && im->mtime_ns == stat_mtime_ns(st)) {
+		if (!im->stale && im->dev == st->st_dev && im->ino == st->st_ino &&
+		    im->pub.size == size && im->mtime_ns == stat_mtime_ns(st)) {
 			found = im;
 			break;
 		}
@@ -303,7 +322,7 @@ int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
 	for (im = p->images; im;) {
 		struct pool_image *next = im->next;
 
-		if (im->dev == st->st_dev && im->ino == st->st_ino) {
+		if (same_file(im, st, name)) {
 			im->stale = 1;
 			if (!im->pub.refs)
 				image_unlink_free(p, im);
@@ -324,7 +343,7 @@ int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
 		return err;
 
 	fresh = calloc(1, sizeof(*fresh));
-	if (!fresh) {
+	if (!fresh || (name && !(fresh->name = strdup(name)))) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -350,6 +369,8 @@ int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
 cleanup:
 	if (err && first != UINT32_MAX)
 		chunk_alloc_put(&p->alloc, first, n);
+	if (fresh)
+		free(fresh->name);
 	free(fresh);
 	return err;
 }
@@ -400,4 +421,34 @@ unsigned int image_pool_count(const struct image_pool *p)
 	for (im = p->images; im; im = im->next)
 		n++;
 	return n;
+}
+
+const struct fastpath_image *image_pool_next(const struct image_pool *p,
+					     const struct fastpath_image *prev)
+{
+	const struct pool_image *im = prev ? to_pool_image(prev)->next : p->images;
+
+	return im ? &im->pub : NULL;
+}
+
+void image_pool_retire(struct image_pool *p, const struct fastpath_image *img)
+{
+	struct pool_image *im;
+
+	if (!img)
+		return;
+	im = to_pool_image(img);
+	im->stale = 1;
+	if (!im->pub.refs)
+		image_unlink_free(p, im);
+}
+
+const char *image_pool_name(const struct fastpath_image *img)
+{
+	return img ? to_pool_image(img)->name : NULL;
+}
+
+int image_pool_stale(const struct fastpath_image *img)
+{
+	return img ? to_pool_image(img)->stale : 0;
 }

@@ -83,10 +83,26 @@ void image_pool_fini(struct image_pool *p);
 /* See fastpath_image_acquire(). */
 int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
 		       const struct fastpath_image **img);
+/* The same, remembering name (the served path, NULL: none) with the image:
+ * a file replaced by rename (a new inode) under the same name then becomes
+ * a new generation of the same image id, and the old one is freed when its
+ * last session ends, as for a file rewritten in place. */
+int image_pool_acquire_named(struct image_pool *p, int fd, const struct stat *st,
+			     const char *name, const struct fastpath_image **img);
 void image_pool_release(struct image_pool *p, const struct fastpath_image *img);
+/* Mark img outdated: freed when its last reference goes (now if none). */
+void image_pool_retire(struct image_pool *p, const struct fastpath_image *img);
+/* The name given at acquire (NULL: none), and whether a newer generation
+ * replaced the image (it goes when its last session ends). */
+const char *image_pool_name(const struct fastpath_image *img);
+int image_pool_stale(const struct fastpath_image *img);
 int image_pool_read(const struct image_pool *p, const struct fastpath_image *img,
 		    uint64_t off, void *buf, size_t len);
 /* Number of images loaded (referenced or cached). */
 unsigned int image_pool_count(const struct image_pool *p);
+/* Iterate over the images loaded, newest first: prev NULL gives the first,
+ * NULL at the end. */
+const struct fastpath_image *image_pool_next(const struct image_pool *p,
+					     const struct fastpath_image *prev);
 
 #endif
