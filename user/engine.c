@@ -700,6 +700,11 @@ static void obs_fill_stats(struct engine *e, struct report_stats *st)
 	st->turnaround[REPORT_TIER_USER] = e->user_turn;
 	if (!e->fp)
 		return;
+	for (const struct fastpath_image *img = fastpath_image_next(e->fp, NULL); img;
+	     img = fastpath_image_next(e->fp, img)) {
+		st->pool_images++;
+		st->pool_image_bytes += img->size;
+	}
 	fastpath_read_stats(e->fp, st->kern);
 	/* finished kernel sessions' dup ACKs were added to tot.dup_acks */
 	st->dup_acks_user = st->dup_acks_user > st->kern[XT_STAT_DUP_ACK] ?
@@ -841,6 +846,28 @@ static void obs_write_status(struct engine *e, FILE *f)
 		return;
 	obs_tiers_line(e, tiers, sizeof(tiers));
 	fprintf(f, "interfaces: %s\n", tiers);
+	for (const struct fastpath_image *img = fastpath_image_next(e->fp, NULL); img;
+	     img = fastpath_image_next(e->fp, img)) {
+		const char *name = "?";
+		char sha[65];
+
+		/* the pool knows files by inode: the name is the one the
+		 * newest transfer of this image asked for */
+		for (struct session *s = e->sessions; s && name[0] == '?'; s = s->next)
+			if (s->img == img)
+				name = s->rec.served;
+		for (unsigned int i = 0; i < e->ring_len && name[0] == '?'; i++) {
+			const struct transfer *t = &e->ring[(e->ring_head + XT_RECORD_RING - 1 - i) %
+							    XT_RECORD_RING];
+
+			if (t->image_id == img->id && t->image_gen == img->gen)
+				name = t->served;
+		}
+		for (int i = 0; i < 32; i++)
+			snprintf(sha + 2 * i, 3, "%02x", img->sha256[i]);
+		fprintf(f, "image %u gen %u \"%.100s\" %" PRIu64 " bytes sha256 %s, %u session(s)\n",
+			img->id, img->gen, name, img->size, sha, img->refs);
+	}
 }
 
 static void json_string(FILE *f, const char *s)
