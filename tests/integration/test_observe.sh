@@ -55,7 +55,11 @@ for flavour in kernel userspace; do
 		tier_want=tc
 	fi
 
-	# 1. a clean transfer: start + done, bytes and sha256 match the file
+	# 1. a clean transfer: start + done, bytes and sha256 match the file;
+	# a follower on the control socket sees the same events
+	"$XTFTPCTL" -S "$XT_CTL_SOCK" events --follow > "$XT_TMP/follow.jsonl" 2>&1 &
+	fpid=$!
+	xt_on_cleanup "kill -KILL $fpid"
 	xt_get atftp-1468 img "$XT_OUT/img" || xt_fail "$flavour: atftp img: exit $?"
 	xt_check_file "$XT_OUT/img" "$XT_ROOT/img" "$flavour img"
 	xt_wait_until 10 "$flavour: done event" ev_has 'e["event"] == "done" and e["file"] == "img"'
@@ -71,7 +75,11 @@ for flavour in kernel userspace; do
 		sha=$(ev_get 'e["event"] == "done" and e["file"] == "img"' sha256)
 		[ "$sha" = "$IMG_SHA" ] || xt_fail "kernel: done event sha256 $sha, file $IMG_SHA"
 	fi
-	echo "$flavour: start/done events: $bytes bytes, tier $tier, mac $mac"
+	xt_wait_until 10 "$flavour: done event through events --follow" \
+		grep -q '"event":"done".*"file":"img"' "$XT_TMP/follow.jsonl"
+	kill -INT "$fpid"
+	wait "$fpid" || xt_fail "$flavour: events --follow exit $? on SIGINT"
+	echo "$flavour: start/done events: $bytes bytes, tier $tier, mac $mac (also via --follow)"
 
 	# 2. a client killed mid-transfer, then an immediate re-request
 	rm -f "$XT_OUT/big"
