@@ -189,4 +189,17 @@ out:
 	return action;
 }
 
+/*
+ * Optional (loader --xdp-pass): an XDP program that passes everything. An
+ * XDP program on a veth switches its receive path to NAPI (the peer's
+ * frames go through a ring and a poll instead of the per-CPU backlog);
+ * xtftpd attaches one, so the ceiling must take the same path to compare.
+ */
+SEC("xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

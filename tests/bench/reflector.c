@@ -5,8 +5,10 @@
  * The "image" it serves is SIZE zero bytes under any name; a client must
  * ask for the same blksize the reflector was given (it always OACKs it).
  *
- *   reflector -i IFNAME -s SIZE [-b BLKSIZE] [-p PORT] [--ready-file PATH] [-v]
+ *   reflector -i IFNAME -s SIZE [-b BLKSIZE] [-p PORT] [--ready-file PATH] [--xdp-pass] [-v]
  *
+ * --xdp-pass also attaches an XDP program that passes everything, so that
+ * a veth takes the same (NAPI) receive path as under xtftpd's XDP tier.
  * --ready-file is created once the program is attached, so a script can
  * wait on it. Exit: 0 ok, 1 runtime error, 2 usage error.
  */
@@ -60,7 +62,7 @@ static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsign
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: reflector -i IFNAME -s SIZE [-b BLKSIZE] [-p PORT] [--ready-file PATH] [-v]\n");
+	fprintf(f, "usage: reflector -i IFNAME -s SIZE [-b BLKSIZE] [-p PORT] [--ready-file PATH] [--xdp-pass] [-v]\n");
 }
 
 int main(int argc, char **argv)
@@ -71,6 +73,7 @@ int main(int argc, char **argv)
 		{ "blksize", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "ready-file", required_argument, NULL, 'r' },
+		{ "xdp-pass", no_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -80,7 +83,8 @@ int main(int argc, char **argv)
 	unsigned long size = ULONG_MAX, blksize = 1468, port = 69, blocks;
 	const char *ifname = NULL, *ready_file = NULL;
 	struct reflector_bpf *skel = NULL;
-	bool hook_created = false, attached = false;
+	bool hook_created = false, attached = false, xdp_pass = false;
+	struct bpf_link *xdp_link = NULL;
 	char oack[REFL_OACK_MAX + 2] = { 0 };
 	__u32 sum = 0;
 	int c, err, ret = 1, len, i;
@@ -102,6 +106,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'r': ready_file = optarg; break;
+		case 'x': xdp_pass = true; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -171,6 +176,15 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	attached = true;
+	if (xdp_pass) {
+		xdp_link = bpf_program__attach_xdp(skel->progs.xdp_pass, (int)ifindex);
+		err = libbpf_get_error(xdp_link);
+		if (err) {
+			xdp_link = NULL;
+			fprintf(stderr, "reflector: --xdp-pass on %s: %s\n", ifname, strerror(-err));
+			goto cleanup;
+		}
+	}
 	if (ready_file) {
 		FILE *f = fopen(ready_file, "w");
 
@@ -188,6 +202,7 @@ int main(int argc, char **argv)
 		pause();
 	ret = 0;
 cleanup:
+	bpf_link__destroy(xdp_link);
 	if (attached) {
 		tc_opts.flags = tc_opts.prog_fd = tc_opts.prog_id = 0;
 		bpf_tc_detach(&hook, &tc_opts);

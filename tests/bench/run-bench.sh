@@ -94,6 +94,7 @@ cleanup() {
 			ip netns del "$ns" 2>/dev/null
 		done
 	fi
+	cg_remove
 	rm -rf "$TMP"
 	exit "$rc"
 }
@@ -145,12 +146,50 @@ make_files() {
 }
 
 # ---- CPU accounting ----------------------------------------------------------------
+# The server runs in a cgroup of its own, so its CPU time includes children
+# and threads that came and went (tftpd-hpa forks one child per transfer and
+# ignores SIGCHLD, so /proc/PID/stat's cutime never sees them). cgroup v1
+# cpuacct.usage or v2 cpu.stat usage_usec; /proc/PID/stat if neither.
 CLK_TCK=$(getconf CLK_TCK)
-# utime+stime+cutime+cstime of a process (reaped children included), ticks.
-proc_ticks() {
-	[ -r "/proc/$1/stat" ] || { echo 0; return; }
-	# the command name (field 2) may hold spaces: cut after the last ')'
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 + $14 + $15 }'
+CG=""
+CG_KIND=proc
+cg_setup() {
+	local base
+	if [ -w /sys/fs/cgroup/cpuacct ] && [ -e /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then
+		CG=/sys/fs/cgroup/cpuacct/xtftp-bench-$$ CG_KIND=v1
+	else
+		for base in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+			if [ -e "$base/cgroup.controllers" ] && [ -w "$base" ]; then
+				CG=$base/xtftp-bench-$$ CG_KIND=v2
+				break
+			fi
+		done
+	fi
+	if [ -n "$CG" ] && ! mkdir "$CG" 2>/dev/null; then
+		CG="" CG_KIND=proc
+	fi
+	say "server CPU from: ${CG:-/proc/PID/stat (children not counted)}"
+}
+cg_remove() {
+	[ -n "$CG" ] || return 0
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		rmdir "$CG" 2>/dev/null && return 0
+		sleep 0.1
+	done
+}
+cg_enter() { [ -z "$CG" ] || echo "$1" > "$CG/cgroup.procs" 2>/dev/null || true; }
+# CPU seconds (user + sys) of the server (and its children), as a decimal.
+server_cpu_s() {
+	case $CG_KIND in
+	v1) awk '{ printf "%.6f\n", $1 / 1e9 }' "$CG/cpuacct.usage" ;;
+	v2) awk '$1 == "usage_usec" { printf "%.6f\n", $2 / 1e6 }' "$CG/cpu.stat" ;;
+	*)
+		[ -r "/proc/$1/stat" ] || { echo 0; return; }
+		# the command name (field 2) may hold spaces: cut after the last ')'
+		sed 's/.*) //' "/proc/$1/stat" |
+			awk -v t="$CLK_TCK" '{ printf "%.6f\n", ($12 + $13 + $14 + $15) / t }' ;;
+	esac
 }
 # softirq ticks of the whole machine (both ends of the veth run here).
 softirq_ticks() { awk '$1 == "cpu" { print $8 }' /proc/stat; }
@@ -242,7 +281,10 @@ start_reflector() {
 	local size=$1 blksize=$2
 	[ -x "$REFLECTOR" ] || { SRV_ERR="not built"; return 1; }
 	rm -f "$TMP/reflector.ready"
-	ip netns exec "$NS_SRV" "$REFLECTOR" -i "$IF_SRV" -s "$size" -b "$blksize" --ready-file "$TMP/reflector.ready" \
+	# --xdp-pass: an XDP program on the veth, as xtftpd has, so the frames
+	# take the same receive path (NAPI) under both.
+	ip netns exec "$NS_SRV" "$REFLECTOR" -i "$IF_SRV" -s "$size" -b "$blksize" --xdp-pass \
+		--ready-file "$TMP/reflector.ready" \
 		> "$TMP/server.log" 2>&1 &
 	SRV_PID=$!
 	local deadline=$(( $(date +%s%N) + 10000000000 ))
@@ -318,12 +360,13 @@ run_once() {
 		ub0=$(xt_stat blocks_user)
 	fi
 	local p0 s0 p1 s1
-	p0=$(proc_ticks "$SRV_PID")
+	cg_enter "$SRV_PID"
+	p0=$(server_cpu_s "$SRV_PID")
 	s0=$(softirq_ticks)
 	rc=0
 	json=$(cli timeout --kill-after=5 "$LG_RUN_LIMIT" "$LOADGEN" "${args[@]}" 2>"$TMP/loadgen.err") || rc=$?
 	wait_children_reaped "$SRV_PID"
-	p1=$(proc_ticks "$SRV_PID")
+	p1=$(server_cpu_s "$SRV_PID")
 	s1=$(softirq_ticks)
 	if [[ $server == xtftpd-* ]]; then
 		kb1=$(( $(xt_stat blocks_tc) + $(xt_stat blocks_xdp) ))
@@ -341,7 +384,7 @@ run_once() {
 	is_kernel_tier "$server" && kernel_tier=true
 	jq -c --arg server "$server" --arg scenario "$name" --arg status "$status" \
 		--arg note "$SRV_NOTE" --argjson size "$size" --argjson rc "$rc" \
-		--argjson proc_s "$(awk -v a="$p0" -v b="$p1" -v t="$CLK_TCK" 'BEGIN { print (b - a) / t }')" \
+		--argjson proc_s "$(awk -v a="$p0" -v b="$p1" 'BEGIN { print b - a }')" \
 		--argjson softirq_s "$(awk -v a="$s0" -v b="$s1" -v t="$CLK_TCK" 'BEGIN { print (b - a) / t }')" \
 		--argjson kernel_tier "$kernel_tier" \
 		--argjson kernel_blocks "$((kb1 - kb0))" --argjson user_blocks "$((ub1 - ub0))" \
@@ -400,11 +443,13 @@ machine_line() {
 write_results() {
 	local machine date cmd
 	machine=$(machine_line)
+	LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	cmd="make bench   (tests/bench/run-bench.sh ${1:-build}${BENCH_QUICK:+, BENCH_QUICK=$QUICK})"
 	mkdir -p "$OUT"
 	# ratios against tftpd-hpa and the reflector in the same scenario
 	jq -s --arg machine "$machine" --arg date "$date" --arg cmd "$cmd" \
+		--arg l0 "$LOAD_START" --arg l1 "$LOAD_END" \
 		--argjson big "$SIZE_big" --argjson mid "$SIZE_mid" --argjson small "$SIZE_small" '
 		def gp(s; n): (map(select(.scenario == s and .server == n and .status == "ok")) | first | .goodput_MBps) // null;
 		def key: .server + "/" + .scenario;
@@ -420,7 +465,8 @@ write_results() {
 		      + {runs: ($g | length), goodput_runs_MBps: [ $g[] | .goodput_MBps // null ]} ]
 		| . as $rows
 		| {machine: $machine, date: $date, command: $cmd,
-		   file_sizes: {big: $big, mid: $mid, small: $small}, all_runs: $all,
+		   file_sizes: {big: $big, mid: $mid, small: $small},
+		   loadavg_start: $l0, loadavg_end: $l1, all_runs: $all,
 		   rows: [ $rows[] | . as $r
 			| ($r.goodput_MBps // null) as $g
 			| ($rows | gp($r.scenario; "tftpd-hpa")) as $h
@@ -440,6 +486,8 @@ write_results() {
 		echo
 		echo "Machine: $machine."
 		echo "Date: $date. Command: \`$cmd\`."
+		echo "Load average (1/5/15 min) at start: $LOAD_START, at end: $LOAD_END. With other"
+		echo "jobs on the machine the figures are noisy: compare rows of one run, not runs."
 		echo
 		echo "Every download was verified by sha256 by \`xtftp-loadgen\` (one process, one UDP"
 		echo "socket per transfer, epoll; it retransmits its ACK after ${LG_TIMEOUT_MS} ms, ${LG_RETRIES} times)."
@@ -451,10 +499,11 @@ write_results() {
 		echo
 		echo "- goodput: verified payload bytes / wall time of the whole scenario (1 MB = 10^6 bytes)."
 		echo "- RTT: per block, ACK sent -> next DATA received, at the client (log2 histogram, ~6 %)."
-		echo "- CPU s/GiB: server process user+sys (children included) per GiB served; for the"
+		echo "- CPU s/GiB: server user+sys per GiB served, from a cgroup of its own ($CG_KIND;"
+		echo "  forked children and threads included); for the"
 		echo "  kernel tiers (xtftpd-kernel, reflector) plus the machine's softirq time, which also"
 		echo "  holds the client side's receive work, so it overstates theirs. softirq s/GiB is"
-		echo "  shown for every server for comparison. /proc tick resolution is 10 ms."
+		echo "  shown for every server for comparison (/proc/stat, 10 ms ticks)."
 		echo "- Client and servers share the machine's CPUs: at high concurrency the load"
 		echo "  generator itself is a limit (the reflector row shows where)."
 		echo
@@ -481,8 +530,10 @@ write_results() {
 # ---- main ------------------------------------------------------------------------------------
 ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 t0=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 say "rig: $NS_SRV ($SRV4) <-> $NS_CLI ($CLI4); servers: $SERVERS"
 rig_create
+cg_setup
 make_files
 : > "$ROWS"
 for server in $SERVERS; do
