@@ -8,10 +8,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "engine.h"
 #include "log.h"
 #include "options.h"
+
+/* One socket per transfer: make room for --max-sessions of them (the usual
+ * soft limit of 1024 would refuse transfers long before 4096). */
+static void raise_fd_limit(unsigned int sessions)
+{
+	rlim_t need = (rlim_t)sessions + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		rl.rlim_max = need; /* root may raise the hard limit too */
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		log_warn("open files limited to %llu: fewer than --max-sessions %u transfers may run at once (raise ulimit -n)",
+			 (unsigned long long)rl.rlim_cur, sessions);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -25,6 +47,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return 2;
 	log_init("xtftpd", 0, opt.verbose);
+	raise_fd_limit(opt.max_sessions);
 
 	if (engine_create(&opt, &e) != 0)
 		goto cleanup;
