@@ -556,30 +556,36 @@ static int same_host(const struct sockaddr_storage *a, const struct sockaddr_sto
 }
 
 #define OBS_RESTART_WINDOW_NS (120ull * 1000000000ull)
+#define OBS_RESTART_MIN_AGE_NS (1000000000ull)
 
 /*
  * A restart: the same client host asks again for a file whose previous
- * transfer is incomplete (live, having got data, or failed in the last two
- * minutes). Several live transfers of the same file from one host are
- * concurrent clients, not a restart.
+ * transfer is incomplete: live (the host's only live transfer, started at
+ * least 1 s ago, having got data), or failed in the last two minutes.
+ * Several transfers at once from one host, or two started within a second,
+ * are concurrent clients (a test rig, a loadgen), not a restart.
  */
 static void obs_detect_restart(struct session *s, uint64_t now)
 {
 	struct engine *e = s->e;
 	struct transfer *t = &s->rec, prev;
 	struct session *live = NULL;
-	unsigned int n_live = 0;
+	unsigned int n_live = 0, n_host = 0;
 	int found = 0;
 	int pm;
 
 	for (struct session *o = e->sessions; o; o = o->next) {
-		if (o == s || o->dead || o->is_write || !same_host(&o->rec.client, &t->client) ||
-		    strcmp(o->rec.requested, t->requested))
+		if (o == s || o->dead || !same_host(&o->rec.client, &t->client))
+			continue;
+		n_host++;
+		if (o->is_write || strcmp(o->rec.requested, t->requested))
 			continue;
 		n_live++;
 		live = o;
 	}
 	if (n_live == 1) {
+		if (n_host > 1 || now - live->rec.start_ns < OBS_RESTART_MIN_AGE_NS)
+			return;
 		session_live_view(live, &prev, now);
 		if (prev.blocks == 0)
 			return;
@@ -840,12 +846,8 @@ static int obs_control(struct engine *e, const char *cmd, FILE *out)
 /* For status: the kernel tiers per interface and the images in the pool. */
 static void obs_write_status(struct engine *e, FILE *f)
 {
-	char tiers[512];
-
 	if (!e->fp)
 		return;
-	obs_tiers_line(e, tiers, sizeof(tiers));
-	fprintf(f, "interfaces: %s\n", tiers);
 	for (const struct fastpath_image *img = fastpath_image_next(e->fp, NULL); img;
 	     img = fastpath_image_next(e->fp, img)) {
 		const char *name = "?";
