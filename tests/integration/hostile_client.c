@@ -32,6 +32,10 @@
  *   error-mid NAME         RRQ, then answer DATA 1 with a message-less
  *                          ERROR: print what follows (want "silence": no
  *                          retransmission after the client gave up)
+ *   flood SECS NAME        for SECS seconds, as fast as the socket takes
+ *                          them, from 16 source ports: RRQs for NAME (a
+ *                          missing file) and junk; answers are drained and
+ *                          ignored. Prints "flood sent=N rate=N/s"
  *
  * Exit: 0 case ran (probes: whatever the answer), 1 server ERROR on a
  * session case, 3 no answer / timeout on a session case, 2 usage or socket
@@ -483,12 +487,55 @@ static int error_hook(int fd, const struct sockaddr_storage *tid, socklen_t tidl
 	return 1;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int case_flood(double secs, const char *name)
+{
+	enum { N_SOCKS = 16 };
+	int fds[N_SOCKS];
+	uint64_t start = now_ms(), end = start + (uint64_t)(secs * 1000), sent = 0, i = 0;
+	uint8_t junk[64];
+	size_t rrq_len = build_request(OP_RRQ, name, "octet");
+
+	for (int k = 0; k < N_SOCKS; k++)
+		fds[k] = new_socket();
+	for (size_t k = 0; k < sizeof(junk); k++)
+		junk[k] = (uint8_t)(k * 37 + 11);
+	while (now_ms() < end) {
+		for (int burst = 0; burst < 256; burst++, i++) {
+			int fd = fds[i % N_SOCKS];
+			const void *buf = i % 4 == 3 ? (const void *)junk : (const void *)pkt;
+			size_t len = i % 4 == 3 ? 1 + i % sizeof(junk) : rrq_len;
+
+			junk[0] = (uint8_t)(i >> 3); /* opcodes 0..255 in turn */
+			if (sendto(fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&cfg.server,
+				   cfg.server_len) == (ssize_t)len)
+				sent++;
+			/* drain answers so the socket buffers never fill */
+			while (recv(fd, rx, MAX_UDP, MSG_DONTWAIT) > 0)
+				;
+		}
+	}
+	for (int k = 0; k < N_SOCKS; k++)
+		close(fds[k]);
+	secs = (double)(now_ms() - start) / 1000.0;
+	printf("flood sent=%llu seconds=%.1f rate=%.0f/s\n", (unsigned long long)sent, secs,
+	       secs > 0 ? (double)sent / secs : 0.0);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: hostile_client [-t MS] [-P PORT] [-o NAME=VALUE]... HOST CASE [ARGS]\n"
 		"cases: nonul | manyopts N FILE | bigname LEN | mode MODE FILE | opt FILE | error |\n"
 		"       short | ack | get NAME OUT | put NAME IN | wrongport NAME OUT |\n"
-		"       data-to-read NAME | error-mid NAME\n");
+		"       data-to-read NAME | error-mid NAME | flood SECS NAME\n");
 	exit(2);
 }
 
@@ -615,6 +662,10 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "error-mid")) {
 		need_args(argc, 3);
 		return case_get(argv[2], NULL, error_hook);
+	}
+	if (!strcmp(c, "flood")) {
+		need_args(argc, 4);
+		return case_flood(atof(argv[2]), argv[3]);
 	}
 	usage();
 	return 2;
