@@ -81,14 +81,21 @@ for flavour in kernel userspace; do
 	wait "$fpid" || xt_fail "$flavour: events --follow exit $? on SIGINT"
 	echo "$flavour: start/done events: $bytes bytes, tier $tier, mac $mac (also via --follow)"
 
-	# 2. a client killed mid-transfer, then an immediate re-request
+	# 2. a client killed mid-transfer, then an immediate re-request. The
+	# daemon counts a restart only against a transfer running for 1 s or
+	# more (faster, it is a second concurrent client), so the client's ACKs
+	# are slowed (tbf, ~400 KiB/s of 512-byte blocks) to still be running.
+	xt_cli tc qdisc add dev "$XT_IF_CLI" root tbf rate 400kbit burst 1600 latency 400ms ||
+		xt_fail "cannot add tbf on $XT_IF_CLI"
 	rm -f "$XT_OUT/big"
+	t_start=$(date +%s%N)
 	ip netns exec "$XT_NS_CLI" atftp -g -r big -l "$XT_OUT/big" "$XT_SRV4" \
 		>"$XT_TMP/atftp.log" 2>&1 &
 	apid=$!
 	xt_on_cleanup "kill -KILL $apid"
-	xt_wait_until 20 "atftp to receive 256 KiB" \
-		sh -c "[ \$(stat -c %s '$XT_OUT/big' 2>/dev/null || echo 0) -ge 262144 ]"
+	xt_wait_until 20 "atftp to receive 256 KiB and run 1.2 s" \
+		sh -c "[ \$(stat -c %s '$XT_OUT/big' 2>/dev/null || echo 0) -ge 262144 ] &&
+		       [ \$(( \$(date +%s%N) - $t_start )) -ge 1200000000 ]"
 	kill -KILL "$apid"
 	wait "$apid" 2>/dev/null || true
 	got=$(stat -c %s "$XT_OUT/big")
@@ -103,6 +110,7 @@ for flavour in kernel userspace; do
 	echo "$flavour: restart event: restart of a transfer at ${rpct}% (killed at $got bytes)"
 	kill -KILL "$apid2" 2>/dev/null || true
 	wait "$apid2" 2>/dev/null || true
+	xt_cli tc qdisc del dev "$XT_IF_CLI" root
 	xt_wait_until 30 "$flavour: failed event for the killed client" \
 		ev_has 'e["event"] == "failed" and e["file"] == "big" and e["stall_block"] > 0' 1
 	fev='e["event"] == "failed" and e["file"] == "big" and e["stall_block"] > 0'
