@@ -6,6 +6,7 @@
 #   make check      every test (unit, BPF_PROG_TEST_RUN, netns integration),
 #                   built with ASan+UBSan in build/san
 #   make bench      benchmarks side by side (not part of check)
+#   make soak       an hour of mixed load with loss (SOAK_SECONDS; not in check)
 #   V=1             show full commands
 #
 # Layout: bpf/ BPF programs, user/ daemon and CLI, include/ shared contracts,
@@ -64,7 +65,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps demo check check-build tests bench fuzz install clean
+.PHONY: all deps demo check check-build tests bench soak fuzz install clean
 
 all: $(BUILD)/xtftpd $(BUILD)/xtftpctl
 
@@ -128,6 +129,12 @@ check: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)./tests/bench/run-bench.sh $(BUILD)
+
+# Soak (not in CI): SOAK_SECONDS (default 3600) of mixed load with loss,
+# transfers, bytes, RSS and fds printed every SOAK_SAMPLE seconds.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)./tests/soak.sh $(BUILD)
 
 # PREFIX=/usr for a distribution layout; UNITDIR under PREFIX works for both
 # /usr and /usr/local (systemd searches /usr/local/lib/systemd/system too).
