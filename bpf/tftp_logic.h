@@ -7,7 +7,7 @@
  * how they resize, write and transmit the frame.
  *
  * Include after the map definitions (sessions, image_pool, stats, hist,
- * events) in the program source.
+ * events, inject_cfg) in the program source.
  */
 #ifndef XTFTP_BPF_TFTP_LOGIC_H
 #define XTFTP_BPF_TFTP_LOGIC_H
@@ -211,6 +211,32 @@ static __always_inline void commit_sent(struct session_value *s, __u32 last_sent
 		stat_add(XT_STAT_DATA_XDP, nblocks);
 		stat_add(XT_STAT_BYTES_XDP, bytes);
 	}
+}
+
+/* ---- fault injection (xtftp_inject.h) ------------------------------------- */
+
+/* The fault injection setting if it applies to this ACK's client, else
+ * NULL. Checked once per ACK; xt_inject_block_fault() then per block. */
+static __always_inline const struct xt_inject *inject_for(const struct tftp_ack *ack)
+{
+	__u32 zero = 0;
+	const struct xt_inject *c = bpf_map_lookup_elem(&XT_MAP_INJECT, &zero);
+
+	if (!c || !xt_inject_client_matches(c, ack->key.family, ack->key.client_addr,
+					    ack->src_mac))
+		return NULL;
+	return c;
+}
+
+/* Payload length of block blk without touching the pool (for a dropped
+ * block, which is accounted as sent). */
+static __always_inline __u32 block_len(const struct session_value *s, __u32 blk)
+{
+	__u64 off = (__u64)(blk - 1) * s->blksize;
+
+	if (blk == 0 || off >= s->image_size)
+		return 0;
+	return s->image_size - off < s->blksize ? (__u32)(s->image_size - off) : s->blksize;
 }
 
 /* ---- blocks in the image pool -------------------------------------------- */

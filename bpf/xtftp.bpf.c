@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include "xtftp_wire.h"
 #include "xtftp_kern.h"
+#include "xtftp_inject.h"
 
 struct pool_chunk {
 	__u8 data[XT_CHUNK_SIZE];
@@ -63,6 +64,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } XT_MAP_XDP_TX SEC(".maps");
+
+/* Fault injection (xtftp_inject.h): one entry, all zero = off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_inject);
+} XT_MAP_INJECT SEC(".maps");
 
 #include "tftp_logic.h"
 
@@ -121,6 +130,8 @@ int xdp_tftp(struct xdp_md *ctx)
 	struct block_src b;
 	int action = XDP_PASS;
 	int handed_on = 0;      /* passed to the TC tier, which counts the ACK */
+	const struct xt_inject *inj;
+	__u32 inject;
 	int reason, cls;
 
 	reason = parse_tftp_ack(data, data_end, frame_len, 0, &ack);
@@ -163,6 +174,29 @@ int xdp_tftp(struct xdp_md *ctx)
 		reason = XT_STAT_PASS_XDP_TX_OFF;
 		handed_on = 1;
 		goto pass_ack;
+	}
+	/* Fault injection: XDP_TX sends one frame per ACK, so a frame to be
+	 * duplicated is TC's (which decides afresh); a drop is done here. */
+	inj = inject_for(&ack);
+	inject = inj ? xt_inject_block_fault(inj, d.first, 1, bpf_get_prandom_u32()) :
+		       XT_INJECT_OFF;
+	if (inject == XT_INJECT_DUP) {
+		reason = XT_STAT_PASS_INJECT;
+		handed_on = 1;
+		goto pass_ack;
+	}
+	if (inject == XT_INJECT_DROP) {
+		/* not sent, but the session advances as if it had been: the
+		 * client's timeout and userspace's resend recover it */
+		if (!claim_ack(sess, &d)) {
+			stat_add(XT_STAT_RACE_LOST, 1);
+		} else {
+			note_turnaround(sess, t0);
+			commit_sent(sess, d.first, 1, block_len(sess, d.first), t0, 0);
+			stat_add(XT_STAT_INJECT_DROP, 1);
+		}
+		action = XDP_DROP;
+		goto ack_out;
 	}
 	/* Everything that can fail without touching the frame comes first. */
 	reason = block_locate(sess, d.first, &b);
@@ -277,6 +311,9 @@ int tc_tftp(struct __sk_buff *skb)
 	int action = XT_TC_PASS;
 	int claimed = 0, touched = 0;
 	int tag_outside = 0;
+	int l2_done = 0;        /* the reply's layer 2 is in the skb */
+	const struct xt_inject *inj;
+	__u32 inject = XT_INJECT_OFF;
 	int reason, cls;
 
 	if (frame_len <= XT_ACK_FRAME_MAX && skb->data_end - skb->data < frame_len)
@@ -317,6 +354,7 @@ int tc_tftp(struct __sk_buff *skb)
 		goto out;
 	}
 
+	inj = inject_for(&ack);
 	/*
 	 * ACK_NEW: send blocks first..last. Each block is built in this skb;
 	 * all but the last leave as clones (bpf_clone_redirect copies the skb
@@ -327,6 +365,27 @@ int tc_tftp(struct __sk_buff *skb)
 		blk = d.first + i;
 		if (blk > d.last)
 			break;
+		inject = inj ? xt_inject_block_fault(inj, blk, 1, bpf_get_prandom_u32()) :
+			       XT_INJECT_OFF;
+		if (inject == XT_INJECT_DROP) {
+			/* not sent, accounted as sent (xtftp_inject.h) */
+			if (!claimed) {
+				if (!claim_ack(sess, &d)) {
+					stat_add(XT_STAT_RACE_LOST, 1);
+					action = TC_ACT_SHOT;
+					goto out;
+				}
+				claimed = 1;
+				note_turnaround(sess, t0);
+			}
+			stat_add(XT_STAT_INJECT_DROP, 1);
+			last_blk = blk;
+			bytes += block_len(sess, blk);
+			sent++;
+			if (blk == d.last)
+				break;
+			continue;
+		}
 		reason = block_locate(sess, blk, &b);
 		if (reason)
 			goto fail;
@@ -349,10 +408,14 @@ int tc_tftp(struct __sk_buff *skb)
 			claimed = 1;
 			note_turnaround(sess, t0);
 		}
-		if (tc_write_reply(skb, &ack, blk, &b, i == 0)) {
+		if (tc_write_reply(skb, &ack, blk, &b, !l2_done)) {
 			reason = XT_STAT_PASS_HELPER_FAILED;
 			goto fail;
 		}
+		l2_done = 1;
+		/* dup: one more copy leaves as a clone first */
+		if (inject == XT_INJECT_DUP && !bpf_clone_redirect(skb, skb->ifindex, 0))
+			stat_add(XT_STAT_INJECT_DUP, 1);
 		if (blk == d.last) {
 			last_blk = blk;
 			bytes += b.len;
@@ -373,6 +436,12 @@ int tc_tftp(struct __sk_buff *skb)
 	}
 	commit_sent(sess, last_blk, sent, bytes, t0, 1);
 	hist_add(XT_HIST_ACK_TO_DATA, bpf_ktime_get_ns() - t0);
+	if (inject == XT_INJECT_DROP) {
+		/* the last block was dropped: the skb holds nothing to send
+		 * (or an earlier block, already sent as a clone) */
+		action = TC_ACT_SHOT;
+		goto out;
+	}
 	action = bpf_redirect(skb->ifindex, 0);
 	goto out;
 

@@ -126,6 +126,10 @@ enum xt_stat {
 	XT_STAT_PASS_XDP_TX_OFF,    /* XDP: interface not in xdp_tx_ifaces (veth,
 	                             * generic XDP: frames cannot grow and XDP_TX
 	                             * may not deliver), left to TC */
+	XT_STAT_INJECT_DROP,        /* DATA frames dropped by fault injection */
+	XT_STAT_INJECT_DUP,         /* DATA frames sent twice by fault injection */
+	XT_STAT_PASS_INJECT,        /* XDP: a frame to be duplicated, left to TC
+	                             * (XDP_TX sends one frame per ACK) */
 	XT_STAT_MAX,
 };
 

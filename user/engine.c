@@ -1748,16 +1748,21 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	is_write = req.opcode == TFTP_WRQ;
 	old = session_lookup(e, rc->lst, &rc->peer);
 	if (old) {
-		/* the same client port again: a repeated request whose answer
-		 * was lost (the session's timer resends it), or a restart */
+		/* The same client port again. The same request while the
+		 * transfer still moves is a copy sent before our answer got
+		 * there (busybox resends its RRQ after 100 ms), maybe queued
+		 * behind a busy loop: ignore it, the session's timer resends
+		 * what is due. Only a transfer that made no progress for a
+		 * whole timeout is taken for a client restarting from the same
+		 * port. */
 		struct session_value val;
-		int fresh;
+		uint64_t last = old->rec.last_ack_ns ? old->rec.last_ack_ns : old->rec.start_ns;
 
-		if (old->kernel && fastpath_session_get(e->fp, &old->key, &val) == 0)
-			old->last_acked = (int32_t)val.last_acked;
-		fresh = old->is_write ? old->expected <= 1 : old->last_acked <= 0;
-
-		if (fresh && old->is_write == is_write && !strcmp(old->rec.requested, req.filename)) {
+		if (old->kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
+		    val.last_ack_ns > last)
+			last = val.last_ack_ns;
+		if (!old->dallying && old->is_write == is_write &&
+		    !strcmp(old->rec.requested, req.filename) && now_ns() - last < old->timeout_ns) {
 			log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
 			return;
 		}

@@ -81,6 +81,8 @@ struct transfer {
 	struct hist ack_to_data;        /* userspace-sent DATA only: ACK seen -> DATA sendto */
 	struct hist turnaround;         /* userspace-sent DATA only: DATA sent -> ACK seen */
 	char diagnosis[200];            /* why it failed or stalls, "" none */
+	uint32_t inject_drops;          /* DATA frames dropped by fault injection (userspace) */
+	uint32_t inject_dups;           /* DATA frames sent twice by fault injection (userspace) */
 };
 
 /* Totals since start, for "xtftpctl stats". */
@@ -101,6 +103,8 @@ struct engine_totals {
 	uint64_t kernel_takeovers;      /* kernel sessions continued by userspace */
 	uint64_t wrong_tid;             /* packets answered with error 5 */
 	uint64_t busy;                  /* refused: --max-sessions reached */
+	uint64_t inject_drop;           /* userspace DATA frames dropped by --inject */
+	uint64_t inject_dup;            /* userspace DATA frames duplicated by --inject */
 };
 
 struct engine;
@@ -149,5 +153,21 @@ void engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len
 void engine_write_status(struct engine *e, FILE *f);
 void engine_write_stats(struct engine *e, FILE *f);
 void engine_write_transfers(struct engine *e, FILE *f);
+
+/* ---- embedding (xtftpd recover) -------------------------------------------- */
+
+/* Called from the event loop about every period_ns (between batches of
+ * events, never inside one), until engine_run returns. */
+typedef void (*engine_tick_fn)(struct engine *e, void *ctx, uint64_t now_ns);
+void engine_set_tick(struct engine *e, engine_tick_fn fn, void *ctx, uint64_t period_ns);
+/* The live transfers as they stand now, newest first; returns how many
+ * were written (at most max). */
+unsigned int engine_live_transfers(struct engine *e, struct transfer *out, unsigned int max);
+/* The oldest finished (or refused) transfer with an id above after_id, NULL
+ * if none is left in the record ring. Valid until the next loop iteration. */
+const struct transfer *engine_finished_after(struct engine *e, uint64_t after_id);
+/* Stop as SIGTERM does: no new requests, running transfers get the grace
+ * period, then engine_run returns 0. */
+void engine_stop(struct engine *e);
 
 #endif

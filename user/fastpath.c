@@ -511,6 +511,17 @@ int fastpath_events_drain(struct fastpath *fp, fastpath_event_cb cb, void *ctx)
 	return n;
 }
 
+int fastpath_set_inject(struct fastpath *fp, const struct xt_inject *cfg)
+{
+	__u32 key = 0;
+
+	if (!fp)
+		return -EOPNOTSUPP;
+	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.XT_MAP_INJECT), &key, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int fastpath_read_stats(const struct fastpath *fp, uint64_t out[XT_STAT_MAX])
 {
 	uint64_t *percpu;
@@ -591,6 +602,9 @@ const char *fastpath_stat_name(enum xt_stat s)
 		[XT_STAT_PASS_HELPER_FAILED] = "pass_helper_failed",
 		[XT_STAT_RACE_LOST] = "race_lost",
 		[XT_STAT_PASS_XDP_TX_OFF] = "pass_xdp_tx_off",
+		[XT_STAT_INJECT_DROP] = "inject_drop",
+		[XT_STAT_INJECT_DUP] = "inject_dup",
+		[XT_STAT_PASS_INJECT] = "pass_inject",
 	};
 
 	if ((unsigned int)s >= XT_STAT_MAX || !names[s])

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <linux/types.h>
 #include "xtftp_kern.h"
+#include "xtftp_inject.h"
 
 struct fastpath;
 
@@ -121,6 +122,10 @@ int fastpath_session_end(struct fastpath *fp, const struct session_key *key);
 int fastpath_events_fd(const struct fastpath *fp);
 typedef void (*fastpath_event_cb)(void *ctx, const struct xt_event *ev);
 int fastpath_events_drain(struct fastpath *fp, fastpath_event_cb cb, void *ctx);
+
+/* Fault injection in the kernel tiers (xtftp_inject.h): replace the
+ * setting; mode XT_INJECT_OFF turns it off. 0 or -errno. */
+int fastpath_set_inject(struct fastpath *fp, const struct xt_inject *cfg);
 
 /* Per-CPU counters and histograms, summed over CPUs. */
 int fastpath_read_stats(const struct fastpath *fp, uint64_t out[XT_STAT_MAX]);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
+#include "inject.h"
 #include "options.h"
 #include "xtftp_kern.h"
 #include "xtftp_wire.h"
@@ -24,6 +25,10 @@ enum {
 	OPT_MAX_SESSIONS,
 	OPT_MAX_WINDOW,
 	OPT_VERIFIER_LOG,
+	OPT_ALIAS,
+	OPT_SERVE_ANY,
+	OPT_IGNORE_CASE,
+	OPT_INJECT,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +58,11 @@ static const struct option long_opts[] = {
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 	{ "max-window",   required_argument, NULL, OPT_MAX_WINDOW },
 	{ "verifier-log", required_argument, NULL, OPT_VERIFIER_LOG },
+	{ "map-file",     required_argument, NULL, 'm' },
+	{ "alias",        required_argument, NULL, OPT_ALIAS },
+	{ "serve-any",    required_argument, NULL, OPT_SERVE_ANY },
+	{ "ignore-case",  no_argument,       NULL, OPT_IGNORE_CASE },
+	{ "inject",       required_argument, NULL, OPT_INJECT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -111,6 +121,20 @@ void options_usage(FILE *f)
 "                           (default " XT_DEFAULT_CONTROL "; \"\" disables)\n"
 "      --event-log FILE     append one JSON line per finished transfer\n"
 "      --verifier-log FILE  write the BPF verifier log here if loading fails\n"
+"\n"
+"Names (applied in this order, then confined to ROOT):\n"
+"  -m, --map-file FILE      tftpd-hpa remap rules for requested names\n"
+"      --alias NAME=FILE    serve FILE when NAME is asked for (repeatable)\n"
+"      --serve-any FILE     serve FILE whatever name is asked for (recovery)\n"
+"      --ignore-case        match names case-insensitively beneath ROOT\n"
+"\n"
+"Fault injection (for bootloader tests; also `xtftpctl inject`):\n"
+"      --inject SPEC        drop or duplicate DATA frames, in every tier:\n"
+"                           drop:prob=0.05 | drop:blocks=3,7 |\n"
+"                           dup:prob=0.1,client-ip=ADDR,client-mac=MAC\n"
+"\n"
+"Recovery of one device (see docs/recovery.md):\n"
+"  xtftpd recover --interface IFACE [--ip 192.168.0.66/24] [--keep] FIRMWARE\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 usage error.\n"
 "See xtftpd(8) and xtftpctl(8).\n");
@@ -291,7 +315,7 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":slLa:cB:R:u:U:pr:vVhi:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":slLa:cB:R:u:U:pr:vVhi:m:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->secure = 1; break;
 		case 'l': break;
@@ -388,6 +412,21 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 				return usage_error("--max-window", optarg, "expected 1..65535");
 			o->max_windowsize = (unsigned int)v;
 			break;
+		case 'm': o->map_file = optarg; break;
+		case OPT_ALIAS:
+			if (o->n_aliases >= XT_MAX_ALIASES)
+				return usage_error("--alias", optarg, "too many (at most 64)");
+			o->aliases[o->n_aliases++] = optarg;
+			break;
+		case OPT_SERVE_ANY: o->serve_any = optarg; break;
+		case OPT_IGNORE_CASE: o->ignore_case = 1; break;
+		case OPT_INJECT: {
+			char why[128];
+
+			if (inject_parse(optarg, &o->inject, why, sizeof(why)))
+				return usage_error("--inject", optarg, why);
+			break;
+		}
 		case ':': {
 			char flag[3] = { '-', (char)optopt, '\0' };
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <linux/types.h>
+#include "xtftp_inject.h"
 
 #define XTFTPD_VERSION "0.1.0"
 #define XT_DEFAULT_ROOT "/srv/tftp"
@@ -14,6 +16,7 @@
 #define XT_MAX_LISTEN 8
 #define XT_MAX_IFNAMES 32
 #define XT_MAX_REFUSE 16
+#define XT_MAX_ALIASES 64
 
 struct xtftpd_options {
 	const char *root;                 /* ROOT, default XT_DEFAULT_ROOT */
@@ -45,6 +48,14 @@ struct xtftpd_options {
 	const char *control_path;         /* --control; "" disables */
 	const char *event_log;            /* --event-log FILE: one JSON line per transfer */
 	const char *verifier_log;         /* --verifier-log FILE */
+	/* name resolution (names.h) */
+	const char *map_file;             /* -m/--map-file FILE */
+	const char *aliases[XT_MAX_ALIASES]; /* --alias NAME=FILE */
+	unsigned int n_aliases;
+	const char *serve_any;            /* --serve-any FILE */
+	int ignore_case;                  /* --ignore-case */
+	/* fault injection (inject.h); --inject SPEC */
+	struct xt_inject inject;
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help/--version printed (exit 0),

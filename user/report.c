@@ -210,6 +210,7 @@ void report_transfer_members(FILE *f, const struct transfer *t, uint64_t now_ns)
 		",\"retransmits\":%u,\"dup_acks\":%u,\"timeouts\":%u,\"icmp_errors\":%u",
 		t->blocks_user, t->blocks_xdp, t->blocks_tc, t->retransmits, t->dup_acks, t->timeouts,
 		t->icmp_errors);
+	fprintf(f, ",\"inject_drops\":%u,\"inject_dups\":%u", t->inject_drops, t->inject_dups);
 	fprintf(f, ",\"duration_ns\":%" PRIu64 ",\"goodput_bps\":%" PRIu64 ",\"last_ack_age_ns\":",
 		duration_ns(t, now_ns), report_goodput(t, now_ns));
 	if (t->last_ack_ns && !t->end_ns && now_ns >= t->last_ack_ns)

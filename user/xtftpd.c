@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "log.h"
 #include "options.h"
+#include "recover.h"
 
 /* One socket per transfer: make room for --max-sessions of them (the usual
  * soft limit of 1024 would refuse transfers long before 4096). */
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 	struct engine *e = NULL;
 	int rc, exit_code = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "recover"))
+		return recover_main(argc - 1, argv + 1);
 	rc = options_parse(argc, argv, &opt);
 	if (rc == 1)
 		return 0;
