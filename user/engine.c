@@ -43,6 +43,7 @@
 #include "engine.h"
 #include "events.h"
 #include "fastpath.h"
+#include "linkpath.h"
 #include "log.h"
 #include "negotiate.h"
 #include "netascii.h"
@@ -61,6 +62,7 @@ enum ev_kind {
 	EV_SESSION,
 	EV_SIGNAL,
 	EV_FASTPATH,
+	EV_LINK,                        /* a packet socket of --mac-sessions */
 };
 
 struct listener {
@@ -91,6 +93,7 @@ struct session {
 	int fd;                         /* transfer socket, or the listener's */
 	int own_fd;
 	struct listener *lst;
+	struct link_peer link;          /* --mac-sessions: replies go to this MAC as frames */
 	socklen_t peer_len;
 	int is_write;
 	int netascii;
@@ -145,6 +148,7 @@ struct engine {
 	struct { int kind; int fd; } sig;
 	struct { int kind; int fd; } fpev;
 	struct fastpath *fp;
+	struct linkpath *lp;            /* --mac-sessions: packet sockets */
 	struct control *ctl;
 	struct timer_heap timers;
 	struct session *sessions;
@@ -243,11 +247,20 @@ static void tiers_string(unsigned int tiers, char *buf, size_t len)
 
 void transfer_format(const struct transfer *t, char *buf, size_t len)
 {
-	char peer[INET6_ADDRSTRLEN + 10], tiers[24];
+	char peer[INET6_ADDRSTRLEN + 48], tiers[24];
 	uint64_t end = t->end_ns ? t->end_ns : now_ns();
 	double secs = (double)(end - t->start_ns) / 1e9;
 
 	engine_format_addr(&t->client, peer, sizeof(peer));
+	if (t->mac_session) {
+		/* --mac-sessions: devices may share the address; the MAC tells them apart */
+		size_t o = strlen(peer);
+
+		if (t->vlan_id)
+			snprintf(peer + o, sizeof(peer) - o, " mac=%s vlan=%u", t->mac, t->vlan_id);
+		else
+			snprintf(peer + o, sizeof(peer) - o, " mac=%s", t->mac);
+	}
 	tiers_string(t->tiers, tiers, sizeof(tiers));
 	snprintf(buf, len,
 		 "%s %s \"%s\" %s%s%s bytes=%" PRIu64 " blocks=%" PRIu64
@@ -308,10 +321,27 @@ static int listener_sendto(struct listener *l, const struct sockaddr_storage *lo
 	return 0;
 }
 
+/* --mac-sessions: the datagram leaves as a frame to the requester's MAC and
+ * VLAN, not through the IP stack (whose ARP entry may name another device
+ * with the same address). */
+static int link_send(struct engine *e, const struct link_peer *lk,
+		     const struct sockaddr_storage *local, const struct sockaddr_storage *peer,
+		     const void *buf, size_t len)
+{
+	int err = linkpath_send_udp(e->lp, lk, (const struct sockaddr_in *)local,
+				    (const struct sockaddr_in *)peer, buf, len);
+
+	if (err)
+		log_debug("send frame to client: %s", strerror(-err));
+	return err;
+}
+
 static int session_send(struct session *s, const void *buf, size_t len)
 {
 	ssize_t n;
 
+	if (s->link.valid)
+		return link_send(s->e, &s->link, &s->rec.local, &s->rec.client, buf, len);
 	if (!s->own_fd)
 		return listener_sendto(s->lst, &s->rec.local, &s->rec.client, s->peer_len, buf, len);
 	n = sendto(s->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&s->rec.client,
@@ -337,6 +367,22 @@ static void send_error_via(struct listener *l, int fd, const struct sockaddr_sto
 		sendto(fd, buf, (size_t)len, MSG_DONTWAIT, (const struct sockaddr *)peer, peer_len);
 	else
 		listener_sendto(l, local, peer, peer_len, buf, (size_t)len);
+}
+
+/* An ERROR to a live session's client, by the session's own path. */
+static void session_send_error(struct session *s, uint16_t code, const char *msg)
+{
+	uint8_t buf[512];
+	int len;
+
+	if (!s->link.valid) {
+		send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
+			       s->peer_len, code, msg);
+		return;
+	}
+	len = tftp_build_error(buf, sizeof(buf), code, msg);
+	if (len > 0)
+		session_send(s, buf, (size_t)len);
 }
 
 /* MTU of an interface, 0 if unknown. */
@@ -461,11 +507,22 @@ static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_sto
 	return 0;
 }
 
+/* Same requester on the link: both through the IP stack, or both by frames
+ * from the same MAC, VLAN and interface (same-address devices differ here). */
+static int same_link(const struct link_peer *a, const struct link_peer *b)
+{
+	if (a->valid != b->valid)
+		return 0;
+	return !a->valid || (!memcmp(a->mac, b->mac, 6) && a->ifindex == b->ifindex &&
+			     (a->vlan_tci & LINK_VID_MASK) == (b->vlan_tci & LINK_VID_MASK));
+}
+
 static struct session *session_lookup(struct engine *e, struct listener *l,
-				      const struct sockaddr_storage *peer)
+				      const struct sockaddr_storage *peer,
+				      const struct link_peer *lk)
 {
 	for (struct session *s = e->hash[addr_hash(peer)]; s; s = s->hnext)
-		if (s->lst == l && same_peer(&s->rec.client, peer))
+		if (s->lst == l && same_peer(&s->rec.client, peer) && same_link(&s->link, lk))
 			return s;
 	return NULL;
 }
@@ -555,6 +612,16 @@ static int same_host(const struct sockaddr_storage *a, const struct sockaddr_sto
 		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
 }
 
+/* Same device: same host address and, for --mac-sessions, the same MAC and
+ * VLAN (devices sharing one address are different devices). */
+static int same_device(const struct transfer *a, const struct transfer *b)
+{
+	if (!same_host(&a->client, &b->client))
+		return 0;
+	return !a->mac_session || !b->mac_session ||
+	       (!strcmp(a->mac, b->mac) && a->vlan_id == b->vlan_id);
+}
+
 #define OBS_RESTART_WINDOW_NS (120ull * 1000000000ull)
 #define OBS_RESTART_MIN_AGE_NS (1000000000ull)
 
@@ -575,7 +642,7 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 	int pm;
 
 	for (struct session *o = e->sessions; o; o = o->next) {
-		if (o == s || o->dead || !same_host(&o->rec.client, &t->client))
+		if (o == s || o->dead || !same_device(&o->rec, t))
 			continue;
 		n_host++;
 		if (o->is_write || strcmp(o->rec.requested, t->requested))
@@ -599,7 +666,7 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 			if (now - r->end_ns > OBS_RESTART_WINDOW_NS)
 				break;
 			if (r->is_write || r->outcome == XFER_DONE || r->outcome == XFER_REFUSED ||
-			    !same_host(&r->client, &t->client) || strcmp(r->requested, t->requested))
+			    !same_device(r, t) || strcmp(r->requested, t->requested))
 				continue;
 			prev = *r;
 			found = 1;
@@ -627,7 +694,8 @@ static void obs_session_start(struct session *s)
 
 	if (t->ifindex && !if_indextoname(t->ifindex, t->ifname))
 		t->ifname[0] = '\0';
-	diagnose_neighbour(&t->client, t->ifindex, t->mac, sizeof(t->mac));
+	if (!t->mac_session)    /* else mac is the requester's, not the neighbour table's */
+		diagnose_neighbour(&t->client, t->ifindex, t->mac, sizeof(t->mac));
 	t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
 	events_emit(s->e->ev, EVT_START, t, now);
 	if (!s->is_write)
@@ -1219,8 +1287,7 @@ static int rrq_send_window(struct session *s, int64_t from)
 
 static void rrq_read_failed(struct session *s, int err)
 {
-	send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
-		       s->peer_len, TFTP_EUNDEF, "read error");
+	session_send_error(s, TFTP_EUNDEF, "read error");
 	session_finish(s, XFER_ABORTED, TFTP_EUNDEF, "read error: %s", strerror(-err));
 }
 
@@ -1402,8 +1469,7 @@ static void wrq_complete(struct session *s)
 	s->file_fd = -1;
 	s->dir_fd = -1;
 	if (err) {
-		send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
-			       s->peer_len, TFTP_ENOSPACE, "cannot store file");
+		session_send_error(s, TFTP_ENOSPACE, "cannot store file");
 		session_finish(s, XFER_ABORTED, TFTP_ENOSPACE, "commit failed: %s", strerror(-err));
 		return;
 	}
@@ -1430,8 +1496,7 @@ static void wrq_on_data(struct session *s, const uint8_t *buf, size_t len)
 		return;
 	}
 	if (plen > s->blksize) {
-		send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
-			       s->peer_len, TFTP_EBADOP, "block larger than blksize");
+		session_send_error(s, TFTP_EBADOP, "block larger than blksize");
 		session_finish(s, XFER_ABORTED, TFTP_EBADOP, "client sent %zu bytes, blksize %u",
 			       plen, s->blksize);
 		return;
@@ -1453,8 +1518,7 @@ static void wrq_on_data(struct session *s, const uint8_t *buf, size_t len)
 	}
 	err = wrq_write(s, payload, plen);
 	if (err) {
-		send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
-			       s->peer_len, TFTP_ENOSPACE, "disk full or write error");
+		session_send_error(s, TFTP_ENOSPACE, "disk full or write error");
 		session_finish(s, XFER_ABORTED, TFTP_ENOSPACE, "write: %s", strerror(-err));
 		return;
 	}
@@ -1541,8 +1605,7 @@ static void session_on_packet(struct session *s, const uint8_t *buf, size_t len)
 illegal:
 	if (s->dallying)
 		return;
-	send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client, s->peer_len,
-		       TFTP_EBADOP, "illegal TFTP operation");
+	session_send_error(s, TFTP_EBADOP, "illegal TFTP operation");
 	session_finish(s, XFER_ABORTED, TFTP_EBADOP, "illegal opcode %d from client", op);
 }
 
@@ -1597,6 +1660,7 @@ struct request_ctx {
 	socklen_t peer_len;
 	struct sockaddr_storage local;  /* destination address of the request */
 	unsigned int ifindex;
+	struct link_peer link;          /* --mac-sessions: the requester on the link */
 };
 
 static void refuse(struct engine *e, const struct request_ctx *rc, const char *name, int is_write,
@@ -1604,7 +1668,15 @@ static void refuse(struct engine *e, const struct request_ctx *rc, const char *n
 {
 	char peer[INET6_ADDRSTRLEN + 10];
 
-	send_error_via(rc->lst, -1, &rc->local, &rc->peer, rc->peer_len, code, wire_msg);
+	if (rc->link.valid) {
+		uint8_t buf[512];
+		int len = tftp_build_error(buf, sizeof(buf), code, wire_msg);
+
+		if (len > 0)
+			link_send(e, &rc->link, &rc->local, &rc->peer, buf, (size_t)len);
+	} else {
+		send_error_via(rc->lst, -1, &rc->local, &rc->peer, rc->peer_len, code, wire_msg);
+	}
 	e->tot.requests_refused++;
 	engine_format_addr(&rc->peer, peer, sizeof(peer));
 	log_info("%s %s \"%s\" refused: error %u %s (%s)", peer, is_write ? "WRQ" : "RRQ",
@@ -1691,6 +1763,7 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 	}
 	memset(&s->key, 0, sizeof(s->key));
 	s->key.ifindex = s->rec.ifindex;
+	s->key.vlan_id = s->rec.vlan_id;
 	s->key.family = s->rec.client.ss_family == AF_INET6 ? XT_FAMILY_INET6 : XT_FAMILY_INET;
 	key_addr(&s->rec.client, s->key.client_addr, &s->key.client_port);
 	key_addr(&s->rec.local, s->key.server_addr, &s->key.server_port);
@@ -1712,6 +1785,23 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 	s->final_block = (int64_t)(s->file_size / s->blksize) + 1;
 	s->final_len = (size_t)(s->file_size % s->blksize);
 	e->tot.kernel_sessions++;
+}
+
+/*
+ * A tagged request reaches no UDP socket here (no VLAN devices), so neither
+ * do the client's ACKs: only the kernel tiers can serve it. One they cannot
+ * take (netascii, a window or blksize they do not serve) is refused with an
+ * ERROR rather than left to time out. Returns 1 if the session was ended.
+ */
+static int link_refuse_unserved(struct session *s)
+{
+	if (!s->link.valid || !s->rec.vlan_id || s->kernel)
+		return 0;
+	session_send_error(s, TFTP_EUNDEF, "transfer not possible over a VLAN tag");
+	session_finish(s, XFER_REFUSED, TFTP_EUNDEF,
+		       "tagged (VLAN %u) transfer the kernel tiers cannot serve (netascii, "
+		       "window or blksize)", s->rec.vlan_id);
+	return 1;
 }
 
 static uint64_t netascii_size(int fd, uint8_t *buf, size_t cap)
@@ -1746,7 +1836,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		return;
 	}
 	is_write = req.opcode == TFTP_WRQ;
-	old = session_lookup(e, rc->lst, &rc->peer);
+	old = session_lookup(e, rc->lst, &rc->peer, &rc->link);
 	if (old) {
 		/* The same client port again. The same request while the
 		 * transfer still moves is a copy sent before our answer got
@@ -1778,6 +1868,11 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	if (is_write && !e->opt->create) {
 		refuse(e, rc, req.filename, 1, TFTP_EACCESS, "writes disabled",
 		       "uploads need --create");
+		return;
+	}
+	if (rc->link.valid && (rc->link.vlan_tci & LINK_VID_MASK) && (is_write || !e->fp)) {
+		refuse(e, rc, req.filename, is_write, TFTP_EACCESS, "not served over a VLAN tag",
+		       "tagged requests are served by the kernel tiers only (downloads, with BPF)");
 		return;
 	}
 	if (e->n_sessions >= e->opt->max_sessions) {
@@ -1815,6 +1910,12 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	s->peer_len = rc->peer_len;
 	s->rec.local = rc->local;
 	s->rec.ifindex = rc->ifindex;
+	if (rc->link.valid) {
+		s->link = rc->link;
+		s->rec.mac_session = 1;
+		s->rec.vlan_id = rc->link.vlan_tci & LINK_VID_MASK;
+		linkpath_format_mac(rc->link.mac, s->rec.mac, sizeof(s->rec.mac));
+	}
 	snprintf(s->rec.requested, sizeof(s->rec.requested), "%s", req.filename);
 	snprintf(s->rec.served, sizeof(s->rec.served), "%s", name);
 	snprintf(s->rec.mode, sizeof(s->rec.mode), "%s", req.netascii ? "netascii" : "octet");
@@ -1991,11 +2092,15 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	} else {
 		if (s->neg.n_oack) {
 			rrq_try_kernel(s, 0);
+			if (link_refuse_unserved(s))
+				return;
 			s->last_sent = 0;
 			s->last_acked = -1;
 			rrq_send_oack(s);
 		} else {
 			rrq_try_kernel(s, 1);
+			if (link_refuse_unserved(s))
+				return;
 			s->last_sent = 0;
 			s->last_acked = 0;
 			err = rrq_send_block(s, 1);
@@ -2077,8 +2182,11 @@ static void listener_on_readable(struct engine *e, struct listener *l)
 				a->sin6_scope_id = IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) ? pi.ipi6_ifindex : 0;
 			}
 		}
-		s = session_lookup(e, l, &rc.peer);
+		s = session_lookup(e, l, &rc.peer, &rc.link);
 		op = tftp_opcode(e->rx, (size_t)n);
+		if ((op == TFTP_RRQ || op == TFTP_WRQ) && l->family == AF_INET && e->lp &&
+		    linkpath_covers(e->lp, rc.ifindex))
+			continue; /* --mac-sessions: its packet socket took this one */
 		if (op == TFTP_RRQ || op == TFTP_WRQ) {
 			handle_request(e, &rc, e->rx, (size_t)n);
 			continue;
@@ -2099,6 +2207,100 @@ static void listener_on_readable(struct engine *e, struct listener *l)
 			send_error_via(l, -1, &rc.local, &rc.peer, rc.peer_len, TFTP_EBADOP,
 				       "illegal TFTP operation");
 		}
+	}
+}
+
+/* ---- --mac-sessions: requests from the packet sockets (linkpath.h) ------------ */
+
+/*
+ * The address replies come from: the request's destination when it is one
+ * of ours; for a broadcast, our first address on the ingress interface (as
+ * IP_PKTINFO's spec_dst). 0, or -ENOENT for a frame meant for another host.
+ */
+static int link_local_addr(unsigned int ifindex, struct sockaddr_in *dst)
+{
+	struct ifaddrs *ifa_list = NULL;
+	char ifname[IF_NAMESIZE] = "";
+	int found = -ENOENT, bcast = dst->sin_addr.s_addr == htonl(INADDR_BROADCAST);
+	struct in_addr first = { 0 };
+
+	if (getifaddrs(&ifa_list) != 0)
+		return -errno;
+	if_indextoname(ifindex, ifname);
+	for (struct ifaddrs *ifa = ifa_list; ifa && found; ifa = ifa->ifa_next) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ifa->ifa_addr;
+		const struct sockaddr_in *b = (const struct sockaddr_in *)ifa->ifa_broadaddr;
+
+		if (!a || a->sin_family != AF_INET)
+			continue;
+		if (a->sin_addr.s_addr == dst->sin_addr.s_addr)
+			found = 0;
+		if (strcmp(ifa->ifa_name, ifname))
+			continue;
+		if (!first.s_addr)
+			first = a->sin_addr;
+		if ((ifa->ifa_flags & IFF_BROADCAST) && b && b->sin_family == AF_INET &&
+		    b->sin_addr.s_addr == dst->sin_addr.s_addr)
+			bcast = 1;
+	}
+	freeifaddrs(ifa_list);
+	if (found && bcast && first.s_addr) {
+		dst->sin_addr = first;
+		found = 0;
+	}
+	return found;
+}
+
+/* The listener a request to local (address, port) belongs to, NULL if none. */
+static struct listener *link_listener(struct engine *e, const struct sockaddr_in *local)
+{
+	for (unsigned int i = 0; i < e->n_lst; i++) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&e->lst[i].addr;
+
+		if (e->lst[i].family != AF_INET || a->sin_port != local->sin_port)
+			continue;
+		if (a->sin_addr.s_addr == htonl(INADDR_ANY) || a->sin_addr.s_addr == local->sin_addr.s_addr)
+			return &e->lst[i];
+	}
+	return NULL;
+}
+
+static void link_on_readable(struct engine *e, struct linkpath_sock *ls)
+{
+	for (int i = 0; i < 64; i++) {
+		struct request_ctx rc = { 0 };
+		struct linkpath_rx rx;
+		int err = linkpath_recv(ls, e->rx, RX_BUF_SIZE, &rx), op;
+
+		if (err == -EAGAIN || err == -EWOULDBLOCK)
+			return;
+		if (err == -EINVAL)
+			continue;       /* not a request for us */
+		if (err) {
+			log_debug("packet socket on %s: %s", ls->ifname, strerror(-err));
+			return;
+		}
+		op = tftp_opcode(rx.payload, rx.len);
+		/* the rest sent to the listening port (ACK to port 69, junk) also
+		 * reaches the UDP listener, which answers it */
+		if (op != TFTP_RRQ && op != TFTP_WRQ)
+			continue;
+		rc.lst = link_listener(e, &rx.local);
+		if (!rc.lst)
+			continue;
+		if (link_local_addr(ls->ifindex, &rx.local) != 0) {
+			/* an address that moved away? answering from another
+			 * one would not reach the client's socket */
+			if (rc.lst && rx.local.sin_addr.s_addr != htonl(INADDR_BROADCAST))
+				log_debug("request to a foreign address on %s ignored", ls->ifname);
+			continue;
+		}
+		memcpy(&rc.peer, &rx.peer, sizeof(rx.peer));
+		rc.peer_len = sizeof(struct sockaddr_in);
+		memcpy(&rc.local, &rx.local, sizeof(rx.local));
+		rc.ifindex = ls->ifindex;
+		rc.link = rx.link;
+		handle_request(e, &rc, rx.payload, rx.len);
 	}
 }
 
@@ -2278,6 +2480,67 @@ static void engine_open_fastpath(struct engine *e)
 			 strerror(errno));
 }
 
+/* --mac-sessions: a packet socket on each kernel-tier interface (the -i list,
+ * or the defaults), filtering for the IPv4 listening ports. */
+static int engine_open_linkpath(struct engine *e)
+{
+	const struct xtftpd_options *o = e->opt;
+	char names[XT_MAX_IFNAMES][IF_NAMESIZE];
+	unsigned int ifindexes[LINK_MAX_IFACES], n_if = 0, n_ports = 0;
+	uint16_t ports[LINK_MAX_PORTS];
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
+
+	for (unsigned int i = 0; i < e->n_lst; i++) {
+		uint16_t p = ((const struct sockaddr_in *)&e->lst[i].addr)->sin_port;
+		unsigned int j;
+
+		if (e->lst[i].family != AF_INET)
+			continue;
+		for (j = 0; j < n_ports && ports[j] != p; j++)
+			;
+		if (j == n_ports && n_ports < LINK_MAX_PORTS)
+			ports[n_ports++] = p;
+	}
+	if (o->n_ifnames) {
+		for (unsigned int i = 0; i < o->n_ifnames && n_if < LINK_MAX_IFACES; i++) {
+			unsigned int idx = if_nametoindex(o->ifnames[i]);
+
+			if (!idx) {
+				log_err("--mac-sessions: no interface %s; check -i", o->ifnames[i]);
+				return -ENODEV;
+			}
+			ifindexes[n_if++] = idx;
+		}
+	} else {
+		unsigned int n = default_ifnames(e, names, XT_MAX_IFNAMES);
+
+		for (unsigned int i = 0; i < n && n_if < LINK_MAX_IFACES; i++)
+			if ((ifindexes[n_if] = if_nametoindex(names[i])))
+				n_if++;
+	}
+	if (!n_if || !n_ports) {
+		log_err("--mac-sessions: %s; pass -i IFNAME and an IPv4 -a",
+			!n_ports ? "no IPv4 listening address" : "no interface to listen on");
+		return -EINVAL;
+	}
+	err = linkpath_open(ifindexes, n_if, ports, n_ports, EV_LINK, &e->lp);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < linkpath_count(e->lp); i++) {
+		struct linkpath_sock *ls = linkpath_sock_at(e->lp, i);
+
+		ev.data.ptr = ls;
+		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, ls->fd, &ev) != 0) {
+			err = -errno;
+			log_err("--mac-sessions: epoll: %s", strerror(errno));
+			return err;
+		}
+		log_verbose("mac sessions: requests on %s through a packet socket", ls->ifname);
+	}
+	return 0;
+}
+
 /* ---- control ----------------------------------------------------------------- */
 
 static const char *const kstat_names[XT_STAT_MAX] = {
@@ -2365,6 +2628,9 @@ void engine_write_status(struct engine *e, FILE *f)
 	fprintf(f, "\n");
 	fprintf(f, "kernel tiers: %s\n", e->fp ? "attached" : "off (userspace engine serves everything)");
 	obs_write_status(e, f);
+	if (e->lp)
+		fprintf(f, "mac sessions: requests and replies by MAC on %u interface(s)\n",
+			linkpath_count(e->lp));
 	fprintf(f, "sessions %u active (max %u); transfers %" PRIu64 " started, %" PRIu64
 		" done, %" PRIu64 " failed, %" PRIu64 " refused\n",
 		e->n_sessions, e->opt->max_sessions, e->tot.transfers_started,
@@ -2517,6 +2783,11 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	}
 	if (!opt->no_bpf)
 		engine_open_fastpath(e);
+	if (opt->mac_sessions) {
+		err = engine_open_linkpath(e);
+		if (err)
+			goto fail;
+	}
 	*out = e;
 	return 0;
 fail:
@@ -2574,8 +2845,7 @@ static void engine_abort_all(struct engine *e)
 		struct session *s = e->sessions;
 
 		if (!s->dallying)
-			send_error_via(s->lst, s->own_fd ? s->fd : -1, &s->rec.local, &s->rec.client,
-				       s->peer_len, TFTP_EUNDEF, "server shutting down");
+			session_send_error(s, TFTP_EUNDEF, "server shutting down");
 		if (s->kernel)
 			session_kernel_collect(s);
 		session_finish(s, XFER_ABORTED, 0, "server shutting down");
@@ -2674,6 +2944,9 @@ int engine_run(struct engine *e)
 			case EV_SIGNAL:
 				on_signal(e);
 				break;
+			case EV_LINK:
+				link_on_readable(e, evs[i].data.ptr);
+				break;
 			case EV_FASTPATH:
 				fastpath_events_drain(e->fp, on_kernel_event, e);
 				break;
@@ -2709,6 +2982,7 @@ void engine_destroy(struct engine *e)
 			epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->fpev.fd, NULL);
 		fastpath_close(e->fp);
 	}
+	linkpath_close(e->lp);
 	for (unsigned int i = 0; i < e->n_lst; i++)
 		close(e->lst[i].fd);
 	if (e->sig.fd >= 0)

@@ -67,6 +67,8 @@ struct transfer {
 	/* -- observability (issue 4: report.h, events.h, diagnose.h) -- */
 	char ifname[16];                /* ingress interface name (IF_NAMESIZE) */
 	char mac[18];                   /* client's link address from the neighbour table, "" unknown */
+	uint16_t vlan_id;               /* 802.1Q VID of the request, 0 untagged */
+	uint8_t mac_session;            /* --mac-sessions: mac is the requester's, replies went to it */
 	uint32_t image_id;              /* kernel pool image served, 0 = none */
 	uint32_t image_gen;             /* its generation */
 	uint8_t sha256[32];             /* its sha256 (valid when image_id) */

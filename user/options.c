@@ -17,6 +17,7 @@ enum {
 	OPT_SINGLE_PORT = 256,
 	OPT_NO_BPF,
 	OPT_NO_XDP,
+	OPT_MAC_SESSIONS,
 	OPT_POOL_SIZE,
 	OPT_TIMEOUT,
 	OPT_RETRIES,
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
 	{ "single-port",  no_argument,       NULL, OPT_SINGLE_PORT },
 	{ "no-bpf",       no_argument,       NULL, OPT_NO_BPF },
 	{ "no-xdp",       no_argument,       NULL, OPT_NO_XDP },
+	{ "mac-sessions", no_argument,       NULL, OPT_MAC_SESSIONS },
 	{ "pool-size",    required_argument, NULL, OPT_POOL_SIZE },
 	{ "timeout",      required_argument, NULL, OPT_TIMEOUT },
 	{ "retries",      required_argument, NULL, OPT_RETRIES },
@@ -107,6 +109,10 @@ void options_usage(FILE *f)
 "                           non-loopback interface for a wildcard address\n"
 "      --no-bpf             serve everything from the userspace engine\n"
 "      --no-xdp             attach the TC tier only\n"
+"      --mac-sessions       take IPv4 requests through a packet socket on each\n"
+"                           -i interface and send every reply to the MAC (and\n"
+"                           802.1Q tag) that asked: many devices with one\n"
+"                           address on a segment, VLAN trunks\n"
 "      --pool-size BYTES    image pool size, suffix K, M or G (default 256M)\n"
 "      --single-port        answer every transfer from the listening port;\n"
 "                           sessions are told apart by client address and port\n"
@@ -385,6 +391,7 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 		case OPT_SINGLE_PORT: o->single_port = 1; break;
 		case OPT_NO_BPF: o->no_bpf = 1; break;
 		case OPT_NO_XDP: o->no_xdp = 1; break;
+		case OPT_MAC_SESSIONS: o->mac_sessions = 1; break;
 		case OPT_POOL_SIZE:
 			if (options_parse_size(optarg, &o->pool_bytes) || o->pool_bytes < XT_CHUNK_SIZE)
 				return usage_error("--pool-size", optarg,
@@ -439,6 +446,9 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 		}
 		}
 	}
+	if (o->mac_sessions && o->single_port)
+		return usage_error("--mac-sessions", NULL,
+				   "needs a port per transfer; leave out --single-port");
 	if (optind < argc)
 		o->root = argv[optind++];
 	if (optind < argc)

@@ -30,6 +30,7 @@ struct xtftpd_options {
 	int single_port;                  /* --single-port */
 	int no_bpf;                       /* --no-bpf */
 	int no_xdp;                       /* --no-xdp: TC tier only */
+	int mac_sessions;                 /* --mac-sessions: requests and replies by MAC (linkpath.h) */
 	int verbose;                      /* number of -v */
 	int umask_set;
 	mode_t umask;                     /* -U */

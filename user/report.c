@@ -181,6 +181,7 @@ void report_transfer_members(FILE *f, const struct transfer *t, uint64_t now_ns)
 	json_write_string(f, t->mac);
 	fprintf(f, ",\"ifname\":");
 	json_write_string(f, t->ifname);
+	fprintf(f, ",\"vlan\":%u", t->vlan_id);
 	fprintf(f, ",\"ifindex\":%u,\"server_port\":%u,\"op\":\"%s\",\"file\":", t->ifindex,
 		t->server_port, t->is_write ? "wrq" : "rrq");
 	json_write_string(f, t->requested);
