@@ -386,12 +386,14 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 		     "ACKs another CPU answered first.", st->kern[XT_STAT_RACE_LOST]);
 	n = "xtftpd_kernel_pass_total";
 	prom_family(f, n, "counter", "Frames the kernel tiers passed on untouched, by reason.");
-	for (int i = XT_STAT_PASS_NOT_IP; i <= XT_STAT_PASS_HELPER_FAILED; i++) {
+	/* every pass_* counter, also ones added after this was written */
+	for (int i = 0; i < XT_STAT_MAX; i++) {
 		const char *name = fastpath_stat_name((enum xt_stat)i);
 		char label[64];
 
-		if (!strncmp(name, "pass_", 5))
-			name += 5;
+		if (strncmp(name, "pass_", 5))
+			continue;
+		name += 5;
 		snprintf(label, sizeof(label), "reason=\"%s\"", name);
 		prom_value(f, n, label, st->kern[i]);
 	}
