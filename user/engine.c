@@ -44,7 +44,9 @@
 #include "events.h"
 #include "fastpath.h"
 #include "linkpath.h"
+#include "inject.h"
 #include "log.h"
+#include "names.h"
 #include "negotiate.h"
 #include "netascii.h"
 #include "packet.h"
@@ -166,6 +168,11 @@ struct engine {
 	struct events *ev;              /* event bus (events.h) */
 	struct hist user_a2d;           /* userspace engine: ACK seen -> DATA sent */
 	struct hist user_turn;          /* userspace engine: DATA sent -> ACK seen */
+	struct name_resolver *names;    /* -m, --alias, --serve-any, --ignore-case; NULL none */
+	struct xt_inject inject;        /* fault injection (inject.h), userspace tier */
+	engine_tick_fn tick_fn;         /* embedding (xtftpd recover) */
+	void *tick_ctx;
+	uint64_t tick_ns, next_tick_ns;
 	int stopping;
 	uint64_t stop_deadline;
 	uint64_t start_ns;
@@ -1234,9 +1241,41 @@ static int rrq_send_oack(struct session *s)
 	return session_send(s, s->oack, s->oack_len);
 }
 
+static void key_addr(const struct sockaddr_storage *ss, uint8_t out[16], uint16_t *port);
+
+/* Fault injection (inject.h) for DATA n of s: XT_INJECT_OFF, DROP or DUP,
+ * counted. The same decision the kernel tiers make for their frames. */
+static uint32_t rrq_inject(struct session *s, int64_t n, int first_send)
+{
+	struct engine *e = s->e;
+	uint8_t addr[16], mac[6];
+	uint16_t port;
+	int have_mac;
+	uint32_t what;
+
+	if (e->inject.mode == XT_INJECT_OFF)
+		return XT_INJECT_OFF;
+	key_addr(&s->rec.client, addr, &port);
+	have_mac = s->rec.mac[0] && inject_parse_mac(s->rec.mac, mac) == 0;
+	what = xt_inject_decide(&e->inject,
+				s->rec.client.ss_family == AF_INET6 ? XT_FAMILY_INET6 : XT_FAMILY_INET,
+				addr, have_mac ? mac : NULL, (uint32_t)n, first_send, inject_random());
+	if (what == XT_INJECT_DROP) {
+		s->rec.inject_drops++;
+		e->tot.inject_drop++;
+		log_debug("transfer %" PRIu64 ": inject: DATA %" PRId64 " dropped", s->rec.id, n);
+	} else if (what == XT_INJECT_DUP) {
+		s->rec.inject_dups++;
+		e->tot.inject_dup++;
+		log_debug("transfer %" PRIu64 ": inject: DATA %" PRId64 " sent twice", s->rec.id, n);
+	}
+	return what;
+}
+
 /* Send DATA n; returns 0, or a negative errno for a read failure. */
 static int rrq_send_block(struct session *s, int64_t n)
 {
+	uint32_t inject;
 	ssize_t len;
 	int hdr;
 
@@ -1253,7 +1292,12 @@ static int rrq_send_block(struct session *s, int64_t n)
 	}
 	if (n == s->final_block)
 		s->final_len = (size_t)len;
-	session_send(s, s->pkt, (size_t)len + TFTP_HDR_LEN);
+	/* a dropped frame is accounted as sent: the loss is the wire's */
+	inject = rrq_inject(s, n, n > s->last_sent);
+	if (inject != XT_INJECT_DROP)
+		session_send(s, s->pkt, (size_t)len + TFTP_HDR_LEN);
+	if (inject == XT_INJECT_DUP)
+		session_send(s, s->pkt, (size_t)len + TFTP_HDR_LEN);
 	s->rec.blocks_user++;
 	s->e->tot.blocks_user++;
 	s->e->tot.bytes_user += (uint64_t)len;
@@ -1822,6 +1866,7 @@ static uint64_t netascii_size(int fd, uint8_t *buf, size_t cap)
 static void handle_request(struct engine *e, struct request_ctx *rc, const uint8_t *buf, size_t len)
 {
 	struct tftp_request req, filtered;
+	struct names_result names_res;
 	struct negotiate_limits lim;
 	struct session *s = NULL, *old;
 	char peer[INET6_ADDRSTRLEN + 10];
@@ -1882,6 +1927,19 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		return;
 	}
 	name = strip_root(e, req.filename);
+	if (e->names) {
+		err = names_resolve(e->names, req.filename, is_write, (const struct sockaddr *)&rc->peer,
+				    &names_res);
+		if (err) {
+			refuse(e, rc, req.filename, is_write, TFTP_EACCESS,
+			       names_res.client_msg[0] ? names_res.client_msg : "access violation",
+			       err == -EACCES ? names_res.why : strerror(-err));
+			return;
+		}
+		if (names_res.source != NAMES_AS_REQUESTED || names_res.case_folded)
+			log_verbose("\"%s\": %s", req.filename, names_res.why);
+		name = names_res.path;
+	}
 
 	/* --refuse: those options are treated as never sent */
 	filtered = req;
@@ -1917,7 +1975,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		linkpath_format_mac(rc->link.mac, s->rec.mac, sizeof(s->rec.mac));
 	}
 	snprintf(s->rec.requested, sizeof(s->rec.requested), "%s", req.filename);
-	snprintf(s->rec.served, sizeof(s->rec.served), "%s", name);
+	snprintf(s->rec.served, sizeof(s->rec.served), "%.*s", (int)sizeof(s->rec.served) - 1, name);
 	snprintf(s->rec.mode, sizeof(s->rec.mode), "%s", req.netascii ? "netascii" : "octet");
 	s->rec.start_ns = now_ns();
 	clock_gettime(CLOCK_REALTIME, &s->rec.start_real);
@@ -2472,6 +2530,8 @@ static void engine_open_fastpath(struct engine *e)
 		e->fp = NULL; /* fastpath_open said why */
 		return;
 	}
+	if (o->inject.mode != XT_INJECT_OFF && fastpath_set_inject(e->fp, &o->inject) != 0)
+		log_warn("--inject: cannot configure the kernel tiers; only userspace faults");
 	e->fpev.kind = EV_FASTPATH;
 	e->fpev.fd = fastpath_events_fd(e->fp);
 	ev.data.ptr = &e->fpev;
@@ -2566,6 +2626,9 @@ static const char *const kstat_names[XT_STAT_MAX] = {
 	[XT_STAT_PASS_BAD_SESSION] = "pass_bad_session",
 	[XT_STAT_PASS_HELPER_FAILED] = "pass_helper_failed",
 	[XT_STAT_RACE_LOST] = "kernel_race_lost",
+	[XT_STAT_INJECT_DROP] = "kernel_inject_drop",
+	[XT_STAT_INJECT_DUP] = "kernel_inject_dup",
+	[XT_STAT_PASS_INJECT] = "pass_inject",
 };
 
 void engine_write_stats(struct engine *e, FILE *f)
@@ -2598,6 +2661,8 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "kernel_sessions %" PRIu64 "\n", e->tot.kernel_sessions);
 	fprintf(f, "kernel_takeovers %" PRIu64 "\n", e->tot.kernel_takeovers);
 	fprintf(f, "bpf_active %d\n", e->fp ? 1 : 0);
+	fprintf(f, "inject_drop %" PRIu64 "\n", e->tot.inject_drop + k[XT_STAT_INJECT_DROP]);
+	fprintf(f, "inject_dup %" PRIu64 "\n", e->tot.inject_dup + k[XT_STAT_INJECT_DUP]);
 	for (int i = 0; i < XT_STAT_MAX; i++)
 		if (kstat_names[i])
 			fprintf(f, "%s %" PRIu64 "\n", kstat_names[i], k[i]);
@@ -2663,6 +2728,31 @@ void engine_write_transfers(struct engine *e, FILE *f)
 	}
 }
 
+/* "inject" shows the fault injection, "inject SPEC" sets it (inject.h). */
+static void control_inject(struct engine *e, const char *spec, FILE *out)
+{
+	struct xt_inject c;
+	char buf[256];
+
+	if (spec) {
+		if (inject_parse(spec, &c, buf, sizeof(buf)) != 0) {
+			fprintf(out, "error: inject: %s\n", buf);
+			return;
+		}
+		if (e->fp && fastpath_set_inject(e->fp, &c) != 0) {
+			fprintf(out, "error: inject: cannot configure the kernel tiers\n");
+			return;
+		}
+		e->inject = c;
+		inject_format(&c, buf, sizeof(buf));
+		log_info("fault injection: %s", buf);
+	}
+	inject_format(&e->inject, buf, sizeof(buf));
+	fprintf(out, "inject %s\n", buf);
+	fprintf(out, "inject_drop %" PRIu64 "\ninject_dup %" PRIu64 "\n", e->tot.inject_drop,
+		e->tot.inject_dup);
+}
+
 static void control_handle(void *ctx, const char *cmd, FILE *out)
 {
 	struct engine *e = ctx;
@@ -2673,6 +2763,8 @@ static void control_handle(void *ctx, const char *cmd, FILE *out)
 		engine_write_stats(e, out);
 	else if (!strcmp(cmd, "transfers"))
 		engine_write_transfers(e, out);
+	else if (!strncmp(cmd, "inject", 6) && (!cmd[6] || cmd[6] == ' '))
+		control_inject(e, cmd[6] ? cmd + 7 : NULL, out);
 	else if (obs_control(e, cmd, out))
 		;
 	else
@@ -2732,6 +2824,25 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 		umask(opt->umask);
 	e->umask = umask(0);
 	umask(e->umask);
+	if (opt->map_file || opt->n_aliases || opt->serve_any || opt->ignore_case) {
+		struct names_config nc = {
+			.map_file = opt->map_file,
+			.aliases = opt->aliases,
+			.n_aliases = opt->n_aliases,
+			.serve_any = opt->serve_any,
+			.ignore_case = opt->ignore_case,
+			.root_prefix = opt->secure ? NULL : e->root_real,
+			.root_fd = e->root_fd,
+		};
+		char why[512];
+
+		err = names_init(&e->names, &nc, why, sizeof(why));
+		if (err) {
+			log_err("names: %s; fix the map file or the --alias/--serve-any arguments", why);
+			goto fail;
+		}
+	}
+	e->inject = opt->inject;
 	if (opt->event_log) {
 		e->event_log = fopen(opt->event_log, "ae");
 		if (!e->event_log) {
@@ -2915,11 +3026,13 @@ int engine_run(struct engine *e)
 				break;
 		}
 		t = theap_peek(&e->timers);
-		if (t || e->stopping) {
+		if (t || e->stopping || e->tick_fn) {
 			uint64_t deadline = t ? t->deadline_ns : UINT64_MAX;
 
 			if (e->stopping && e->stop_deadline < deadline)
 				deadline = e->stop_deadline;
+			if (e->tick_fn && e->next_tick_ns < deadline)
+				deadline = e->next_tick_ns;
 			timeout_ms = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 		}
 		n = epoll_wait(e->epfd, evs, 64, timeout_ms);
@@ -2963,12 +3076,55 @@ int engine_run(struct engine *e)
 			theap_cancel(&e->timers, t);
 			session_on_timer(s);
 		}
+		if (e->tick_fn && now >= e->next_tick_ns) {
+			e->next_tick_ns = now + e->tick_ns;
+			e->tick_fn(e, e->tick_ctx, now);
+		}
 		graveyard_empty(e);
 	}
 	engine_abort_all(e);
 	log_info("stopped: %" PRIu64 " transfers, %" PRIu64 " done, %" PRIu64 " failed",
 		 e->tot.transfers_started, e->tot.transfers_done, e->tot.transfers_failed);
 	return 0;
+}
+
+/* ---- embedding (xtftpd recover) ------------------------------------------- */
+
+void engine_set_tick(struct engine *e, engine_tick_fn fn, void *ctx, uint64_t period_ns)
+{
+	e->tick_fn = fn;
+	e->tick_ctx = ctx;
+	e->tick_ns = period_ns ? period_ns : 1000000000ull;
+	e->next_tick_ns = now_ns();
+}
+
+unsigned int engine_live_transfers(struct engine *e, struct transfer *out, unsigned int max)
+{
+	uint64_t now = now_ns();
+	unsigned int n = 0;
+
+	for (struct session *s = e->sessions; s && n < max; s = s->next)
+		if (!s->dead && !s->dallying)
+			session_live_view(s, &out[n++], now);
+	return n;
+}
+
+const struct transfer *engine_finished_after(struct engine *e, uint64_t after_id)
+{
+	const struct transfer *best = NULL;
+
+	for (unsigned int i = 0; i < e->ring_len; i++) {
+		const struct transfer *t = &e->ring[i];
+
+		if (t->id > after_id && (!best || t->id < best->id))
+			best = t;
+	}
+	return best;
+}
+
+void engine_stop(struct engine *e)
+{
+	engine_begin_stop(e);
 }
 
 void engine_destroy(struct engine *e)
@@ -2992,6 +3148,7 @@ void engine_destroy(struct engine *e)
 	if (e->root_fd >= 0)
 		close(e->root_fd);
 	events_destroy(e->ev);
+	names_free(e->names);
 	if (e->event_log)
 		fclose(e->event_log);
 	theap_free(&e->timers);
