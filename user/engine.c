@@ -921,8 +921,12 @@ static int obs_control(struct engine *e, const char *cmd, FILE *out)
 /* For status: the kernel tiers per interface and the images in the pool. */
 static void obs_write_status(struct engine *e, FILE *f)
 {
+	char tiers[512];
+
 	if (!e->fp)
 		return;
+	obs_tiers_line(e, tiers, sizeof(tiers));
+	fprintf(f, "interfaces: %s\n", tiers);
 	for (const struct fastpath_image *img = fastpath_image_next(e->fp, NULL); img;
 	     img = fastpath_image_next(e->fp, img)) {
 		const char *name = "?";
