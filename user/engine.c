@@ -38,6 +38,7 @@
 #include <linux/types.h>
 #include "xtftp_wire.h"
 #include "xtftp_kern.h"
+#include "catalog.h"
 #include "control.h"
 #include "diagnose.h"
 #include "engine.h"
@@ -181,6 +182,7 @@ struct engine {
 	gid_t gid;
 	int have_user;
 	mode_t umask;                   /* for uploaded files */
+	struct catalog *cat;            /* published images, preload, pool counters */
 };
 
 static uint64_t now_ns(void)
@@ -929,11 +931,11 @@ static void obs_write_status(struct engine *e, FILE *f)
 	fprintf(f, "interfaces: %s\n", tiers);
 	for (const struct fastpath_image *img = fastpath_image_next(e->fp, NULL); img;
 	     img = fastpath_image_next(e->fp, img)) {
-		const char *name = "?";
+		const char *name = fastpath_image_name(img) ? fastpath_image_name(img) : "?";
 		char sha[65];
 
-		/* the pool knows files by inode: the name is the one the
-		 * newest transfer of this image asked for */
+		/* named at load (the served path); else the name the newest
+		 * transfer of this image asked for */
 		for (struct session *s = e->sessions; s && name[0] == '?'; s = s->next)
 			if (s->img == img)
 				name = s->rec.served;
@@ -946,8 +948,9 @@ static void obs_write_status(struct engine *e, FILE *f)
 		}
 		for (int i = 0; i < 32; i++)
 			snprintf(sha + 2 * i, 3, "%02x", img->sha256[i]);
-		fprintf(f, "image %u gen %u \"%.100s\" %" PRIu64 " bytes sha256 %s, %u session(s)\n",
-			img->id, img->gen, name, img->size, sha, img->refs);
+		fprintf(f, "image %u gen %u \"%.100s\" %" PRIu64 " bytes sha256 %s, %u session(s)%s\n",
+			img->id, img->gen, name, img->size, sha, img->refs,
+			fastpath_image_stale(img) ? ", old generation" : "");
 	}
 }
 
@@ -1799,14 +1802,27 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 	struct engine *e = s->e;
 	struct session_value val;
 	struct stat st;
+	int err;
 
 	if (!e->fp || s->netascii || !s->rec.ifindex ||
 	    !fastpath_can_serve_frame(e->fp, s->rec.ifindex,
 				      s->rec.client.ss_family == AF_INET6 ? XT_FAMILY_INET6 : XT_FAMILY_INET,
 				      s->blksize, s->windowsize))
 		return;
-	if (fstat(s->file_fd, &st) != 0 || fastpath_image_acquire(e->fp, s->file_fd, &st, &s->img) != 0) {
+	err = fstat(s->file_fd, &st) ? -errno :
+	      fastpath_image_acquire_named(e->fp, s->file_fd, &st, s->rec.served + strspn(s->rec.served, "/"),
+					   &s->img);
+	if (err) {
 		s->img = NULL;
+		if (err == -ENOSPC) {
+			/* larger than the pool can free: the userspace engine serves it */
+			catalog_note_pool_full(e->cat);
+			snprintf(s->rec.message, sizeof(s->rec.message),
+				 "image pool full: served from userspace");
+			log_verbose("\"%s\": %" PRIu64 " bytes do not fit the free image pool "
+				    "(raise --pool-size): served by the userspace engine",
+				    s->rec.served, (uint64_t)st.st_size);
+		}
 		return;
 	}
 	memset(&s->key, 0, sizeof(s->key));
@@ -2003,7 +2019,10 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	if (!is_write) {
 		struct stat st;
 
-		fd = path_open_read(e->root_fd, name, &size);
+		/* a name published with xtftpctl load wins over the file system */
+		fd = catalog_open_published(e->cat, req.filename, name, &size);
+		if (fd == -ENOENT)
+			fd = path_open_read(e->root_fd, name, &size);
 		if (fd < 0) {
 			int code = path_errno_to_tftp(fd);
 
@@ -2670,6 +2689,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	for (int i = 0; i < XT_STAT_MAX; i++)
 		if (kstat_names[i])
 			fprintf(f, "%s %" PRIu64 "\n", kstat_names[i], k[i]);
+	catalog_write_stats(e->cat, e->fp, f);
 }
 
 static void write_transfer_line(FILE *f, const struct transfer *t)
@@ -2697,6 +2717,7 @@ void engine_write_status(struct engine *e, FILE *f)
 	fprintf(f, "\n");
 	fprintf(f, "kernel tiers: %s\n", e->fp ? "attached" : "off (userspace engine serves everything)");
 	obs_write_status(e, f);
+	catalog_write_status(e->cat, e->fp, f);
 	if (e->lp)
 		fprintf(f, "mac sessions: requests and replies by MAC on %u interface(s)\n",
 			linkpath_count(e->lp));
@@ -2771,6 +2792,8 @@ static void control_handle(void *ctx, const char *cmd, FILE *out)
 		control_inject(e, cmd[6] ? cmd + 7 : NULL, out);
 	else if (obs_control(e, cmd, out))
 		;
+	else if (catalog_control(e->cat, e->fp, cmd, out))
+		;
 	else
 		fprintf(out, "error: unknown command '%.64s' (status, stats, transfers)\n", cmd);
 }
@@ -2828,6 +2851,9 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 		umask(opt->umask);
 	e->umask = umask(0);
 	umask(e->umask);
+	err = catalog_create(opt, e->root_fd, e->root_real, &e->cat);
+	if (err)
+		goto fail;
 	if (opt->map_file || opt->n_aliases || opt->serve_any || opt->ignore_case) {
 		struct names_config nc = {
 			.map_file = opt->map_file,
@@ -2898,6 +2924,7 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	}
 	if (!opt->no_bpf)
 		engine_open_fastpath(e);
+	catalog_preload(e->cat, e->fp);
 	if (opt->mac_sessions) {
 		err = engine_open_linkpath(e);
 		if (err)
@@ -3137,6 +3164,7 @@ void engine_destroy(struct engine *e)
 		return;
 	engine_abort_all(e);
 	control_close(e->ctl);
+	catalog_destroy(e->cat, e->fp);
 	if (e->fp) {
 		if (e->fpev.fd >= 0)
 			epoll_ctl(e->epfd, EPOLL_CTL_DEL, e->fpev.fd, NULL);

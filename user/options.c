@@ -15,6 +15,8 @@
 
 enum {
 	OPT_SINGLE_PORT = 256,
+	OPT_PRELOAD,
+	OPT_CHECK_CONFIG,
 	OPT_NO_BPF,
 	OPT_NO_XDP,
 	OPT_MAC_SESSIONS,
@@ -53,6 +55,8 @@ static const struct option long_opts[] = {
 	{ "no-xdp",       no_argument,       NULL, OPT_NO_XDP },
 	{ "mac-sessions", no_argument,       NULL, OPT_MAC_SESSIONS },
 	{ "pool-size",    required_argument, NULL, OPT_POOL_SIZE },
+	{ "preload",      required_argument, NULL, OPT_PRELOAD },
+	{ "check-config", no_argument,       NULL, OPT_CHECK_CONFIG },
 	{ "timeout",      required_argument, NULL, OPT_TIMEOUT },
 	{ "retries",      required_argument, NULL, OPT_RETRIES },
 	{ "control",      required_argument, NULL, OPT_CONTROL },
@@ -114,6 +118,11 @@ void options_usage(FILE *f)
 "                           802.1Q tag) that asked: many devices with one\n"
 "                           address on a segment, VLAN trunks\n"
 "      --pool-size BYTES    image pool size, suffix K, M or G (default 256M)\n"
+"      --preload GLOB       map the files matching GLOB (relative to ROOT, e.g.\n"
+"                           '*.bin', 'firmware/*') into the image pool at start\n"
+"                           (repeatable), so the first client gets the kernel path\n"
+"      --check-config       check ROOT, names, interfaces, user and exit: 0 when\n"
+"                           usable, 1 with one line per problem\n"
 "      --single-port        answer every transfer from the listening port;\n"
 "                           sessions are told apart by client address and port\n"
 "      --timeout SEC        retransmit timeout when the client sends none\n"
@@ -391,6 +400,12 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 		case OPT_SINGLE_PORT: o->single_port = 1; break;
 		case OPT_NO_BPF: o->no_bpf = 1; break;
 		case OPT_NO_XDP: o->no_xdp = 1; break;
+		case OPT_PRELOAD:
+			if (o->n_preload >= XT_MAX_PRELOAD)
+				return usage_error("--preload", optarg, "too many (at most 32)");
+			o->preload[o->n_preload++] = optarg;
+			break;
+		case OPT_CHECK_CONFIG: o->check_config = 1; break;
 		case OPT_MAC_SESSIONS: o->mac_sessions = 1; break;
 		case OPT_POOL_SIZE:
 			if (options_parse_size(optarg, &o->pool_bytes) || o->pool_bytes < XT_CHUNK_SIZE)

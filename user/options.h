@@ -16,6 +16,7 @@
 #define XT_MAX_LISTEN 8
 #define XT_MAX_IFNAMES 32
 #define XT_MAX_REFUSE 16
+#define XT_MAX_PRELOAD 32
 #define XT_MAX_ALIASES 64
 
 struct xtftpd_options {
@@ -42,6 +43,9 @@ struct xtftpd_options {
 	unsigned int n_refuse;
 	const char *ifnames[XT_MAX_IFNAMES]; /* -i */
 	unsigned int n_ifnames;
+	const char *preload[XT_MAX_PRELOAD]; /* --preload GLOB, relative to ROOT */
+	unsigned int n_preload;
+	int check_config;                 /* --check-config: validate, then exit */
 	uint64_t pool_bytes;              /* --pool-size */
 	unsigned int timeout_us;          /* --timeout, default retransmit timeout */
 	unsigned int retries;             /* --retries */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "catalog.h"
 #include "engine.h"
 #include "log.h"
 #include "options.h"
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
 	if (rc)
 		return 2;
 	log_init("xtftpd", 0, opt.verbose);
+	if (opt.check_config)
+		return catalog_check_config(&opt, NULL, stderr) ? 1 : 0;
 	raise_fd_limit(opt.max_sessions);
 
 	if (engine_create(&opt, &e) != 0)
