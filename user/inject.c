@@ -177,6 +177,49 @@ void inject_format(const struct xt_inject *c, char *buf, size_t len)
 #undef APPEND
 }
 
+int inject_request(const char *mode, const char *prob, const char *blocks, const char *client_ip,
+		   const char *client_mac, int clear, char *out, size_t len, char *err, size_t errlen)
+{
+	struct xt_inject c;
+	int n;
+
+	err[0] = '\0';
+	if (clear && (mode || prob || blocks || client_ip || client_mac)) {
+		snprintf(err, errlen, "--clear takes nothing else");
+		return -EINVAL;
+	}
+	if (clear) {
+		snprintf(out, len, "inject off\n");
+		return 0;
+	}
+	if (!mode) {
+		if (prob || blocks || client_ip || client_mac) {
+			snprintf(err, errlen, "say what to inject: drop or dup");
+			return -EINVAL;
+		}
+		snprintf(out, len, "inject\n");
+		return 0;
+	}
+	n = snprintf(out, len, "inject %s:%s%s%s%s%s%s%s%s", mode,
+		     prob ? "prob=" : "", prob ? prob : "",
+		     blocks ? (prob ? ",blocks=" : "blocks=") : "", blocks ? blocks : "",
+		     client_ip ? (prob || blocks ? ",client-ip=" : "client-ip=") : "",
+		     client_ip ? client_ip : "",
+		     client_mac ? (prob || blocks || client_ip ? ",client-mac=" : "client-mac=") : "",
+		     client_mac ? client_mac : "");
+	if (n < 0 || (size_t)n + 2 > len) {
+		snprintf(err, errlen, "settings too long");
+		return -EINVAL;
+	}
+	/* "drop:" alone is "drop" */
+	if (out[n - 1] == ':')
+		out[--n] = '\0';
+	if (inject_parse(out + strlen("inject "), &c, err, errlen))
+		return -EINVAL;
+	snprintf(out + n, len - (size_t)n, "\n");
+	return 0;
+}
+
 uint32_t inject_random(void)
 {
 	static uint64_t state;

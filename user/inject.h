@@ -28,6 +28,12 @@ int inject_parse(const char *spec, struct xt_inject *out, char *err, size_t errl
 void inject_format(const struct xt_inject *c, char *buf, size_t len);
 /* "aa:bb:cc:dd:ee:ff" -> 6 bytes. 0 or -EINVAL. */
 int inject_parse_mac(const char *s, uint8_t mac[6]);
+/* xtftpctl inject: the request line "inject SPEC" (or "inject" to show)
+ * from the command's words: mode "drop"/"dup"/NULL, the flag values (NULL
+ * when absent), clear (--clear). Validates by parsing it. Returns 0, or
+ * -EINVAL with a one-line reason in err. */
+int inject_request(const char *mode, const char *prob, const char *blocks, const char *client_ip,
+		   const char *client_mac, int clear, char *out, size_t len, char *err, size_t errlen);
 /* A random number for xt_inject_decide (userspace side). */
 uint32_t inject_random(void);
 

@@ -525,6 +525,9 @@ int recover_main(int argc, char **argv)
 	} else {
 		dargv[dargc++] = "-i";
 		dargv[dargc++] = ifname;
+		/* replies go to the MAC that asked, whatever the ARP cache holds
+		 * for the device's address (a second router on the bench) */
+		dargv[dargc++] = "--mac-sessions";
 	}
 	if (timeout) {
 		dargv[dargc++] = "--timeout";

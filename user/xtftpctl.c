@@ -4,6 +4,7 @@
  *   xtftpctl [-S PATH] status|stats|transfers
  *   xtftpctl [-S PATH] stats --json|--prometheus, transfers --json
  *   xtftpctl [-S PATH] events [--follow], top [--once] [--interval SEC]
+ *   xtftpctl [-S PATH] inject [drop|dup] [--prob P] [--blocks N,M] ... | --clear
  * Exit status: 0 the daemon answered, 1 it did not (or refused the command),
  * 2 usage error.
  */
@@ -19,6 +20,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "inject.h"
 #include "options.h"
 
 #define CTL_TIMEOUT_MS 5000
@@ -46,6 +48,12 @@ static void usage(FILE *f)
 "  top         live view of active and recent transfers, refreshed every\n"
 "              --interval SEC (default 0.5); --once: one frame and exit;\n"
 "              plain frames when stdout is not a terminal\n"
+"  inject      fault injection for bootloader tests, in every tier:\n"
+"              inject drop|dup [--prob P] [--blocks N,M,...] [--client-ip IP]\n"
+"              [--client-mac MAC]: drop or duplicate DATA frames with\n"
+"              probability P (default 1) or at these block numbers (their\n"
+"              first transmission); --clear: off; alone: show the setting\n"
+"              and the inject_drop/inject_dup counts\n"
 "\n"
 "Exit status: 0 the daemon answered, 1 it did not, 2 usage error.\n");
 }
@@ -211,6 +219,11 @@ int main(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "once", no_argument, NULL, '1' },
 		{ "interval", required_argument, NULL, 'n' },
+		{ "prob", required_argument, NULL, 'p' },
+		{ "blocks", required_argument, NULL, 'b' },
+		{ "client-ip", required_argument, NULL, 'I' },
+		{ "client-mac", required_argument, NULL, 'M' },
+		{ "clear", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -221,6 +234,8 @@ int main(int argc, char **argv)
 	int c, json = 0, prometheus = 0, follow = 0, once = 0;
 	double interval = 0.5;
 	char *end;
+	const char *inj_prob = NULL, *inj_blocks = NULL, *inj_ip = NULL, *inj_mac = NULL;
+	int inj_clear = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":S:hV", long_opts, NULL)) != -1) {
@@ -237,6 +252,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'p': inj_prob = optarg; break;
+		case 'b': inj_blocks = optarg; break;
+		case 'I': inj_ip = optarg; break;
+		case 'M': inj_mac = optarg; break;
+		case 'C': inj_clear = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("xtftpctl " XTFTPD_VERSION "\n"); return 0;
 		case ':':
@@ -246,6 +266,25 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xtftpctl: %s: unknown option (see xtftpctl --help)\n", argv[optind - 1]);
 			return 2;
 		}
+	}
+	if (optind < argc && !strcmp(argv[optind], "inject")) {
+		char ireq[512], why[160];
+
+		if (argc - optind > 2 || (argc - optind == 2 && strcmp(argv[optind + 1], "drop") &&
+					  strcmp(argv[optind + 1], "dup"))) {
+			fprintf(stderr, "xtftpctl: inject: expected drop or dup (see xtftpctl --help)\n");
+			return 2;
+		}
+		if (inject_request(argc - optind == 2 ? argv[optind + 1] : NULL, inj_prob, inj_blocks,
+				   inj_ip, inj_mac, inj_clear, ireq, sizeof(ireq), why, sizeof(why))) {
+			fprintf(stderr, "xtftpctl: inject: %s\n", why);
+			return 2;
+		}
+		return ask(path, ireq, 0, stdout);
+	}
+	if (inj_prob || inj_blocks || inj_ip || inj_mac || inj_clear) {
+		fprintf(stderr, "xtftpctl: --prob, --blocks, --client-ip, --client-mac, --clear are for inject\n");
+		return 2;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "xtftpctl: expected one command: status, stats or transfers (see xtftpctl --help)\n");
