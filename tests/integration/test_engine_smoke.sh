@@ -18,8 +18,12 @@ rc=0; "$XTFTPD" -B 5 "$XT_ROOT" >"$XT_TMP/cli.log" 2>&1 || rc=$?
 rc=0; "$XTFTPD" -L -u "nosuchuser$$" --control "" -a 127.0.0.1:1069 "$XT_ROOT" >"$XT_TMP/cli.log" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || xt_fail "-u unknown user: exit $rc, want 1"
 [ "$(wc -l < "$XT_TMP/cli.log")" -eq 1 ] || xt_fail "-u unknown user: want one line, got: $(cat "$XT_TMP/cli.log")"
-"$XTFTPD" --help | grep -q -- '--single-port' || xt_fail "--help lacks --single-port"
-"$XTFTPD" --version | grep -q '^xtftpd [0-9]' || xt_fail "--version"
+# captured first: grep -q quits at the first match and, with pipefail, the
+# writer's SIGPIPE would fail the pipeline
+help=$("$XTFTPD" --help) || xt_fail "--help: exit $?"
+grep -q -- '--single-port' <<<"$help" || xt_fail "--help lacks --single-port"
+version=$("$XTFTPD" --version) || xt_fail "--version: exit $?"
+grep -q '^xtftpd [0-9]' <<<"$version" || xt_fail "--version says '$version'"
 rc=0; "$XTFTPCTL" -S "$XT_TMP/nothing.sock" status >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || xt_fail "xtftpctl without daemon: exit $rc, want 1"
 
