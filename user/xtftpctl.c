@@ -36,6 +36,12 @@ static void usage(FILE *f)
 "  -V, --version       print the version and exit\n"
 "\n"
 "Commands:\n"
+"  load NAME FILE  publish FILE (a path on the daemon's host, absolute or\n"
+"              relative to its root) under NAME: copied into the image pool\n"
+"              at once; NAME then resolves to it before the file system;\n"
+"              running transfers keep what they started with\n"
+"  unload NAME withdraw a published NAME\n"
+"  images      the image pool and the published names\n"
 "  status      daemon, listeners, kernel tiers, active transfers\n"
 "  stats       counters, one \"name value\" per line;\n"
 "              --json: one JSON object with latency histograms;\n"
@@ -210,6 +216,32 @@ static int top_loop(const char *path, int once, double interval)
 	return rc;
 }
 
+/* load NAME FILE / unload NAME: one line to the daemon; the words may not
+ * hold spaces or newlines (the line protocol splits on them). */
+static int publish_command(const char *path, int n, char **words)
+{
+	char req[256];                 /* the daemon reads lines up to 255 bytes */
+	int want = !strcmp(words[0], "load") ? 3 : 2;
+
+	if (n != want) {
+		fprintf(stderr, "xtftpctl: usage: %s\n",
+			want == 3 ? "load NAME FILE" : "unload NAME");
+		return 2;
+	}
+	for (int i = 1; i < n; i++) {
+		if (!words[i][0] || strpbrk(words[i], " \t\r\n")) {
+			fprintf(stderr, "xtftpctl: %s: \"%s\": empty or with spaces\n", words[0], words[i]);
+			return 2;
+		}
+	}
+	if ((size_t)snprintf(req, sizeof(req), "%s %s%s%s\n", words[0], words[1], n == 3 ? " " : "",
+			     n == 3 ? words[2] : "") >= sizeof(req)) {
+		fprintf(stderr, "xtftpctl: %s: arguments too long\n", words[0]);
+		return 2;
+	}
+	return ask(path, req, 0, stdout);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -286,13 +318,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtftpctl: --prob, --blocks, --client-ip, --client-mac, --clear are for inject\n");
 		return 2;
 	}
+	if (optind < argc && (!strcmp(argv[optind], "load") || !strcmp(argv[optind], "unload")))
+		return publish_command(path, argc - optind, argv + optind);
 	if (optind != argc - 1) {
 		fprintf(stderr, "xtftpctl: expected one command: status, stats or transfers (see xtftpctl --help)\n");
 		return 2;
 	}
 	cmd = argv[optind];
 	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "transfers") &&
-	    strcmp(cmd, "events") && strcmp(cmd, "top")) {
+	    strcmp(cmd, "events") && strcmp(cmd, "top") && strcmp(cmd, "images")) {
 		fprintf(stderr, "xtftpctl: %s: unknown command (status, stats, transfers, events, top)\n",
 			cmd);
 		return 2;
