@@ -6,16 +6,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "names.h"
+#include "path.h"
 
 struct name_alias {
 	char *name;             /* leading '/' stripped */
@@ -266,13 +265,7 @@ static void why_add(struct names_result *res, const char *fmt, ...)
 /* Directory rel beneath root, never outside it (openat2 checks in the kernel). */
 static int open_dir_beneath(int root_fd, const char *rel)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	long fd = syscall(SYS_openat2, root_fd, *rel ? rel : ".", &how, sizeof(how));
-
-	return fd < 0 ? -errno : (int)fd;
+	return path_openat_beneath(root_fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 }
 
 /* Entry of dir_fd equal to name ignoring ASCII case; first in strcmp order. */

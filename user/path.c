@@ -39,7 +39,120 @@
 #define TEMP_PREFIX ".xtftp-"
 #define TEMP_ATTEMPTS 16
 
-static int openat2_beneath(int root_fd, const char *rel, int flags, int mode)
+#define WALK_MAX_DEPTH 64      /* directory levels the fallback walker follows */
+#define WALK_MAX_LINKS 40       /* symlinks followed per open, as the kernel */
+
+/*
+ * Fallback where openat2 is missing (kernels before 5.6, valgrind 3.19):
+ * resolve component by component, following symlinks by hand and refusing,
+ * like RESOLVE_BENEATH, any ".." above the root and any absolute symlink
+ * (-EXDEV). Every open uses O_NOFOLLOW, so a symlink swapped in between the
+ * check and the open fails instead of being followed. Unlike openat2 it
+ * cannot stop a directory being renamed out of the root mid-walk.
+ */
+static int walk_beneath(int root_fd, const char *rel, int flags, int mode)
+{
+	int stack[WALK_MAX_DEPTH];
+	char todo[PATH_MAX * 2], target[PATH_MAX];
+	unsigned int depth = 0, links = 0;
+	int err = 0, fd = -1;
+	char *rest;
+
+	if (strlen(rel) >= sizeof(todo))
+		return -ENAMETOOLONG;
+	strcpy(todo, rel);
+	stack[0] = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+	if (stack[0] < 0)
+		return -errno;
+	rest = todo;
+	for (;;) {
+		char *comp, *slash;
+		struct stat st;
+		int last;
+
+		while (*rest == '/')
+			rest++;
+		if (!*rest) {   /* "" or "." or a trailing slash: the directory itself */
+			fd = openat(stack[depth], ".", flags, mode);
+			err = fd < 0 ? -errno : 0;
+			goto out;
+		}
+		comp = rest;
+		slash = strchr(rest, '/');
+		if (slash) {
+			*slash = '\0';
+			rest = slash + 1;
+		} else {
+			rest = comp + strlen(comp);
+		}
+		while (*rest == '/')
+			rest++;
+		last = !*rest;
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			if (depth == 0) {
+				err = -EXDEV;
+				goto out;
+			}
+			close(stack[depth--]);
+			continue;
+		}
+		if (fstatat(stack[depth], comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			ssize_t n = readlinkat(stack[depth], comp, target, sizeof(target) - 1);
+
+			if (n < 0) {
+				err = -errno;
+				goto out;
+			}
+			target[n] = '\0';
+			if (target[0] == '/') {
+				err = -EXDEV;
+				goto out;
+			}
+			if (++links > WALK_MAX_LINKS) {
+				err = -ELOOP;
+				goto out;
+			}
+			if ((size_t)n + 1 + strlen(rest) >= sizeof(todo)) {
+				err = -ENAMETOOLONG;
+				goto out;
+			}
+			/* todo = target "/" rest (rest may overlap todo: move it first) */
+			memmove(todo + n + 1, rest, strlen(rest) + 1);
+			memcpy(todo, target, (size_t)n);
+			todo[n] = '/';
+			rest = todo;
+			continue;
+		}
+		if (last) {
+			fd = openat(stack[depth], comp, flags | O_NOFOLLOW, mode);
+			err = fd < 0 ? -errno : 0;
+			goto out;
+		}
+		if (depth + 1 >= WALK_MAX_DEPTH) {
+			err = -ENAMETOOLONG;
+			goto out;
+		}
+		fd = openat(stack[depth], comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			goto out;
+		}
+		stack[++depth] = fd;
+		fd = -1;
+	}
+out:
+	while (depth > 0)
+		close(stack[depth--]);
+	close(stack[0]);
+	return err ? err : fd;
+}
+
+int path_force_walk;
+
+int path_openat_beneath(int root_fd, const char *rel, int flags, int mode)
 {
 	struct open_how how = {
 		.flags = (unsigned long long)flags,
@@ -48,7 +161,11 @@ static int openat2_beneath(int root_fd, const char *rel, int flags, int mode)
 	};
 	long fd;
 
+	if (path_force_walk)
+		return walk_beneath(root_fd, rel, flags, mode);
 	fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		return walk_beneath(root_fd, rel, flags, mode);
 	if (fd < 0)
 		return -errno;
 	return (int)fd;
@@ -116,7 +233,7 @@ int path_open_read(int root_fd, const char *requested, long long *st_size)
 	 * reading can have side effects (or block), and a refused name
 	 * should have none.
 	 */
-	pfd = openat2_beneath(root_fd, rel, O_PATH | O_CLOEXEC, 0);
+	pfd = path_openat_beneath(root_fd, rel, O_PATH | O_CLOEXEC, 0);
 	if (pfd < 0) {
 		err = pfd;
 		goto cleanup;
@@ -131,7 +248,7 @@ int path_open_read(int root_fd, const char *requested, long long *st_size)
 	}
 	/* O_NONBLOCK: if the name was swapped for a FIFO meanwhile, the open
 	 * does not hang; the inode check below refuses it. */
-	fd = openat2_beneath(root_fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+	fd = path_openat_beneath(root_fd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
 	if (fd < 0) {
 		err = fd;
 		fd = -1;
@@ -208,7 +325,7 @@ int path_create_temp(int root_fd, const char *requested, int *dir_fd,
 		goto cleanup;
 	}
 
-	dfd = openat2_beneath(root_fd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	dfd = path_openat_beneath(root_fd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd < 0) {
 		err = dfd;
 		dfd = -1;
@@ -221,12 +338,12 @@ int path_create_temp(int root_fd, const char *requested, int *dir_fd,
 		goto cleanup;
 	}
 
-	fd = openat2_beneath(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+	fd = path_openat_beneath(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
 	if (fd < 0 && (fd == -EOPNOTSUPP || fd == -EISDIR || fd == -EINVAL)) {
 		/* No O_TMPFILE on this filesystem: a hidden name instead. */
 		for (attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
 			make_temp_name(name, sizeof(name), attempt);
-			fd = openat2_beneath(dfd, name,
+			fd = path_openat_beneath(dfd, name,
 					     O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 					     0666);
 			if (fd != -EEXIST)

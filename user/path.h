@@ -20,6 +20,15 @@
 int path_clean(const char *requested, char *out, size_t out_len);
 
 /*
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) of rel beneath root_fd;
+ * where the kernel lacks openat2 (before 5.6, or under valgrind 3.19) a
+ * component-by-component walk with the same refusals. fd or negative errno.
+ */
+int path_openat_beneath(int root_fd, const char *rel, int flags, int mode);
+/* Tests only: use the fallback walk even where openat2 exists. */
+extern int path_force_walk;
+
+/*
  * Open requested (cleaned with path_clean) beneath root_fd.
  * flags: O_RDONLY for RRQ; for WRQ see path_create_temp.
  * Only regular files are served: directories, FIFOs, devices -> -EACCES.

@@ -413,5 +413,11 @@ int main(void)
 		cmocka_unit_test(test_errno_mapping),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int failed;
+
+	failed = cmocka_run_group_tests_name("openat2", tests, setup, teardown);
+	/* The same cases through the walk used where openat2 is missing. */
+	path_force_walk = 1;
+	failed += cmocka_run_group_tests_name("fallback walk", tests, setup, teardown);
+	return failed;
 }
