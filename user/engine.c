@@ -1423,7 +1423,14 @@ static void rrq_on_timeout(struct session *s)
 				s->last_acked = s->k_seen_acked;
 				s->retries = 0;
 				obs_kernel_progress(s);
-				session_arm(s, s->timeout_ns);
+				/* due one timeout after the kernel's last DATA, not
+				 * after this check: a DATA lost since then is resent
+				 * after one timeout, not up to two */
+				{
+					uint64_t now = now_ns(), due = val.last_data_ns + s->timeout_ns;
+
+					session_arm(s, due > now + 1000000 ? due - now : 1000000);
+				}
 				return;
 			}
 			s->last_acked = (int32_t)val.last_acked;
