@@ -230,8 +230,8 @@ static unsigned int filter_v4_block(struct sock_filter *f, unsigned int base,
 
 /* Untagged (IPv4 at 14) or one tag in the frame (IPv4 at 18); a tag in the
  * skb metadata is invisible here, so that frame looks untagged. */
-static unsigned int filter_build(struct sock_filter *f, const uint16_t *ports,
-				 unsigned int n_ports)
+unsigned int linkpath_filter_build(struct sock_filter *f, const uint16_t *ports,
+				   unsigned int n_ports)
 {
 	unsigned int blk = 8 + n_ports, b14 = 6, b18 = b14 + blk, n;
 
@@ -251,7 +251,7 @@ static unsigned int filter_build(struct sock_filter *f, const uint16_t *ports,
 static int sock_open(struct linkpath_sock *ls, unsigned int ifindex, const uint16_t *ports,
 		     unsigned int n_ports)
 {
-	struct sock_filter code[6 + 2 * (8 + LINK_MAX_PORTS)];
+	struct sock_filter code[LINK_FILTER_MAX];
 	struct sock_fprog prog = { .filter = code };
 	struct sockaddr_ll sll = { 0 };
 	struct ifreq ifr = { 0 };
@@ -264,7 +264,7 @@ static int sock_open(struct linkpath_sock *ls, unsigned int ifindex, const uint1
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	prog.len = (unsigned short)filter_build(code, ports, n_ports);
+	prog.len = (unsigned short)linkpath_filter_build(code, ports, n_ports);
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0 ||
 	    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) != 0)
 		goto fail;

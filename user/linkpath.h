@@ -99,6 +99,12 @@ int linkpath_build_frame(uint8_t *buf, size_t cap, const struct link_peer *lk,
  */
 int linkpath_parse_frame(const uint8_t *frame, size_t len, int aux_tagged, uint16_t aux_tci,
 			 int check_udp_csum, struct linkpath_rx *rx);
+/* The classic BPF program of each packet socket, into f (LINK_FILTER_MAX
+ * slots); returns its length. */
+#define LINK_FILTER_MAX (6 + 2 * (8 + LINK_MAX_PORTS))
+struct sock_filter;
+unsigned int linkpath_filter_build(struct sock_filter *f, const uint16_t *ports,
+				   unsigned int n_ports);
 /* "02:00:00:00:00:01" (buf at least 18 bytes) */
 void linkpath_format_mac(const uint8_t mac[6], char *buf, size_t len);
 
