@@ -452,8 +452,15 @@ int catalog_check_config(const struct xtftpd_options *opt, const struct names_co
 	if (!realpath(opt->root, root_real))
 		snprintf(root_real, sizeof(root_real), "%s", opt->root);
 
-	if (names)
+	if (names) {
 		cfg = *names;
+	} else {
+		cfg.map_file = opt->map_file;
+		cfg.aliases = opt->aliases;
+		cfg.n_aliases = opt->n_aliases;
+		cfg.serve_any = opt->serve_any;
+		cfg.ignore_case = opt->ignore_case;
+	}
 	cfg.root_prefix = opt->secure ? NULL : root_real;
 	cfg.root_fd = root_fd;
 	if (names_check(&cfg, out) != 0)

@@ -63,7 +63,7 @@ void catalog_write_status(const struct catalog *c, const struct fastpath *fp, FI
 
 /*
  * --check-config: validate root (exists, a directory, readable), the names
- * configuration (names: every bad map file line, alias; NULL: none), the
+ * configuration (every bad map file line, alias; names NULL: opt's), the
  * --preload globs, -i interfaces, -u user and --event-log. One line per
  * problem on out. Returns 0 when the configuration is usable, 1 when not.
  */

@@ -3002,13 +3002,44 @@ static void engine_abort_all(struct engine *e)
 	graveyard_empty(e);
 }
 
+/* SIGHUP: reread the map file, as tftpd-hpa does; the old rules stay when
+ * the new ones do not load (a half-edited map file must not stop service). */
+static void engine_reload_names(struct engine *e)
+{
+	const struct xtftpd_options *opt = e->opt;
+	struct names_config nc = {
+		.map_file = opt->map_file,
+		.aliases = opt->aliases,
+		.n_aliases = opt->n_aliases,
+		.serve_any = opt->serve_any,
+		.ignore_case = opt->ignore_case,
+		.root_prefix = opt->secure ? NULL : e->root_real,
+		.root_fd = e->root_fd,
+	};
+	struct name_resolver *nr = NULL;
+	char why[512];
+
+	if (!e->names)
+		return; /* no names configured at start: nothing to reread */
+	if (names_init(&nr, &nc, why, sizeof(why)) != 0) {
+		log_warn("SIGHUP: names not reloaded, the old rules stay: %s", why);
+		return;
+	}
+	names_free(e->names);
+	e->names = nr;
+	log_info("SIGHUP: names reloaded%s%s", opt->map_file ? " from " : "",
+		 opt->map_file ? opt->map_file : "");
+}
+
 static void on_signal(struct engine *e)
 {
 	struct signalfd_siginfo si;
 
 	while (read(e->sig.fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
-			continue; /* nothing to reload yet */
+		if (si.ssi_signo == SIGHUP) {
+			engine_reload_names(e);
+			continue;
+		}
 		if (e->stopping) {
 			/* second signal: do not wait for transfers */
 			e->stop_deadline = 0;
