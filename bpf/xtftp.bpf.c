@@ -194,6 +194,7 @@ int xdp_tftp(struct xdp_md *ctx)
 			note_turnaround(sess, t0);
 			commit_sent(sess, d.first, 1, block_len(sess, d.first), t0, 0);
 			stat_add(XT_STAT_INJECT_DROP, 1);
+			sess->inject_drops++;
 		}
 		action = XDP_DROP;
 		goto ack_out;
@@ -379,6 +380,7 @@ int tc_tftp(struct __sk_buff *skb)
 				note_turnaround(sess, t0);
 			}
 			stat_add(XT_STAT_INJECT_DROP, 1);
+			sess->inject_drops++;
 			last_blk = blk;
 			bytes += block_len(sess, blk);
 			sent++;
@@ -414,8 +416,10 @@ int tc_tftp(struct __sk_buff *skb)
 		}
 		l2_done = 1;
 		/* dup: one more copy leaves as a clone first */
-		if (inject == XT_INJECT_DUP && !bpf_clone_redirect(skb, skb->ifindex, 0))
+		if (inject == XT_INJECT_DUP && !bpf_clone_redirect(skb, skb->ifindex, 0)) {
 			stat_add(XT_STAT_INJECT_DUP, 1);
+			sess->inject_dups++;
+		}
 		if (blk == d.last) {
 			last_blk = blk;
 			bytes += b.len;

@@ -126,6 +126,8 @@ struct session {
 	struct session_key key;
 	const struct fastpath_image *img;
 	int64_t k_seen_acked;
+	uint32_t k_inject_drops;        /* the kernel's fault injection on it (session_value) */
+	uint32_t k_inject_dups;
 	/* turnaround sample (obs): when the newest block went out; 0 after a
 	 * resend of it (Karn: a resent block's ACK is ambiguous) */
 	int64_t turn_block;
@@ -582,6 +584,8 @@ static void session_live_view(const struct session *s, struct transfer *t, uint6
 			t->blocks_xdp = val.blocks_xdp;
 			t->blocks_tc = val.blocks_tc;
 			t->dup_acks += val.dup_acks;
+			t->inject_drops += val.inject_drops;
+			t->inject_dups += val.inject_dups;
 			if (val.last_ack_ns > t->last_ack_ns)
 				t->last_ack_ns = val.last_ack_ns;
 		}
@@ -1014,6 +1018,8 @@ static void session_kernel_collect(struct session *s)
 	s->rec.blocks_xdp = val.blocks_xdp;
 	s->rec.blocks_tc = val.blocks_tc;
 	s->rec.dup_acks += val.dup_acks;
+	s->k_inject_drops = val.inject_drops;
+	s->k_inject_dups = val.inject_dups;
 	if (val.last_ack_ns > s->rec.last_ack_ns)
 		s->rec.last_ack_ns = val.last_ack_ns;
 	if ((int32_t)val.last_acked > s->last_acked && !s->is_write)
@@ -1052,6 +1058,8 @@ static void session_record(struct session *s)
 
 	if (s->kernel || s->in_map)
 		session_kernel_collect(s);
+	t->inject_drops += s->k_inject_drops;   /* rec holds userspace's own */
+	t->inject_dups += s->k_inject_dups;
 	t->end_ns = now_ns();
 	if (!t->is_write && s->last_acked > 0) {
 		t->blocks = (uint64_t)s->last_acked;
@@ -1355,6 +1363,8 @@ static void rrq_takeover(struct session *s)
 		s->last_acked = (int32_t)val.last_acked;
 		s->rec.blocks_xdp = val.blocks_xdp;
 		s->rec.blocks_tc = val.blocks_tc;
+		s->k_inject_drops = val.inject_drops;
+		s->k_inject_dups = val.inject_dups;
 	} else {
 		/* entry gone (LRU eviction): continue from what was seen */
 		s->last_acked = s->k_seen_acked;

@@ -81,6 +81,8 @@ static void one_block(int tc, const struct xt_inject *c, uint32_t ack_blk, int w
 		CHECK(r.retval == (tc ? (unsigned)TC_ACT_SHOT : XDP_DROP), "retval %u, want drop",
 		      r.retval);
 		CHECK(stat_read(XT_STAT_INJECT_DROP) == drop0 + 1, "inject_drop did not go up by 1");
+		CHECK(session_get(&fl, lo_ifindex, &v) == 0 && v.inject_drops == 1,
+		      "session inject_drops %u, want 1", v.inject_drops);
 	} else {
 		CHECK(r.retval == (tc ? TC_ACT_REDIRECT : XDP_TX), "retval %u, want DATA out",
 		      r.retval);

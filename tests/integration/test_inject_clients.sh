@@ -95,6 +95,8 @@ else
 	[ $((k1 - k0)) -eq "$NB" ] || xt_fail "kernel: kernel_inject_drop grew by $((k1 - k0)), want $NB"
 	[ $((r1 - r0)) -ge "$NB" ] || xt_fail "kernel: retransmits grew by $((r1 - r0)), want >= $NB (userspace resends what TC dropped)"
 	[ "$(stat_or_fail inject_drop)" -ge "$NB" ] || xt_fail "inject_drop does not include the kernel's drops"
+	xt_ctl transfers --json | grep -q '"inject_drops":3' ||
+		xt_fail "the kernel transfer's record lacks inject_drops 3 (transfers --json)"
 
 	xt_ctl inject dup --prob 0.2 >/dev/null || xt_fail "inject dup (kernel)"
 	u0=$(stat_or_fail kernel_inject_dup)
