@@ -551,6 +551,26 @@ static void hash_remove(struct engine *e, struct session *s)
 	s->hnext = NULL;
 }
 
+/*
+ * Interval before the next resend: the timeout doubled per retry so far, as
+ * tftpd-hpa does, up to RETRANSMIT_CAP_NS (or the timeout itself if that is
+ * longer). Why: a client that speaks only on its own timer and restarts it on
+ * every duplicate it receives (atftp, after its ACK was lost) is heard once
+ * our gap outgrows its timer; a fixed interval would keep both sides silent
+ * until we give up.
+ */
+#define RETRANSMIT_CAP_NS (8ull * 1000000000ull)
+
+static uint64_t retransmit_interval(uint64_t timeout_ns, unsigned int retries)
+{
+	uint64_t cap = timeout_ns > RETRANSMIT_CAP_NS ? timeout_ns : RETRANSMIT_CAP_NS;
+	uint64_t t = timeout_ns;
+
+	while (retries-- > 0 && t < cap)
+		t = t * 2 < cap ? t * 2 : cap;
+	return t;
+}
+
 static void session_arm(struct session *s, uint64_t delay_ns)
 {
 	/* -ENOMEM leaves the timer unarmed; the session then ends by the
@@ -1475,7 +1495,7 @@ static void rrq_on_timeout(struct session *s)
 			return;
 		}
 	}
-	session_arm(s, s->timeout_ns);
+	session_arm(s, retransmit_interval(s->timeout_ns, s->retries));
 }
 
 /* ---- WRQ ------------------------------------------------------------------- */
@@ -1632,7 +1652,7 @@ static void wrq_on_timeout(struct session *s)
 	s->e->tot.retransmits++;
 	s->since_ack = 0;
 	wrq_send_ack(s, s->expected - 1);
-	session_arm(s, s->timeout_ns);
+	session_arm(s, retransmit_interval(s->timeout_ns, s->retries));
 }
 
 /* ---- packets for a live session ---------------------------------------------- */
