@@ -223,7 +223,8 @@ static void control_load(struct catalog *c, struct fastpath *fp, const char *nam
 		goto cleanup;
 	}
 	p->fd = -1;
-	err = copy_to_memfd(src, clean, &p->fd, &p->size, p->sha256);
+	/* the memfd name is only a label in /proc: NAME may be longer than it allows */
+	err = copy_to_memfd(src, "xtftpd-published", &p->fd, &p->size, p->sha256);
 	if (err) {
 		fprintf(out, "error: load: copying %.300s: %s\n", file, strerror(-err));
 		goto cleanup;
