@@ -159,6 +159,7 @@ struct engine {
 	struct session *sessions;
 	struct session *graveyard;
 	struct session *hash[HASH_BUCKETS];
+	struct client_count *per_client[HASH_BUCKETS]; /* sessions per client address */
 	unsigned int n_sessions;
 	uint64_t next_id;
 	struct engine_totals tot;
@@ -536,6 +537,68 @@ static struct session *session_lookup(struct engine *e, struct listener *l,
 		if (s->lst == l && same_peer(&s->rec.client, peer) && same_link(&s->link, lk))
 			return s;
 	return NULL;
+}
+
+/*
+ * Live sessions per client address (port ignored), for --max-per-client:
+ * one flooding host cannot take every session. Chained by address hash;
+ * an entry lives while its count is non-zero.
+ */
+struct client_count {
+	struct client_count *next;
+	struct sockaddr_storage addr;   /* port zeroed */
+	unsigned int n;
+};
+
+static void client_addr_only(const struct sockaddr_storage *peer, struct sockaddr_storage *out)
+{
+	*out = *peer;
+	if (out->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)out)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)out)->sin_port = 0;
+}
+
+static struct client_count **client_count_slot(struct engine *e, const struct sockaddr_storage *peer)
+{
+	struct sockaddr_storage a;
+	struct client_count **pp;
+
+	client_addr_only(peer, &a);
+	for (pp = &e->per_client[addr_hash(&a)]; *pp; pp = &(*pp)->next)
+		if (same_peer(&(*pp)->addr, &a))
+			break;
+	return pp;
+}
+
+static unsigned int client_count_get(struct engine *e, const struct sockaddr_storage *peer)
+{
+	struct client_count *c = *client_count_slot(e, peer);
+
+	return c ? c->n : 0;
+}
+
+static void client_count_add(struct engine *e, const struct sockaddr_storage *peer, int delta)
+{
+	struct client_count **pp = client_count_slot(e, peer), *c = *pp;
+
+	if (!c) {
+		if (delta <= 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return;         /* the limit then undercounts this address */
+		client_addr_only(peer, &c->addr);
+		*pp = c;
+	}
+	if (delta < 0 && c->n < (unsigned int)-delta)
+		c->n = 0;
+	else
+		c->n += delta;
+	if (!c->n) {
+		*pp = c->next;
+		free(c);
+	}
 }
 
 static void hash_remove(struct engine *e, struct session *s)
@@ -1146,6 +1209,7 @@ static void session_free_now(struct session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	e->n_sessions--;
+	client_count_add(e, &s->rec.client, -1);
 	session_kernel_release(s);
 	if (s->own_fd && s->fd >= 0) {
 		epoll_ctl(e->epfd, EPOLL_CTL_DEL, s->fd, NULL);
@@ -1983,6 +2047,13 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		       "--max-sessions reached");
 		return;
 	}
+	if (e->opt->max_per_client && client_count_get(e, &rc->peer) >= e->opt->max_per_client) {
+		e->tot.busy_per_client++;
+		refuse(e, rc, req.filename, is_write, TFTP_ENOSPACE,
+		       "too many transfers from your address, try again later",
+		       "--max-per-client reached");
+		return;
+	}
 	name = strip_root(e, req.filename);
 	if (e->names) {
 		err = names_resolve(e->names, req.filename, is_write, (const struct sockaddr *)&rc->peer,
@@ -2197,6 +2268,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		e->sessions->prev = s;
 	e->sessions = s;
 	e->n_sessions++;
+	client_count_add(e, &s->rec.client, 1);
 	s->hnext = e->hash[addr_hash(&s->rec.client)];
 	e->hash[addr_hash(&s->rec.client)] = s;
 	e->tot.transfers_started++;
@@ -2718,6 +2790,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "timeouts %" PRIu64 "\n", e->tot.timeouts);
 	fprintf(f, "wrong_tid %" PRIu64 "\n", e->tot.wrong_tid);
 	fprintf(f, "busy %" PRIu64 "\n", e->tot.busy);
+	fprintf(f, "busy_per_client %" PRIu64 "\n", e->tot.busy_per_client);
 	fprintf(f, "kernel_sessions %" PRIu64 "\n", e->tot.kernel_sessions);
 	fprintf(f, "kernel_takeovers %" PRIu64 "\n", e->tot.kernel_takeovers);
 	fprintf(f, "bpf_active %d\n", e->fp ? 1 : 0);
@@ -3251,6 +3324,13 @@ void engine_destroy(struct engine *e)
 	names_free(e->names);
 	if (e->event_log)
 		fclose(e->event_log);
+	for (unsigned int i = 0; i < HASH_BUCKETS; i++)
+		while (e->per_client[i]) {
+			struct client_count *c = e->per_client[i];
+
+			e->per_client[i] = c->next;
+			free(c);
+		}
 	theap_free(&e->timers);
 	free(e->rx);
 	free(e->scratch);

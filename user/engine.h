@@ -105,6 +105,7 @@ struct engine_totals {
 	uint64_t kernel_takeovers;      /* kernel sessions continued by userspace */
 	uint64_t wrong_tid;             /* packets answered with error 5 */
 	uint64_t busy;                  /* refused: --max-sessions reached */
+	uint64_t busy_per_client;       /* refused: --max-per-client reached */
 	uint64_t inject_drop;           /* userspace DATA frames dropped by --inject */
 	uint64_t inject_dup;            /* userspace DATA frames duplicated by --inject */
 };

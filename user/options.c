@@ -26,6 +26,7 @@ enum {
 	OPT_CONTROL,
 	OPT_EVENT_LOG,
 	OPT_MAX_SESSIONS,
+	OPT_MAX_PER_CLIENT,
 	OPT_MAX_WINDOW,
 	OPT_VERIFIER_LOG,
 	OPT_ALIAS,
@@ -62,6 +63,7 @@ static const struct option long_opts[] = {
 	{ "control",      required_argument, NULL, OPT_CONTROL },
 	{ "event-log",    required_argument, NULL, OPT_EVENT_LOG },
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "max-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT },
 	{ "max-window",   required_argument, NULL, OPT_MAX_WINDOW },
 	{ "verifier-log", required_argument, NULL, OPT_VERIFIER_LOG },
 	{ "map-file",     required_argument, NULL, 'm' },
@@ -132,6 +134,9 @@ void options_usage(FILE *f)
 "                           (default 5)\n"
 "      --max-sessions N     concurrent transfers; more are refused with error 3\n"
 "                           \"server busy\" (default 4096)\n"
+"      --max-per-client N   concurrent transfers from one client address;\n"
+"                           more are refused with error 3 (default 0: no\n"
+"                           limit, as tftpd-hpa)\n"
 "      --max-window N       largest RFC 7440 windowsize granted (default 64)\n"
 "      --control PATH       unix control socket for xtftpctl\n"
 "                           (default " XT_DEFAULT_CONTROL "; \"\" disables)\n"
@@ -327,6 +332,7 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 	o->timeout_us = 1000000;
 	o->retries = 5;
 	o->max_sessions = 4096;
+	o->max_per_client = 0;
 	o->control_path = XT_DEFAULT_CONTROL;
 
 	optind = 1;
@@ -429,6 +435,11 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 			if (parse_uint(optarg, 1, 1000000, &v))
 				return usage_error("--max-sessions", optarg, "expected 1..1000000");
 			o->max_sessions = (unsigned int)v;
+			break;
+		case OPT_MAX_PER_CLIENT:
+			if (parse_uint(optarg, 0, 1000000, &v))
+				return usage_error("--max-per-client", optarg, "expected 0..1000000");
+			o->max_per_client = (unsigned int)v;
 			break;
 		case OPT_MAX_WINDOW:
 			if (parse_uint(optarg, 1, TFTP_WINDOWSIZE_MAX, &v))

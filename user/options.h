@@ -50,6 +50,7 @@ struct xtftpd_options {
 	unsigned int timeout_us;          /* --timeout, default retransmit timeout */
 	unsigned int retries;             /* --retries */
 	unsigned int max_sessions;        /* --max-sessions */
+	unsigned int max_per_client;      /* --max-per-client; 0 = no limit */
 	const char *control_path;         /* --control; "" disables */
 	const char *event_log;            /* --event-log FILE: one JSON line per transfer */
 	const char *verifier_log;         /* --verifier-log FILE */

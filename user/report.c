@@ -273,14 +273,14 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 		",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64 ",\"bytes_xdp\":%" PRIu64
 		",\"bytes_tc\":%" PRIu64 ",\"blocks_received\":%" PRIu64 ",\"retransmits\":%" PRIu64
 		",\"dup_acks\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"wrong_tid\":%" PRIu64
-		",\"busy\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64
+		",\"busy\":%" PRIu64 ",\"busy_per_client\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64
 		",\"bpf_active\":%d,\"pool_images\":%u,\"pool_image_bytes\":%" PRIu64,
 		st->uptime_ns, t->transfers_started, t->transfers_done, t->transfers_failed,
 		t->requests_refused, st->sessions_active, t->rrq, t->wrq, t->blocks_user,
 		t->bytes_user, st->kern[XT_STAT_DATA_XDP], st->kern[XT_STAT_DATA_TC],
 		st->kern[XT_STAT_BYTES_XDP], st->kern[XT_STAT_BYTES_TC], t->blocks_received,
 		t->retransmits, st->dup_acks_user + st->kern[XT_STAT_DUP_ACK], t->timeouts,
-		t->wrong_tid, t->busy, t->kernel_sessions, t->kernel_takeovers, st->bpf_active,
+		t->wrong_tid, t->busy, t->busy_per_client, t->kernel_sessions, t->kernel_takeovers, st->bpf_active,
 		st->pool_images, st->pool_image_bytes);
 	fprintf(f, ",\"kernel\":{");
 	for (int i = 0; i < XT_STAT_MAX; i++)
@@ -374,6 +374,8 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 		     t->wrong_tid);
 	prom_counter(f, "xtftpd_busy_total", "Requests refused because --max-sessions was reached.",
 		     t->busy);
+	prom_counter(f, "xtftpd_busy_per_client_total",
+		     "Requests refused because --max-per-client was reached.", t->busy_per_client);
 	prom_counter(f, "xtftpd_kernel_sessions_total", "Transfers handed to the kernel tiers.",
 		     t->kernel_sessions);
 	prom_counter(f, "xtftpd_kernel_takeovers_total",

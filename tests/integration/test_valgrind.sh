@@ -21,7 +21,7 @@ if [ -z "${XT_O2_BUILD:-}" ]; then
 		xt_fail "cannot build the -O2 daemon for valgrind: $(tail -n 5 "$XT_TMP/make.log")"
 fi
 [ -x "$O2/xtftpd" ] || xt_skip "no -O2 daemon at $O2/xtftpd"
-! nm "$O2/xtftpd" 2>/dev/null | grep -q __asan_init || xt_skip "$O2/xtftpd is an ASan build; valgrind needs the -O2 one"
+! nm "$O2/xtftpd" 2>/dev/null | grep __asan_init >/dev/null || xt_skip "$O2/xtftpd is an ASan build; valgrind needs the -O2 one"
 XTFTPCTL=$O2/xtftpctl
 xt_rig_create
 HC="$XT_TMP/hostile_client"
