@@ -4,7 +4,7 @@
 #   make deps       install the Debian packages for build, tests and demo
 #   make demo       serve a 16 MiB image to a real client in a namespace
 #   make check      every test (unit, BPF_PROG_TEST_RUN, netns integration),
-#                   built with ASan+UBSan in build/san
+#                   built with ASan+UBSan in build/san, plus 60 s per fuzz target
 #   make bench      benchmarks side by side (not part of check)
 #   make soak       an hour of mixed load with loss (SOAK_SECONDS; not in check)
 #   V=1             show full commands
@@ -121,9 +121,12 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/demo.sh $(BUILD)
 
-# Every test, built with ASan+UBSan in build/san (separate from the -O2 build).
+# Every test, built with ASan+UBSan in build/san (separate from the -O2 build),
+# after a time-boxed libFuzzer run of each fuzz target (CHECK_FUZZ_SECONDS).
+CHECK_FUZZ_SECONDS ?= 60
 check: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san SAN=1 tests
+	$(Q)$(MAKE) --no-print-directory BUILD=build/san fuzz-smoke FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)./tests/run-all.sh build/san
 
 bench: deps
