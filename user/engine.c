@@ -127,6 +127,7 @@ struct session {
 	const struct fastpath_image *img;
 	int64_t k_seen_acked;
 	uint32_t k_inject_drops;        /* the kernel's fault injection on it (session_value) */
+	uint64_t k_resend_ns;           /* no progress: earliest next resend (backoff), 0 = now */
 	uint32_t k_inject_dups;
 	/* turnaround sample (obs): when the newest block went out; 0 after a
 	 * resend of it (Karn: a resent block's ACK is ambiguous) */
@@ -1516,6 +1517,7 @@ static void rrq_on_timeout(struct session *s)
 				s->k_seen_acked = (int32_t)val.last_acked;
 				s->last_acked = s->k_seen_acked;
 				s->retries = 0;
+				s->k_resend_ns = 0;
 				obs_kernel_progress(s);
 				/* due one timeout after the kernel's last DATA, not
 				 * after this check: a DATA lost since then is resent
@@ -1528,6 +1530,12 @@ static void rrq_on_timeout(struct session *s)
 				return;
 			}
 			s->last_acked = (int32_t)val.last_acked;
+			/* checked at the plain timeout after a resend (below),
+			 * resent on the backoff schedule */
+			if (s->k_resend_ns && now_ns() < s->k_resend_ns) {
+				session_arm(s, s->k_resend_ns - now_ns());
+				return;
+			}
 		}
 	}
 	s->rec.timeouts++;
@@ -1558,6 +1566,17 @@ static void rrq_on_timeout(struct session *s)
 			rrq_read_failed(s, err);
 			return;
 		}
+	}
+	if (s->kernel) {
+		/* the client's answer to the resend goes to the kernel, which
+		 * carries on unseen: look again after one timeout, so a loss
+		 * soon after is resent as fast as the first (U-Boot counts
+		 * every timeout of its own against one budget per transfer) */
+		uint64_t iv = retransmit_interval(s->timeout_ns, s->retries);
+
+		s->k_resend_ns = now_ns() + iv;
+		session_arm(s, iv < s->timeout_ns ? iv : s->timeout_ns);
+		return;
 	}
 	session_arm(s, retransmit_interval(s->timeout_ns, s->retries));
 }
@@ -2867,7 +2886,7 @@ void engine_write_transfers(struct engine *e, FILE *f)
 static void control_inject(struct engine *e, const char *spec, FILE *out)
 {
 	struct xt_inject c;
-	char buf[256];
+	char buf[INJECT_FORMAT_MAX];
 
 	if (spec) {
 		if (inject_parse(spec, &c, buf, sizeof(buf)) != 0) {
