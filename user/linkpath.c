@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -248,6 +249,22 @@ unsigned int linkpath_filter_build(struct sock_filter *f, const uint16_t *ports,
 
 /* ---- sockets ------------------------------------------------------------------- */
 
+/* ifindex of the device ifname is enslaved to (bridge, bond), 0 if none. */
+static unsigned int master_of(const char *ifname)
+{
+	char path[64], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", ifname);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return if_nametoindex(base ? base + 1 : target);
+}
+
 static int sock_open(struct linkpath_sock *ls, unsigned int ifindex, const uint16_t *ports,
 		     unsigned int n_ports)
 {
@@ -275,6 +292,12 @@ static int sock_open(struct linkpath_sock *ls, unsigned int ifindex, const uint1
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0)
 		goto fail;
 	memcpy(ls->mac, ifr.ifr_hwaddr.sa_data, 6);
+	ls->master_ifindex = master_of(ls->ifname);
+	if (ls->master_ifindex && if_indextoname(ls->master_ifindex, ifr.ifr_name) &&
+	    ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(ls->master_mac, ifr.ifr_hwaddr.sa_data, 6);
+	else
+		ls->master_ifindex = 0;
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = (int)ifindex;
@@ -357,7 +380,10 @@ static struct linkpath_sock *sock_for(struct linkpath *lp, unsigned int ifindex)
 
 int linkpath_covers(const struct linkpath *lp, unsigned int ifindex)
 {
-	return sock_for((struct linkpath *)lp, ifindex) != NULL;
+	for (unsigned int i = 0; lp && i < lp->n; i++)
+		if (lp->socks[i].ifindex == ifindex || lp->socks[i].master_ifindex == ifindex)
+			return 1;
+	return 0;
 }
 
 int linkpath_recv(struct linkpath_sock *ls, uint8_t *buf, size_t cap, struct linkpath_rx *rx)
@@ -379,6 +405,11 @@ int linkpath_recv(struct linkpath_sock *ls, uint8_t *buf, size_t cap, struct lin
 		return errno == EINTR ? -EINVAL : -errno;
 	if ((size_t)n > cap)
 		return -EINVAL;         /* truncated: no request is that large */
+	/* On a bridge port, a frame to the bridge's MAC is PACKET_OTHERHOST
+	 * here (the port's own MAC differs): the bridge takes it up as ours. */
+	if (from.sll_pkttype == PACKET_OTHERHOST && ls->master_ifindex && n >= 6 &&
+	    !memcmp(buf, ls->master_mac, 6))
+		from.sll_pkttype = PACKET_HOST;
 	if (from.sll_pkttype != PACKET_HOST && from.sll_pkttype != PACKET_BROADCAST &&
 	    from.sll_pkttype != PACKET_MULTICAST)
 		return -EINVAL;         /* another host's frame (promiscuous port), our own */
@@ -398,7 +429,13 @@ int linkpath_recv(struct linkpath_sock *ls, uint8_t *buf, size_t cap, struct lin
 	if (err)
 		return err;
 	rx->link.ifindex = ls->ifindex;
-	memcpy(rx->link.local_mac, ls->mac, 6);
+	/* replies come from the MAC the client addressed (the bridge's on a
+	 * bridge port, as the TC tier's MAC swap does); for a broadcast
+	 * request, from the interface (or its bridge) */
+	if (from.sll_pkttype == PACKET_HOST)
+		memcpy(rx->link.local_mac, buf, 6);
+	else
+		memcpy(rx->link.local_mac, ls->master_ifindex ? ls->master_mac : ls->mac, 6);
 	return 0;
 }
 

@@ -42,7 +42,9 @@ struct linkpath_sock {
 	int kind;
 	int fd;
 	unsigned int ifindex;
+	unsigned int master_ifindex;    /* the bridge (or bond) it is a port of, 0 none */
 	uint8_t mac[6];
+	uint8_t master_mac[6];          /* the bridge's: clients address it, not the port */
 	char ifname[16];
 	struct linkpath *lp;
 };
@@ -69,7 +71,9 @@ int linkpath_open(const unsigned int *ifindexes, unsigned int n, const uint16_t 
 void linkpath_close(struct linkpath *lp);
 unsigned int linkpath_count(const struct linkpath *lp);
 struct linkpath_sock *linkpath_sock_at(struct linkpath *lp, unsigned int i);
-/* 1 if requests on ifindex come through a packet socket. */
+/* 1 if requests on ifindex come through a packet socket: ifindex is one of
+ * ours, or the bridge one of ours is a port of (the stack delivers a request
+ * that came in on a bridge port with the bridge's ifindex). */
 int linkpath_covers(const struct linkpath *lp, unsigned int ifindex);
 
 /*

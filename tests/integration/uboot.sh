@@ -20,7 +20,8 @@
 UB_QEMU=${UB_QEMU:-qemu-system-aarch64}
 UB_BIOS=${UB_BIOS:-/usr/lib/u-boot/qemu_arm64/u-boot.bin}
 UB_MEM=${UB_MEM:-256}
-UB_TAP=ubtap0
+UB_TAP=${UB_TAP:-ubtap0}
+UB_MAC=${UB_MAC:-}          # NIC MAC (several instances on one segment); qemu's default if empty
 UB_NS=
 UB_DIR=
 UB_LOG=
@@ -184,7 +185,7 @@ ub_boot() {
 	ip netns exec "$UB_NS" timeout -k 5 "$UB_LIFETIME" "$UB_QEMU" -M virt -cpu cortex-a57 -m "$UB_MEM" \
 		-bios "$UB_BIOS" -nographic -no-reboot \
 		-netdev "tap,id=net0,ifname=$UB_TAP,script=no,downscript=no" \
-		-device virtio-net-pci,netdev=net0,romfile= \
+		-device "virtio-net-pci,netdev=net0,romfile=${UB_MAC:+,mac=$UB_MAC}" \
 		<"$UB_FIFO" >"$UB_LOG" 2>&1 &
 	UB_QEMU_PID=$!
 	# Opening the FIFO for writing unblocks qemu's open of its stdin.
