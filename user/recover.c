@@ -313,11 +313,18 @@ static void report_finished(struct recover *r, const struct transfer *t)
 	fmt_bytes(t->bytes, bytes, sizeof(bytes));
 	if (t->outcome == XFER_DONE) {
 		r->done++;
+		char tiers[32];
+
+		snprintf(tiers, sizeof(tiers), "%s%s%s%s%s",
+			 t->tiers & XFER_TIER_XDP ? "XDP" : "",
+			 t->tiers & XFER_TIER_XDP && t->tiers & ~XFER_TIER_XDP ? "+" : "",
+			 t->tiers & XFER_TIER_TC ? "TC" : "",
+			 t->tiers & XFER_TIER_TC && t->tiers & XFER_TIER_USER ? "+" : "",
+			 t->tiers & XFER_TIER_USER ? "userspace" : "");
 		printf("done: \"%s\": %s in %.1f s (%.2f MiB/s), %u retransmits, %u timeouts, "
-		       "served by %s%s%s\n", t->requested, bytes, secs,
+		       "served by %s\n", t->requested, bytes, secs,
 		       secs > 0 ? (double)t->bytes / secs / (1 << 20) : 0.0, t->retransmits,
-		       t->timeouts, t->tiers & XFER_TIER_XDP ? "XDP " : "",
-		       t->tiers & XFER_TIER_TC ? "TC " : "", t->tiers & XFER_TIER_USER ? "userspace" : "");
+		       t->timeouts, tiers);
 	} else {
 		r->failed++;
 		printf("failed: \"%s\" after %s (%.1f s): %s\n", t->requested, bytes, secs,
