@@ -451,10 +451,12 @@ int tc_tftp(struct __sk_buff *skb)
 
 fail:
 	stat_add(reason, 1);
-	if (!touched) {
+	if (!touched && !claimed) {
 		action = XT_TC_PASS;    /* untouched: userspace serves it */
 		goto out;
 	}
+	/* (claimed but untouched: only blocks dropped by fault injection
+	 * went "out"; they are committed below like sent ones) */
 	/* The skb is (partly) rewritten: it must not go up the stack. Keep
 	 * what did leave as clones; give back a claim nothing came of. */
 	if (sent)

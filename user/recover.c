@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -457,6 +458,7 @@ int recover_main(int argc, char **argv)
 		fprintf(stderr, "xtftpd recover: no interface %s (see `ip link`)\n", ifname);
 		return 1;
 	}
+	errno = 0;
 	if (!realpath(argv[optind], fw_real) || stat(fw_real, &st) != 0 || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "xtftpd recover: %s: %s\n", argv[optind],
 			errno ? strerror(errno) : "not a regular file");
@@ -577,6 +579,17 @@ int recover_main(int argc, char **argv)
 	default:
 		fprintf(stderr, "xtftpd recover: cannot list addresses: %s\n", strerror(errno));
 		goto cleanup;
+	}
+	{
+		struct ifreq ifr = { 0 };
+		int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP))
+			fprintf(stderr, "xtftpd recover: warning: %s is down: `ip link set %s up`\n",
+				ifname, ifname);
+		if (sk >= 0)
+			close(sk);
 	}
 	if (elsewhere[0])
 		fprintf(stderr, "xtftpd recover: warning: %s is also on %s; replies may leave "
