@@ -2026,10 +2026,12 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		/* The same client port again. The same request while the
 		 * transfer still moves is a copy sent before our answer got
 		 * there (busybox resends its RRQ after 100 ms), maybe queued
-		 * behind a busy loop: ignore it, the session's timer resends
-		 * what is due. Only a transfer that made no progress for a
+		 * behind a busy loop or an image load: ignore it, the session's
+		 * timer resends what is due. Only a transfer that already
+		 * timed out without progress (retries > 0) and made none for a
 		 * whole timeout is taken for a client restarting from the same
-		 * port. */
+		 * port; a real restart is then seen at the client's next
+		 * resend of its request. */
 		struct session_value val;
 		uint64_t last = old->rec.last_ack_ns ? old->rec.last_ack_ns : old->rec.start_ns;
 
@@ -2037,7 +2039,8 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		    val.last_ack_ns > last)
 			last = val.last_ack_ns;
 		if (!old->dallying && old->is_write == is_write &&
-		    !strcmp(old->rec.requested, req.filename) && now_ns() - last < old->timeout_ns) {
+		    !strcmp(old->rec.requested, req.filename) &&
+		    (old->retries == 0 || now_ns() - last < old->timeout_ns)) {
 			log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
 			return;
 		}
