@@ -24,7 +24,10 @@
 /* Parse spec into *out (zeroed first; "off"/"clear" gives mode OFF).
  * Returns 0, or -EINVAL with a one-line reason in err. */
 int inject_parse(const char *spec, struct xt_inject *out, char *err, size_t errlen);
-/* "drop prob=0.050 blocks=3,7 client-ip=198.18.0.2" or "off". */
+/* "drop prob=0.050 blocks=3,7 client-ip=198.18.0.2" or "off". A buffer of
+ * INJECT_FORMAT_MAX bytes holds every setting (16 ten-digit blocks, the
+ * longest IPv6 text and a MAC: 285 bytes); a smaller one may cut it. */
+#define INJECT_FORMAT_MAX 320
 void inject_format(const struct xt_inject *c, char *buf, size_t len);
 /* "aa:bb:cc:dd:ee:ff" -> 6 bytes. 0 or -EINVAL. */
 int inject_parse_mac(const char *s, uint8_t mac[6]);
