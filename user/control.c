@@ -15,7 +15,6 @@
 #include "log.h"
 
 #define CONTROL_MAX_CONNS 64
-#define CONTROL_MAX_LINE 256
 
 struct control_conn {
 	int kind;                       /* CONTROL_EV_KIND_CONN: must stay first */

@@ -12,6 +12,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* Longest request line, newline excluded, is CONTROL_MAX_LINE - 1 bytes: a
+ * longer one is cut there and answered as an unknown command. */
+#define CONTROL_MAX_LINE 256
+
 struct control;
 /* Every epoll-registered object of the engine starts with an int kind so one
  * data.ptr dispatch serves all; control connections use this value. */

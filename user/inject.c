@@ -14,6 +14,10 @@ int inject_parse_mac(const char *s, uint8_t mac[6])
 	unsigned int b[6];
 	char tail;
 
+	/* %x alone would skip blanks and take a sign: "aa: b..." or a newline
+	 * inside (a request line split in two) must not pass */
+	if (strspn(s, "0123456789abcdefABCDEF:") != strlen(s))
+		return -EINVAL;
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
 		   &tail) != 6)
 		return -EINVAL;
