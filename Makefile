@@ -171,9 +171,14 @@ clean:
 #   make fuzz         the same, 600 s per target unless FUZZ_SECONDS is given
 # New inputs go to a scratch copy, never into the committed seed corpus;
 # crash reproducers land in $(BUILD)/fuzz/crash-*.
-FUZZ_TARGETS := request netascii path
+FUZZ_TARGETS := request netascii path control remap
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-FUZZ_MODULES := user/packet.c user/negotiate.c user/netascii.c user/path.c
+# The module sources each target is built from (instrumented with it).
+FUZZ_MODULES_request  := user/packet.c user/negotiate.c
+FUZZ_MODULES_netascii := user/netascii.c
+FUZZ_MODULES_path     := user/path.c
+FUZZ_MODULES_control  := user/control.c user/inject.c user/log.c
+FUZZ_MODULES_remap    := user/remap.c user/names.c user/path.c
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser
 
@@ -182,9 +187,11 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_MODULES) $(HDRS_SHARED) $(HDRS_USER) | $(BUILD)/fuzz
+$(foreach t,$(FUZZ_TARGETS),$(eval $(BUILD)/fuzz/fuzz_$(t): $(FUZZ_MODULES_$(t))))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(HDRS_SHARED) $(HDRS_USER) | $(BUILD)/fuzz
 	$(msg) FUZZ $@
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_MODULES) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_MODULES_$*) -o $@
 
 fuzz-build: $(FUZZ_BINS)
 

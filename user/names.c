@@ -440,6 +440,11 @@ int names_resolve(const struct name_resolver *nr, const char *requested, int is_
 		}
 		if (rc)
 			return rc;
+		/* "." components are dropped: "./." folds to nothing */
+		if (!res->path[0]) {
+			why_add(res, ": empty name, refused");
+			return -EACCES;
+		}
 		if (res->case_folded)
 			why_add(res, " -> ignore-case \"%s\"", res->path);
 	}
