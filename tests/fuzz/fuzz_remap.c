@@ -60,6 +60,15 @@ static const char *names[] = {
 	long_name,
 };
 #define N_NAMES (sizeof(names) / sizeof(names[0]))
+/* Names tried per input, picked by its hash: a rule set that grows every
+ * name to the buffer's end costs ~1 ms per name under instrumentation, so
+ * trying all of them every time would cut the executions by half or more. */
+#define NAMES_PER_RUN 4
+
+static unsigned int pick_name(uint32_t h, unsigned int j)
+{
+	return (h / (j + 1) + j * 3) % N_NAMES;
+}
 
 static const char *const aliases[] = {
 	"recovery.bin=fw.bin",
@@ -258,7 +267,8 @@ static void apply_all(const struct remap_rules *rules, const char *text, uint32_
 {
 	unsigned int lines = count_lines(text);
 
-	for (unsigned int k = 0; k < N_NAMES; k++) {
+	for (unsigned int j = 0; j < NAMES_PER_RUN; j++) {
+		unsigned int k = pick_name(h, j);
 		const struct sockaddr *client =
 			(h + k) % N_CLIENTS ? (const struct sockaddr *)&clients[(h + k) % N_CLIENTS] : NULL;
 		int is_write = (h >> k) & 1;
@@ -268,7 +278,7 @@ static void apply_all(const struct remap_rules *rules, const char *text, uint32_
 		int rc;
 
 		rc = apply_checked(rules, names[k], is_write, client, out_len, lines, &a);
-		if (k < 2) {
+		if (j == 0) {
 			/* read-only rules: the same call answers the same */
 			if (apply_checked(rules, names[k], is_write, client, out_len, lines, &b) != rc ||
 			    (rc == 0 && strcmp(a, b)))
@@ -301,7 +311,8 @@ static void check_names(uint32_t h, int map_rc)
 		abort();
 	if (rc)
 		return;
-	for (unsigned int k = 0; k < N_NAMES; k++) {
+	for (unsigned int j = 0; j < NAMES_PER_RUN; j++) {
+		unsigned int k = pick_name(h, j + NAMES_PER_RUN);
 		const struct sockaddr *client =
 			(h + k) % N_CLIENTS ? (const struct sockaddr *)&clients[(h + k) % N_CLIENTS] : NULL;
 
