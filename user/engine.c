@@ -111,6 +111,8 @@ struct session {
 	/* RRQ */
 	int file_fd;
 	uint64_t file_size;
+	struct stat file_st;            /* the file as opened: read directly (no image),
+					 * a change ends the transfer */
 	int64_t last_sent;              /* absolute; 0 = the OACK */
 	int64_t last_acked;             /* -1 = nothing yet */
 	int64_t final_block;            /* 0 = not known yet (netascii) */
@@ -863,7 +865,7 @@ static void obs_fill_stats(struct engine *e, struct report_stats *st)
 	st->tot = e->tot;
 	st->uptime_ns = now_ns() - e->start_ns;
 	st->sessions_active = e->n_sessions;
-	st->bpf_active = e->fp ? 1 : 0;
+	st->bpf_active = fastpath_kernel_active(e->fp);
 	st->dup_acks_user = e->tot.dup_acks;
 	for (struct session *s = e->sessions; s; s = s->next)
 		st->dup_acks_user += s->rec.dup_acks;
@@ -1264,6 +1266,53 @@ static ssize_t read_full(int fd, void *buf, size_t len, uint64_t off)
 	return (ssize_t)got;
 }
 
+/*
+ * Did the file change since it was opened (s->file_st)? Only asked when a
+ * transfer reads the file itself (the pool could not hold its image). Size
+ * and mtime say the data changed; ctime too (an mtime set back by a tool),
+ * unless the link count changed with it: a file replaced by rename or
+ * deleted keeps its bytes for us, only its name went.
+ */
+static int rrq_file_changed(const struct session *s)
+{
+	const struct stat *a = &s->file_st;
+	struct stat b;
+
+	if (fstat(s->file_fd, &b) != 0)
+		return 1;
+	return a->st_size != b.st_size ||
+	       a->st_mtim.tv_sec != b.st_mtim.tv_sec || a->st_mtim.tv_nsec != b.st_mtim.tv_nsec ||
+	       (a->st_nlink == b.st_nlink && (a->st_ctim.tv_sec != b.st_ctim.tv_sec ||
+					      a->st_ctim.tv_nsec != b.st_ctim.tv_nsec));
+}
+
+/*
+ * Up to len bytes of what this RRQ serves, from off, into buf: from its image
+ * in the pool (immutable: the bytes the transfer started with), or from the
+ * file while it is unchanged. Short only at the end; -ESTALE if the file
+ * changed, so no block mixing two versions is ever sent.
+ */
+static ssize_t rrq_read(struct session *s, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+	int err;
+
+	if (s->img) {
+		if (off >= s->img->size)
+			return 0;
+		if (len > s->img->size - off)
+			len = (size_t)(s->img->size - off);
+		err = fastpath_image_read(s->e->fp, s->img, off, buf, len);
+		return err < 0 ? err : (ssize_t)len;
+	}
+	n = read_full(s->file_fd, buf, len, off);
+	/* Checked after the read: a writer updates the file times before its
+	 * bytes land, so a write that overlapped this read shows here. */
+	if (n >= 0 && rrq_file_changed(s))
+		return -ESTALE;
+	return n;
+}
+
 /* Encode one netascii block from the state in slot into out. */
 static ssize_t netascii_block(struct session *s, uint64_t *src_off, struct netascii_enc *enc,
 			      uint8_t *out)
@@ -1273,7 +1322,7 @@ static ssize_t netascii_block(struct session *s, uint64_t *src_off, struct netas
 
 	while (out_len < s->blksize) {
 		size_t want = s->blksize - out_len, consumed = 0, w;
-		ssize_t n = read_full(s->file_fd, in, want, *src_off);
+		ssize_t n = rrq_read(s, in, want, *src_off);
 
 		if (n < 0)
 			return n;
@@ -1303,12 +1352,7 @@ static ssize_t rrq_block(struct session *s, int64_t n, uint8_t *out)
 		if (off >= s->file_size)
 			return 0;
 		len = s->file_size - off < s->blksize ? (size_t)(s->file_size - off) : s->blksize;
-		if (s->img) {
-			int err = fastpath_image_read(s->e->fp, s->img, off, out, len);
-
-			return err < 0 ? err : (ssize_t)len;
-		}
-		return read_full(s->file_fd, out, len, off);
+		return rrq_read(s, out, len, off);
 	}
 	/* netascii: blocks are produced in order; a resend restores the
 	 * encoder state saved when the block was first produced */
@@ -1431,6 +1475,13 @@ static int rrq_send_window(struct session *s, int64_t from)
 
 static void rrq_read_failed(struct session *s, int err)
 {
+	if (err == -ESTALE) {
+		session_send_error(s, TFTP_EUNDEF, "file changed during transfer; request it again");
+		session_finish(s, XFER_ABORTED, TFTP_EUNDEF,
+			       "file changed on disk during the transfer; too large for the image "
+			       "pool to serve a snapshot (raise --pool-size)");
+		return;
+	}
 	session_send_error(s, TFTP_EUNDEF, "read error");
 	session_finish(s, XFER_ABORTED, TFTP_EUNDEF, "read error: %s", strerror(-err));
 }
@@ -1916,35 +1967,75 @@ static void key_addr(const struct sockaddr_storage *ss, uint8_t out[16], uint16_
 	}
 }
 
-/* Hand an octet RRQ to the kernel tiers when they can serve it. */
+/*
+ * Pin the bytes this RRQ serves before anything is sent: its image in the
+ * pool (a later rewrite of the file makes a new generation; this session
+ * keeps the one it holds), or, when the pool cannot hold it, the file's
+ * identity (s->file_st) so that a change ends the transfer instead of
+ * mixing two versions. Sets s->file_size to what will be served.
+ */
+static void rrq_acquire_image(struct session *s)
+{
+	struct engine *e = s->e;
+	const char *name = s->rec.served + strspn(s->rec.served, "/");
+	struct stat after;
+	int err = -EOPNOTSUPP, tries;
+
+	if (fstat(s->file_fd, &s->file_st) != 0)
+		return; /* rrq_file_changed fails the same way: the first read ends it */
+	s->file_size = (uint64_t)s->file_st.st_size;
+	for (tries = 0; e->fp && tries < 3; tries++) {
+		err = fastpath_image_acquire_named(e->fp, s->file_fd, &s->file_st, name, &s->img);
+		if (!err) {
+			/* rewritten while it was read into the pool: the image
+			 * may mix both versions, load the new one */
+			if (fstat(s->file_fd, &after) == 0 &&
+			    after.st_size == s->file_st.st_size &&
+			    after.st_mtim.tv_sec == s->file_st.st_mtim.tv_sec &&
+			    after.st_mtim.tv_nsec == s->file_st.st_mtim.tv_nsec)
+				break;
+			fastpath_image_release(e->fp, s->img);
+			s->img = NULL;
+			err = -ESTALE;
+		}
+		if (err != -ESTALE || fstat(s->file_fd, &s->file_st) != 0)
+			break;
+		s->file_size = (uint64_t)s->file_st.st_size;
+	}
+	if (!err) {
+		s->file_size = s->img->size;
+		s->rec.image_id = s->img->id;
+		s->rec.image_gen = s->img->gen;
+		memcpy(s->rec.sha256, s->img->sha256, sizeof(s->rec.sha256));
+		return;
+	}
+	s->img = NULL;
+	if (err == -ENOSPC) {
+		/* larger than the pool can free: read from the file */
+		catalog_note_pool_full(e->cat);
+		snprintf(s->rec.message, sizeof(s->rec.message),
+			 "image pool full: served from userspace");
+		log_verbose("\"%s\": %" PRIu64 " bytes do not fit the free image pool "
+			    "(raise --pool-size): served by the userspace engine from the file",
+			    s->rec.served, s->file_size);
+	} else if (err != -EOPNOTSUPP) {
+		log_verbose("\"%s\": cannot load it into the image pool (%s): served from the file",
+			    s->rec.served, strerror(-err));
+	}
+}
+
+/* Hand an octet RRQ to the kernel tiers when they can serve it: its image
+ * is in the pool (rrq_acquire_image) and the frame fits the interface. */
 static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 {
 	struct engine *e = s->e;
 	struct session_value val;
-	struct stat st;
-	int err;
 
-	if (!e->fp || s->netascii || !s->rec.ifindex ||
+	if (!s->img || !fastpath_kernel_active(e->fp) || s->netascii || !s->rec.ifindex ||
 	    !fastpath_can_serve_frame(e->fp, s->rec.ifindex,
 				      s->rec.client.ss_family == AF_INET6 ? XT_FAMILY_INET6 : XT_FAMILY_INET,
 				      s->blksize, s->windowsize))
 		return;
-	err = fstat(s->file_fd, &st) ? -errno :
-	      fastpath_image_acquire_named(e->fp, s->file_fd, &st, s->rec.served + strspn(s->rec.served, "/"),
-					   &s->img);
-	if (err) {
-		s->img = NULL;
-		if (err == -ENOSPC) {
-			/* larger than the pool can free: the userspace engine serves it */
-			catalog_note_pool_full(e->cat);
-			snprintf(s->rec.message, sizeof(s->rec.message),
-				 "image pool full: served from userspace");
-			log_verbose("\"%s\": %" PRIu64 " bytes do not fit the free image pool "
-				    "(raise --pool-size): served by the userspace engine",
-				    s->rec.served, (uint64_t)st.st_size);
-		}
-		return;
-	}
 	memset(&s->key, 0, sizeof(s->key));
 	s->key.ifindex = s->rec.ifindex;
 	s->key.vlan_id = s->rec.vlan_id;
@@ -1952,22 +2043,13 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 	key_addr(&s->rec.client, s->key.client_addr, &s->key.client_port);
 	key_addr(&s->rec.local, s->key.server_addr, &s->key.server_port);
 	fastpath_session_init(&val, s->img, s->blksize, s->windowsize, first_sent);
-	/* written before the first packet goes out, so no ACK can race it */
-	if (fastpath_session_start(e->fp, &s->key, &val) != 0) {
-		fastpath_image_release(e->fp, s->img);
-		s->img = NULL;
+	/* written before the first packet goes out, so no ACK can race it;
+	 * if it cannot be, userspace serves the same image */
+	if (fastpath_session_start(e->fp, &s->key, &val) != 0)
 		return;
-	}
 	s->in_map = 1;
 	s->kernel = 1;
 	s->k_seen_acked = (int32_t)val.last_acked;
-	s->rec.image_id = s->img->id;
-	s->rec.image_gen = s->img->gen;
-	memcpy(s->rec.sha256, s->img->sha256, sizeof(s->rec.sha256));
-	/* the snapshot in the pool is what the kernel serves: use its size */
-	s->file_size = s->img->size;
-	s->final_block = (int64_t)(s->file_size / s->blksize) + 1;
-	s->final_len = (size_t)(s->file_size % s->blksize);
 	e->tot.kernel_sessions++;
 }
 
@@ -1988,12 +2070,12 @@ static int link_refuse_unserved(struct session *s)
 	return 1;
 }
 
-static uint64_t netascii_size(int fd, uint8_t *buf, size_t cap)
+static uint64_t netascii_size(struct session *s, uint8_t *buf, size_t cap)
 {
 	uint64_t off = 0, total = 0;
 
 	for (;;) {
-		ssize_t n = read_full(fd, buf, cap, off);
+		ssize_t n = rrq_read(s, buf, cap, off);
 
 		if (n <= 0)
 			break;
@@ -2058,7 +2140,8 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		       "uploads need --create");
 		return;
 	}
-	if (rc->link.valid && (rc->link.vlan_tci & LINK_VID_MASK) && (is_write || !e->fp)) {
+	if (rc->link.valid && (rc->link.vlan_tci & LINK_VID_MASK) &&
+	    (is_write || !fastpath_kernel_active(e->fp))) {
 		refuse(e, rc, req.filename, is_write, TFTP_EACCESS, "not served over a VLAN tag",
 		       "tagged requests are served by the kernel tiers only (downloads, with BPF)");
 		return;
@@ -2170,6 +2253,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		s->file_fd = fd;
 		fd = -1;
 		s->file_size = (uint64_t)size;
+		rrq_acquire_image(s);
 		s->rec.tsize = s->file_size;
 		if (s->netascii) {
 			s->na_n = s->windowsize + 2;
@@ -2183,8 +2267,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 			netascii_enc_init(&s->na_enc);
 			s->na_next_block = 1;
 			if (s->neg.has_tsize)
-				negotiate_set_tsize(&s->neg, netascii_size(s->file_fd, e->scratch,
-									   RX_BUF_SIZE));
+				negotiate_set_tsize(&s->neg, netascii_size(s, e->scratch, RX_BUF_SIZE));
 		} else {
 			s->final_block = (int64_t)(s->file_size / s->blksize) + 1;
 			s->final_len = (size_t)(s->file_size % s->blksize);
@@ -2328,6 +2411,8 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 fail:
 	if (fd >= 0)
 		close(fd);
+	if (s->img)
+		fastpath_image_release(e->fp, s->img);
 	if (s->file_fd >= 0) {
 		if (s->is_write)
 			path_abort_temp(s->file_fd, s->dir_fd, s->tmp_name);
@@ -2815,7 +2900,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "busy_per_client %" PRIu64 "\n", e->tot.busy_per_client);
 	fprintf(f, "kernel_sessions %" PRIu64 "\n", e->tot.kernel_sessions);
 	fprintf(f, "kernel_takeovers %" PRIu64 "\n", e->tot.kernel_takeovers);
-	fprintf(f, "bpf_active %d\n", e->fp ? 1 : 0);
+	fprintf(f, "bpf_active %d\n", fastpath_kernel_active(e->fp));
 	fprintf(f, "inject_drop %" PRIu64 "\n", e->tot.inject_drop + k[XT_STAT_INJECT_DROP]);
 	fprintf(f, "inject_dup %" PRIu64 "\n", e->tot.inject_dup + k[XT_STAT_INJECT_DUP]);
 	for (int i = 0; i < XT_STAT_MAX; i++)
@@ -2847,7 +2932,8 @@ void engine_write_status(struct engine *e, FILE *f)
 		fprintf(f, " %s", addr);
 	}
 	fprintf(f, "\n");
-	fprintf(f, "kernel tiers: %s\n", e->fp ? "attached" : "off (userspace engine serves everything)");
+	fprintf(f, "kernel tiers: %s\n", fastpath_kernel_active(e->fp) ? "attached" :
+		"off (userspace engine serves everything)");
 	obs_write_status(e, f);
 	catalog_write_status(e->cat, e->fp, f);
 	if (e->lp)
@@ -2896,7 +2982,7 @@ static void control_inject(struct engine *e, const char *spec, FILE *out)
 			fprintf(out, "error: inject: %s\n", buf);
 			return;
 		}
-		if (e->fp && fastpath_set_inject(e->fp, &c) != 0) {
+		if (fastpath_kernel_active(e->fp) && fastpath_set_inject(e->fp, &c) != 0) {
 			fprintf(out, "error: inject: cannot configure the kernel tiers\n");
 			return;
 		}
@@ -3056,6 +3142,10 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	}
 	if (!opt->no_bpf)
 		engine_open_fastpath(e);
+	/* No kernel tiers: the pool alone, so transfers still serve an
+	 * immutable image of the file (sessions keep their generation). */
+	if (!e->fp && fastpath_open_pool_only(opt->pool_bytes, &e->fp) != 0)
+		e->fp = NULL; /* it said why; transfers then read the file */
 	catalog_preload(e->cat, e->fp);
 	if (opt->mac_sessions) {
 		err = engine_open_linkpath(e);
@@ -3205,7 +3295,7 @@ int engine_run(struct engine *e)
 		return err;
 
 	log_info("xtftpd %s serving %s%s", XTFTPD_VERSION, e->opt->root,
-		 e->fp ? " (kernel tiers attached)" : " (userspace engine)");
+		 fastpath_kernel_active(e->fp) ? " (kernel tiers attached)" : " (userspace engine)");
 	for (;;) {
 		struct timer_node *t;
 		uint64_t now = now_ns();

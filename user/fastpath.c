@@ -134,6 +134,55 @@ static int map_pool(struct fastpath *fp)
 	return err;
 }
 
+int fastpath_open_pool_only(uint64_t pool_bytes, struct fastpath **out)
+{
+	uint64_t n_chunks = (pool_bytes ? pool_bytes : XT_POOL_DEFAULT_BYTES) / XT_CHUNK_DATA;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct fastpath *fp = NULL;
+	void *mem;
+	int err;
+
+	*out = NULL;
+	if (!n_chunks)
+		n_chunks = 1;
+	if (n_chunks > UINT32_MAX / 2 || n_chunks > SIZE_MAX / XT_CHUNK_SIZE - 1) {
+		log_warn("--pool-size too large: no image pool; running transfers read the "
+			 "file and end if it changes (lower --pool-size)");
+		return -E2BIG;
+	}
+	fp = calloc(1, sizeof(*fp));
+	if (!fp) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	fp->pool_len = ((size_t)n_chunks * XT_CHUNK_SIZE + page - 1) / page * page;
+	/* Anonymous and lazy: only the chunks of images actually loaded cost
+	 * memory, so the pool's size is a ceiling, not an allocation. */
+	mem = mmap(NULL, fp->pool_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	fp->pool_mem = mem;
+	err = image_pool_init(&fp->pool, mem, (uint32_t)n_chunks);
+	if (err)
+		goto fail;
+	*out = fp;
+	return 0;
+fail:
+	log_warn("cannot create the %llu MiB image pool: %s; running transfers read the file "
+		 "and end if it changes (lower --pool-size)",
+		 (unsigned long long)((n_chunks * XT_CHUNK_DATA) >> 20), strerror(-err));
+	fastpath_close(fp);
+	return err;
+}
+
+int fastpath_kernel_active(const struct fastpath *fp)
+{
+	return fp && fp->skel;
+}
+
 static int on_ringbuf_event(void *ctx, void *data, size_t size)
 {
 	struct fastpath *fp = ctx;
@@ -444,6 +493,8 @@ void fastpath_session_init(struct session_value *val, const struct fastpath_imag
 	val->last_data_ns = val->start_ns;
 }
 
+/* Every session, inject and stats call below needs the BPF object: a
+ * pool-only fastpath (fastpath_open_pool_only) answers -EOPNOTSUPP. */
 static int sessions_fd(const struct fastpath *fp)
 {
 	return bpf_map__fd(fp->skel->maps.sessions);
@@ -452,7 +503,7 @@ static int sessions_fd(const struct fastpath *fp)
 int fastpath_session_start(struct fastpath *fp, const struct session_key *key,
 			   const struct session_value *val)
 {
-	if (!fp)
+	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	/* BPF_ANY: a client reusing its port replaces its earlier session. */
 	return bpf_map_update_elem(sessions_fd(fp), key, val, BPF_ANY);
@@ -461,7 +512,7 @@ int fastpath_session_start(struct fastpath *fp, const struct session_key *key,
 int fastpath_session_get(const struct fastpath *fp, const struct session_key *key,
 			 struct session_value *val)
 {
-	if (!fp)
+	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	return bpf_map_lookup_elem(sessions_fd(fp), key, val);
 }
@@ -471,7 +522,7 @@ int fastpath_session_pause(struct fastpath *fp, const struct session_key *key)
 	struct session_value val;
 	int err;
 
-	if (!fp)
+	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	err = bpf_map_lookup_elem(sessions_fd(fp), key, &val);
 	if (err)
@@ -485,7 +536,7 @@ int fastpath_session_pause(struct fastpath *fp, const struct session_key *key)
 
 int fastpath_session_end(struct fastpath *fp, const struct session_key *key)
 {
-	if (!fp)
+	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	return bpf_map_delete_elem(sessions_fd(fp), key);
 }
@@ -515,7 +566,7 @@ int fastpath_set_inject(struct fastpath *fp, const struct xt_inject *cfg)
 {
 	__u32 key = 0;
 
-	if (!fp)
+	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.XT_MAP_INJECT), &key, cfg, BPF_ANY))
 		return -errno;
@@ -529,7 +580,7 @@ int fastpath_read_stats(const struct fastpath *fp, uint64_t out[XT_STAT_MAX])
 	int err = 0, cpu;
 
 	memset(out, 0, XT_STAT_MAX * sizeof(out[0]));
-	if (!fp)
+	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	percpu = calloc((size_t)fp->ncpus, sizeof(*percpu));
 	if (!percpu)
@@ -553,7 +604,7 @@ int fastpath_read_hist(const struct fastpath *fp, enum xt_hist_id id, struct xt_
 	int err, cpu, b;
 
 	memset(out, 0, sizeof(*out));
-	if (!fp)
+	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	if ((unsigned int)id >= XT_HIST_MAX)
 		return -EINVAL;

@@ -43,6 +43,19 @@ enum fastpath_tier {
  */
 int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out);
 void fastpath_close(struct fastpath *fp);
+/*
+ * The image pool alone, for when the kernel tiers are off (--no-bpf, no
+ * interface, BPF load failed): an anonymous mapping of pool_bytes (0 =
+ * XT_POOL_DEFAULT_BYTES) with the same chunk layout, allocator, generations
+ * and eviction, so userspace transfers too keep the bytes they started with.
+ * The mapping is lazy: only loaded images cost memory. On such a fastpath
+ * the session, inject, stats and histogram calls return -EOPNOTSUPP,
+ * fastpath_can_serve* 0, fastpath_tier FP_TIER_NONE, fastpath_events_fd -1.
+ * Logs the cause of a failure once; 0 or a negative errno.
+ */
+int fastpath_open_pool_only(uint64_t pool_bytes, struct fastpath **out);
+/* 1 if fp has the kernel tiers loaded (0 for NULL or a pool-only fastpath). */
+int fastpath_kernel_active(const struct fastpath *fp);
 
 /* Tier active on an interface (FP_TIER_NONE if not one of ours). */
 enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex);

@@ -6,11 +6,14 @@
 #  2. SIGTERM with a transfer running: the daemon exits 0 within a bound
 #     (2 s grace + margin) and the client either completes with the right
 #     sha256 or is told (ERROR "server shutting down"), never hangs.
-#  3. A served file replaced on disk mid-transfer, both flavours: by rename
-#     (new inode) the running transfer keeps the bytes it started with and a
-#     new request gets the new file; rewritten in place (same inode) is
-#     printed, not asserted (the kernel tier serves its immutable pool
-#     copy; the userspace engine reads the file through its open fd).
+#  3. A served file replaced on disk mid-transfer, both flavours (kernel
+#     tiers, --no-bpf), by rename (new inode) and rewritten in place (same
+#     inode): the running transfer keeps the bytes it started with (sha256
+#     of the old file; every tier serves an immutable image in the pool)
+#     and a new request gets the new file. A file too large for the pool
+#     (--no-bpf --pool-size 1M, read from the file) rewritten in place ends
+#     its transfer with ERROR "file changed during transfer" instead of
+#     sending a mix; a new request then gets the new file.
 #  4. WRQ into a full file system (a 1 MiB tmpfs under the root): error 3
 #     to the client, no partial file and no temp file left.
 #  5. -u nobody: after start the daemon has no capability left (CapEff 0)
@@ -119,9 +122,7 @@ for flavour in kernel userspace; do
 		else
 			result=mixed
 		fi
-		if [ "$how" = rename ]; then
-			[ "$result" = old ] || xt_fail "$flavour/rename: the running transfer got the $result bytes, want the old file"
-		fi
+		[ "$result" = old ] || xt_fail "$flavour/$how: the running transfer got the $result bytes, want the old file"
 		xt_get curl-1468 img "$XT_OUT/r2" || xt_fail "$flavour/$how: new request: exit $?"
 		xt_check_file "$XT_OUT/r2" "$XT_ROOT/img" "$flavour/$how: new request gets the new file"
 		echo "$flavour: file rewritten by $how at $at bytes: running transfer got the $result file; new request got the new file"
@@ -129,6 +130,32 @@ for flavour in kernel userspace; do
 		xt_daemon_stop
 	done
 done
+
+# 3b. Too large for the pool: read from the file, a rewrite ends the transfer.
+# tftp-hpa prints the server's ERROR message; the first request must not
+# end with the file (neither version nor a mix).
+xt_daemon_start -s --no-bpf --pool-size 1M
+xt_make_file "$XT_ROOT/img" 4194304
+rm -f "$XT_OUT/r1"
+xt_cli timeout 60 tftp -m binary "$XT_SRV4" -c get img "$XT_OUT/r1" >"$XT_TMP/bg.log" 2>&1 &
+BG_PID=$!
+xt_on_cleanup "kill -KILL $BG_PID"
+xt_wait_until 20 "256 KiB before the rewrite" sh -c "[ \$(stat -c %s '$XT_OUT/r1' 2>/dev/null || echo 0) -ge 262144 ]"
+xt_make_file "$XT_TMP/img.new" 4194304
+dd if="$XT_TMP/img.new" of="$XT_ROOT/img" bs=1M conv=notrunc status=none
+at=$(size_of "$XT_OUT/r1")
+xt_wait_until 30 "the client to end after the rewrite" sh -c "! kill -0 $BG_PID 2>/dev/null"
+wait "$BG_PID" 2>/dev/null || true
+grep -q 'file changed during transfer' "$XT_TMP/bg.log" ||
+	xt_fail "too large for the pool, rewritten in place: client did not get the 'file changed' ERROR: $(cat "$XT_TMP/bg.log"), $(size_of "$XT_OUT/r1") bytes"
+[ "$(size_of "$XT_OUT/r1")" -lt 4194304 ] ||
+	xt_fail "too large for the pool, rewritten in place: the client got a whole file after the rewrite"
+[ "$(xt_stat pool_full_fallbacks)" -ge 1 ] || xt_fail "4 MiB with a 1M pool did not count as pool_full_fallbacks"
+xt_get curl-1468 img "$XT_OUT/r2" || xt_fail "pool full/inplace: new request: exit $?"
+xt_check_file "$XT_OUT/r2" "$XT_ROOT/img" "pool full/inplace: new request gets the new file"
+echo "userspace, too large for the pool: file rewritten in place at $at bytes: transfer ended with ERROR 'file changed during transfer'; new request got the new file"
+rm -f "$XT_OUT/r1" "$XT_OUT/r2"
+xt_daemon_stop
 
 # ---- 4. WRQ into a full file system -----------------------------------------------
 mkdir -p "$XT_ROOT/full"
