@@ -30,15 +30,16 @@ blocks_at=$(( 1048576 / 1468 + 1 ))
 ROUNDS=2
 
 for flavour in userspace kernel; do
-	# A short server timeout (neither client sends the timeout option) but
-	# 10 s of patience: busybox (like atftp) ignores a repeated DATA and
-	# resends its ACK only on its own timer, which backs off to seconds.
-	# With less patience the server gives up first and the client's late
-	# ACK meets a closed port ("tftp: read error").
+	# A short server timeout (neither client sends the timeout option);
+	# the interval doubles per retry up to 8 s, so --retries 9 gives ~37 s
+	# of patience: busybox (like atftp) ignores a repeated DATA and resends
+	# its ACK only on its own timer, which backs off to seconds, and the
+	# backoff lets it be heard. A transfer whose final ACK was lost holds
+	# its session that long, hence the idle wait of 60 s below.
 	if [ "$flavour" = kernel ]; then
-		xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.1 --retries 100
+		xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.1 --retries 9
 	else
-		xt_daemon_start -s --no-bpf --timeout 0.1 --retries 100
+		xt_daemon_start -s --no-bpf --timeout 0.1 --retries 9
 	fi
 	xt_srv nstat -n >/dev/null 2>&1 || true   # reset, for the diagnosis below
 	t0=$(xt_now)
@@ -56,7 +57,7 @@ for flavour in userspace kernel; do
 		rm -f "$XT_OUT/h" "$XT_OUT/b"
 	done
 	secs=$(xt_elapsed "$t0")
-	xt_wait_idle 30
+	xt_wait_idle 60
 	failed=$(xt_stat transfers_failed)   # printed; lost final ACKs count here
 	retr=$(xt_stat retransmits)
 	dup=$(xt_stat dup_acks)
