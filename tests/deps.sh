@@ -18,7 +18,9 @@ PKGS=(
 	# benchmark rig (make bench): dnsmasq's TFTP server as a baseline, jq for results
 	dnsmasq-base jq
 	# observability test (test_observe.sh): promtool checks the exposition, top runs under tmux
-	prometheus tmux
+	prometheus tmux python3
+	# memory checks (test_valgrind.sh)
+	valgrind
 )
 missing=()
 for p in "${PKGS[@]}"; do
