@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* SHA-256 as specified in FIPS 180-4, section 6.2. */
+/*
+ * SHA-256 as specified in FIPS 180-4, section 6.2: a portable C block
+ * function, and on x86-64 CPUs with the SHA extensions a SHA-NI one
+ * (about 6x faster), chosen at run time so the build needs no -msha.
+ */
 #include <string.h>
 #include "sha256.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+int sha256_force_portable;
 
 static const uint32_t sha256_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -33,7 +44,7 @@ static inline void store_be32(uint8_t *p, uint32_t v)
 }
 
 /* Process one 64-byte block (FIPS 180-4 6.2.2). */
-static void sha256_block(uint32_t state[8], const uint8_t block[64])
+static void sha256_block_portable(uint32_t state[8], const uint8_t block[64])
 {
 	uint32_t w[64];
 	uint32_t a, b, c, d, e, f, g, h;
@@ -65,6 +76,109 @@ static void sha256_block(uint32_t state[8], const uint8_t block[64])
 	state[4] += e; state[5] += f; state[6] += g; state[7] += h;
 }
 
+#if defined(__x86_64__)
+/*
+ * nblocks 64-byte blocks with the SHA extensions. Message schedule in four
+ * registers m[0..3] rotating through the 16 groups of 4 rounds (the usual
+ * Intel SHA-NI sequence, written as a loop). The target attribute lets
+ * only this function use the instructions; sha256_have_shani() decides
+ * whether it may run.
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sha256_blocks_shani(uint32_t state[8], const uint8_t *p, size_t nblocks)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i s0, s1, tmp, msg, m[4], abef, cdgh;
+	int g;
+
+	tmp = _mm_loadu_si128((const __m128i *)&state[0]);
+	s1 = _mm_loadu_si128((const __m128i *)&state[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);             /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);               /* EFGH */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);               /* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);            /* CDGH */
+
+	for (; nblocks; nblocks--, p += 64) {
+		abef = s0;
+		cdgh = s1;
+		for (g = 0; g < 16; g++) {
+			if (g < 4)
+				m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), mask);
+			msg = _mm_add_epi32(m[g & 3], _mm_loadu_si128((const __m128i *)&sha256_k[4 * g]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+			if (g >= 3 && g <= 14) {
+				tmp = _mm_alignr_epi8(m[g & 3], m[(g - 1) & 3], 4);
+				m[(g + 1) & 3] = _mm_add_epi32(m[(g + 1) & 3], tmp);
+				m[(g + 1) & 3] = _mm_sha256msg2_epu32(m[(g + 1) & 3], m[g & 3]);
+			}
+			msg = _mm_shuffle_epi32(msg, 0x0E);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+			if (g >= 1 && g <= 12)
+				m[(g - 1) & 3] = _mm_sha256msg1_epu32(m[(g - 1) & 3], m[g & 3]);
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+
+	tmp = _mm_shuffle_epi32(s0, 0x1B);              /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);               /* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0);            /* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);               /* ABEF */
+	_mm_storeu_si128((__m128i *)&state[0], s0);
+	_mm_storeu_si128((__m128i *)&state[4], s1);
+}
+
+/*
+ * SHA (CPUID.(7,0):EBX bit 29) plus the SSSE3 and SSE4.1 the sequence also
+ * uses (CPUID.1:ECX bits 9 and 19). Asked once: cpuid traps to the
+ * hypervisor in a VM. Relaxed atomics: threads may race to fill the cache,
+ * all with the same answer.
+ */
+static int sha256_have_shani(void)
+{
+	static int have = -1;
+	unsigned int a, b, c, d;
+	int cached = __atomic_load_n(&have, __ATOMIC_RELAXED);
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
+	    __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA))
+		cached = 1;
+	__atomic_store_n(&have, cached, __ATOMIC_RELAXED);
+	return cached;
+}
+#else
+static int sha256_have_shani(void)
+{
+	return 0;
+}
+
+static void sha256_blocks_shani(uint32_t state[8], const uint8_t *p, size_t nblocks)
+{
+	(void)state;
+	(void)p;
+	(void)nblocks;
+}
+#endif
+
+int sha256_uses_shani(void)
+{
+	return !sha256_force_portable && sha256_have_shani();
+}
+
+/* nblocks consecutive 64-byte blocks, by the fastest path this CPU has. */
+static void sha256_blocks(uint32_t state[8], const uint8_t *p, size_t nblocks)
+{
+	if (sha256_uses_shani()) {
+		sha256_blocks_shani(state, p, nblocks);
+		return;
+	}
+	for (; nblocks; nblocks--, p += 64)
+		sha256_block_portable(state, p);
+}
+
 void sha256_init(struct sha256_ctx *ctx)
 {
 	static const uint32_t h0[8] = {
@@ -93,13 +207,13 @@ void sha256_update(struct sha256_ctx *ctx, const void *data, size_t len)
 		len -= take;
 		if (ctx->buf_len < sizeof(ctx->buf))
 			return;
-		sha256_block(ctx->state, ctx->buf);
+		sha256_blocks(ctx->state, ctx->buf, 1);
 		ctx->buf_len = 0;
 	}
-	while (len >= 64) {
-		sha256_block(ctx->state, p);
-		p += 64;
-		len -= 64;
+	if (len >= 64) {
+		sha256_blocks(ctx->state, p, len / 64);
+		p += len & ~(size_t)63;
+		len &= 63;
 	}
 	if (len) {
 		memcpy(ctx->buf, p, len);
@@ -116,13 +230,13 @@ void sha256_final(struct sha256_ctx *ctx, uint8_t digest[SHA256_DIGEST_LEN])
 	ctx->buf[ctx->buf_len++] = 0x80;
 	if (ctx->buf_len > 56) {
 		memset(ctx->buf + ctx->buf_len, 0, 64 - ctx->buf_len);
-		sha256_block(ctx->state, ctx->buf);
+		sha256_blocks(ctx->state, ctx->buf, 1);
 		ctx->buf_len = 0;
 	}
 	memset(ctx->buf + ctx->buf_len, 0, 56 - ctx->buf_len);
 	for (i = 0; i < 8; i++)
 		ctx->buf[56 + i] = bits >> (56 - 8 * i);
-	sha256_block(ctx->state, ctx->buf);
+	sha256_blocks(ctx->state, ctx->buf, 1);
 
 	for (i = 0; i < 8; i++)
 		store_be32(digest + 4 * i, ctx->state[i]);

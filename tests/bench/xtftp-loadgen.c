@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "xtftp_wire.h"
-#include "bench_sha256.h"
+#include "sha256.h"
 
 #define LG_MAX_SESSIONS 8192
 #define LG_RXBUF (TFTP_MAX_PACKET + 16)
@@ -53,7 +53,7 @@ struct lg_opts {
 	socklen_t server_len;
 	const char *server_str;
 	const char *file;
-	uint8_t want_sha[BENCH_SHA256_LEN];
+	uint8_t want_sha[SHA256_DIGEST_LEN];
 	bool have_sha;
 	int64_t want_size;                      /* -1 unknown */
 	unsigned int blksize;                   /* 0: do not ask */
@@ -147,7 +147,7 @@ struct lg_session {
 	unsigned int window_count;      /* in-order blocks since our last ACK */
 	bool gap_acked;                 /* already ACKed a gap in this window */
 	uint64_t bytes;
-	struct bench_sha256 sha;
+	struct sha256_ctx sha;
 	uint8_t rrq[600];
 	size_t rrq_len;
 	uint64_t start_ns;
@@ -308,10 +308,10 @@ static void session_fail(int ep, struct lg_session *s, const char *why)
 
 static void session_finish(int ep, struct lg_session *s, uint64_t now)
 {
-	uint8_t got[BENCH_SHA256_LEN];
+	uint8_t got[SHA256_DIGEST_LEN];
 	double secs, gp;
 
-	bench_sha256_final(&s->sha, got);
+	sha256_final(&s->sha, got);
 	if (opt.want_size >= 0 && (int64_t)s->bytes != opt.want_size) {
 		tot.bad_digest++;
 		note_error("size mismatch: got %" PRIu64 " bytes, want %" PRId64,
@@ -389,7 +389,7 @@ static int session_start(int ep, struct lg_session *s, uint32_t idx, uint64_t no
 	s->windowsize = 1;
 	s->tsize = -1;
 	s->next_block = 1;
-	bench_sha256_init(&s->sha);
+	sha256_init(&s->sha);
 	s->start_ns = now;
 	s->ack_sent_ns = now;
 	s->deadline_ns = now + opt.timeout_ms * 1000000ull;
@@ -475,7 +475,7 @@ static void on_data(int ep, struct lg_session *s, const uint8_t *p, size_t n, ui
 			hist_add(&tot.rtt, now - s->ack_sent_ns);
 			s->ack_sent_ns = 0;
 		}
-		bench_sha256_update(&s->sha, p + TFTP_HDR_LEN, len);
+		sha256_update(&s->sha, p + TFTP_HDR_LEN, len);
 		s->bytes += len;
 		s->next_block++;
 		s->window_count++;
@@ -656,9 +656,9 @@ static int parse_hex_sha(const char *s)
 {
 	int i;
 
-	if (strlen(s) != 2 * BENCH_SHA256_LEN)
+	if (strlen(s) != 2 * SHA256_DIGEST_LEN)
 		return -EINVAL;
-	for (i = 0; i < BENCH_SHA256_LEN; i++) {
+	for (i = 0; i < SHA256_DIGEST_LEN; i++) {
 		unsigned int b;
 
 		if (sscanf(s + 2 * i, "%2x", &b) != 1)
@@ -672,21 +672,21 @@ static int parse_hex_sha(const char *s)
 static int hash_local_file(const char *path)
 {
 	static uint8_t buf[1 << 16];
-	struct bench_sha256 c;
+	struct sha256_ctx c;
 	int fd, err = 0;
 	ssize_t n;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	bench_sha256_init(&c);
+	sha256_init(&c);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		bench_sha256_update(&c, buf, (size_t)n);
+		sha256_update(&c, buf, (size_t)n);
 	if (n < 0)
 		err = -errno;
 	else {
-		opt.want_size = (int64_t)c.total;
-		bench_sha256_final(&c, opt.want_sha);
+		opt.want_size = (int64_t)c.total_len;
+		sha256_final(&c, opt.want_sha);
 		opt.have_sha = true;
 	}
 	close(fd);
@@ -950,6 +950,9 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv))
 		return 2;
+	/* BENCH_SHA256_GENERIC=1: hash in portable C, to see what SHA-NI saves. */
+	if (getenv("BENCH_SHA256_GENERIC"))
+		sha256_force_portable = 1;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* SHA-256 against the FIPS 180-4 / NIST example vectors. */
+/*
+ * SHA-256 against the FIPS 180-4 / NIST example vectors, once through the
+ * portable C path (sha256_force_portable) and once through the path the
+ * CPU picks (SHA-NI where it has the SHA extensions), and the two paths
+ * against each other.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -100,16 +105,57 @@ static void test_split_equivalence(void **state)
 	}
 }
 
+/* Both paths give the same digest for every length around block edges. */
+static void test_paths_agree(void **state)
+{
+	static uint8_t msg[4099];
+	uint8_t portable[SHA256_DIGEST_LEN], picked[SHA256_DIGEST_LEN];
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 131 + (i >> 8));
+	for (len = 0; len <= sizeof(msg); len += len < 300 ? 1 : 61) {
+		sha256_force_portable = 1;
+		sha256(msg, len, portable);
+		sha256_force_portable = 0;
+		sha256(msg, len, picked);
+		assert_memory_equal(portable, picked, sizeof(portable));
+	}
+}
+
+static int use_portable(void **state)
+{
+	(void)state;
+	sha256_force_portable = 1;
+	return 0;
+}
+
+static int use_picked(void **state)
+{
+	(void)state;
+	sha256_force_portable = 0;
+	if (!sha256_uses_shani())
+		print_message("no SHA-NI on this CPU: the picked path is the portable one\n");
+	return 0;
+}
+
+#define VECTOR_TESTS \
+	cmocka_unit_test(test_empty), \
+	cmocka_unit_test(test_abc), \
+	cmocka_unit_test(test_two_blocks), \
+	cmocka_unit_test(test_896_bits), \
+	cmocka_unit_test(test_million_a), \
+	cmocka_unit_test(test_split_equivalence)
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_abc),
-		cmocka_unit_test(test_two_blocks),
-		cmocka_unit_test(test_896_bits),
-		cmocka_unit_test(test_million_a),
-		cmocka_unit_test(test_split_equivalence),
-	};
+	const struct CMUnitTest vectors[] = { VECTOR_TESTS };
+	const struct CMUnitTest cross[] = { cmocka_unit_test(test_paths_agree) };
+	int failed = 0;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("sha256 portable", vectors, use_portable, NULL);
+	failed += cmocka_run_group_tests_name("sha256 picked", vectors, use_picked, NULL);
+	failed += cmocka_run_group_tests_name("sha256 paths", cross, NULL, NULL);
+	return failed ? 1 : 0;
 }
