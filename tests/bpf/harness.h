@@ -9,11 +9,14 @@
 #define XT_TESTS_BPF_HARNESS_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -447,6 +450,88 @@ static void check_frame(const struct run *r, const uint8_t *want, size_t wlen)
 		dump_diff(r->out, r->size_out, want, wlen);
 }
 
+/* ---- setting up and reporting --------------------------------------------- */
+
+/* One PASS/FAIL line for the subtest just run; resets the failure flag. */
+static void report(const char *name)
+{
+	printf("%s %s\n", subtest_failed ? "FAIL" : "PASS", name);
+	fflush(stdout);
+	if (subtest_failed)
+		n_fail++;
+	else
+		n_pass++;
+	subtest_failed = 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Undo harness_load (safe on a partly done one). */
+static void harness_unload(void)
+{
+	xtftp_bpf__destroy(skel);
+	skel = NULL;
+	free(img_a.bytes);
+	free(img_b.bytes);
+	free(img_c.bytes);
+	img_a.bytes = img_b.bytes = img_c.bytes = NULL;
+}
+
+/*
+ * Open and load the skeleton with a POOL_CHUNKS pool (the running kernel's
+ * verifier passes both programs here), let XDP transmit on lo, and fill the
+ * pool with images A, B and C. 0 when ready; 77 with a "skipped:" line when
+ * not root or BPF is unavailable; 1 with the cause on stderr on failure.
+ */
+static int harness_load(void)
+{
+	int err, ret = 1;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("skipped: BPF_PROG_TEST_RUN needs root\n");
+		return 77;
+	}
+	libbpf_set_print(libbpf_quiet);
+	lo_ifindex = if_nametoindex("lo");
+	skel = xtftp_bpf__open();
+	if (!skel) {
+		printf("skipped: cannot open the BPF object: %s\n", strerror(errno));
+		return 77;
+	}
+	bpf_map__set_max_entries(skel->maps.image_pool, POOL_CHUNKS);
+	err = xtftp_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM || err == -ENOSYS) {
+			printf("skipped: BPF unavailable here (%s)\n", strerror(-err));
+			ret = 77;
+			goto cleanup;
+		}
+		fprintf(stderr, "loading the programs failed (verifier?): %s\n", strerror(-err));
+		goto cleanup;
+	}
+	if (xdp_tx_allow(lo_ifindex)) {
+		fprintf(stderr, "cannot fill xdp_tx_ifaces: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	image_generate(&img_a, 0x12345678);
+	image_generate(&img_b, 0x9abcdef1);
+	image_generate(&img_c, 0x0badf00d);
+	err = pool_fill();
+	if (err) {
+		fprintf(stderr, "filling the pool: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	return 0;
+cleanup:
+	harness_unload();
+	return ret;
+}
 
 #pragma GCC diagnostic pop
 

@@ -440,11 +440,6 @@ int main(void)
 	const char *env;
 	int err, failed = 0;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("skipped: BPF_PROG_TEST_RUN needs root\n");
-		return 77;
-	}
 	env = getenv("XT_FUZZ_FRAMES");
 	if (env)
 		frames = strtoul(env, NULL, 0);
@@ -452,34 +447,9 @@ int main(void)
 	rng_state = env ? strtoull(env, NULL, 0) : 0x7874667470646fULL;
 	if (!rng_state)
 		rng_state = 1;
-	lo_ifindex = if_nametoindex("lo");
-	skel = xtftp_bpf__open();
-	if (!skel) {
-		printf("skipped: cannot open the BPF object: %s\n", strerror(errno));
-		return 77;
-	}
-	bpf_map__set_max_entries(skel->maps.image_pool, POOL_CHUNKS);
-	err = xtftp_bpf__load(skel);
-	if (err) {
-		xtftp_bpf__destroy(skel);
-		if (err == -EPERM || err == -ENOSYS) {
-			printf("skipped: BPF unavailable here (%s)\n", strerror(-err));
-			return 77;
-		}
-		fprintf(stderr, "loading the programs failed: %s\n", strerror(-err));
-		return 1;
-	}
-	if (xdp_tx_allow(lo_ifindex)) {
-		fprintf(stderr, "cannot fill xdp_tx_ifaces: %s\n", strerror(errno));
-		return 1;
-	}
-	image_generate(&img_a, 0x12345678);
-	image_generate(&img_b, 0x9abcdef1);
-	image_generate(&img_c, 0x0badf00d);
-	if (pool_fill()) {
-		fprintf(stderr, "filling the pool failed\n");
-		return 1;
-	}
+	err = harness_load();
+	if (err)
+		return err;
 
 	/* Sane sessions: v4/v6, tagged or not, lock-step and windows,
 	 * short and zero-length final blocks, rollover. */
@@ -510,10 +480,7 @@ int main(void)
 			       name, frames, sent);
 		}
 	}
-	xtftp_bpf__destroy(skel);
-	free(img_a.bytes);
-	free(img_b.bytes);
-	free(img_c.bytes);
+	harness_unload();
 	printf("%s: %lu frames per program\n", failed ? "FAILED" : "passed", frames);
 	return failed;
 }

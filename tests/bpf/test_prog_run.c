@@ -727,66 +727,15 @@ static void test_bench(void)
 
 /* ---- main ------------------------------------------------------------------ */
 
-static void report(const char *name)
-{
-	printf("%s %s\n", subtest_failed ? "FAIL" : "PASS", name);
-	fflush(stdout);
-	if (subtest_failed)
-		n_fail++;
-	else
-		n_pass++;
-	subtest_failed = 0;
-}
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 int main(void)
 {
 	int err;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("skipped: BPF_PROG_TEST_RUN needs root\n");
-		return 77;
-	}
-	libbpf_set_print(libbpf_quiet);
-	lo_ifindex = if_nametoindex("lo");
-	skel = xtftp_bpf__open();
-	if (!skel) {
-		printf("skipped: cannot open the BPF object: %s\n", strerror(errno));
-		return 77;
-	}
-	bpf_map__set_max_entries(skel->maps.image_pool, POOL_CHUNKS);
-	err = xtftp_bpf__load(skel);
-	if (err) {
-		xtftp_bpf__destroy(skel);
-		if (err == -EPERM || err == -ENOSYS) {
-			printf("skipped: BPF unavailable here (%s)\n", strerror(-err));
-			return 77;
-		}
-		fprintf(stderr, "loading the programs failed (verifier?): %s\n", strerror(-err));
-		return 1;
-	}
-	if (xdp_tx_allow(lo_ifindex)) {
-		fprintf(stderr, "cannot fill xdp_tx_ifaces: %s\n", strerror(errno));
-		return 1;
-	}
+	err = harness_load();
+	if (err)
+		return err;
 	printf("PASS load_and_verify\n");
 	n_pass++;
-
-	image_generate(&img_a, 0x12345678);
-	image_generate(&img_b, 0x9abcdef1);
-	image_generate(&img_c, 0x0badf00d);
-	err = pool_fill();
-	if (err) {
-		fprintf(stderr, "filling the pool: %s\n", strerror(-err));
-		return 1;
-	}
 
 	for (size_t i = 0; i < sizeof(send_cases) / sizeof(send_cases[0]); i++) {
 		one_send(&send_cases[i]);
@@ -813,10 +762,7 @@ int main(void)
 	test_bench();
 	report("bench_xdp_1468");
 
-	xtftp_bpf__destroy(skel);
-	free(img_a.bytes);
-	free(img_b.bytes);
-	free(img_c.bytes);
+	harness_unload();
 	printf("%d subtests passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }
