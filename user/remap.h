@@ -32,6 +32,10 @@
  *   'g' repetitions included (the 5.2 source does not count those, so
  *   "rg a aa" never ends there), and results longer than the caller's
  *   buffer fail; both refuse the request instead of hanging or truncating.
+ * - A regex whose '+' and {n,m} repeats would make glibc's regcomp copy
+ *   more than 256 nodes ("(a?){100}", "(.*)" with seven '+') is refused as
+ *   a bad line: such copies cost regcomp up to GBs and every regexec on a
+ *   long name seconds (measured).
  * - Names with a ".." component are refused after remapping (names.c);
  *   in.tftpd -s serves them, its chroot keeps them inside the root.
  * - An IPv4-mapped IPv6 client (::ffff:a.b.c.d) counts as IPv4 for 4/6,
