@@ -194,6 +194,41 @@ static __always_inline void note_turnaround(const struct session_value *s, __u64
 		hist_add(XT_HIST_TURNAROUND, now - sent);
 }
 
+/*
+ * The ACK state machine's first step, the same in both tiers: classify the
+ * ACK; a duplicate is counted (and never answered: Sorcerer's Apprentice),
+ * the final block's ACK finishes the session. Returns the class: the
+ * caller drops the ACK on ACK_DUP and ACK_FINAL, passes it on ACK_PASS
+ * (d->reason says why) and sends d->first..d->last on ACK_NEW.
+ */
+static __always_inline int settle_ack(struct session_value *s, const struct tftp_ack *ack,
+				      struct ack_decision *d, __u64 now)
+{
+	int cls = classify_ack(s, ack->block, d);
+
+	if (cls == ACK_DUP)
+		count_dup_ack(s);
+	else if (cls == ACK_FINAL && !finish_session(s, d, &ack->key, now))
+		stat_add(XT_STAT_RACE_LOST, 1);
+	return cls;
+}
+
+/*
+ * Claim a new ACK before the first block it asks for goes out (or is
+ * dropped by fault injection) and record the client's turnaround. 1 =
+ * ours; 0 = another CPU answered it (counted): the caller drops the ACK.
+ */
+static __always_inline int claim_new_ack(struct session_value *s, const struct ack_decision *d,
+					 __u64 now)
+{
+	if (!claim_ack(s, d)) {
+		stat_add(XT_STAT_RACE_LOST, 1);
+		return 0;
+	}
+	note_turnaround(s, now);
+	return 1;
+}
+
 /* Advance the session after blocks first..last_sent_now went out. */
 static __always_inline void commit_sent(struct session_value *s, __u32 last_sent_now,
 					__u32 nblocks, __u64 bytes, __u64 now, int tc)
@@ -357,6 +392,24 @@ static __always_inline __u16 udp_csum_finish(__u64 addr_sum, __be16 udp_len,
 	return c ? c : 0xffff;
 }
 
+/* UDP and TFTP DATA headers of the reply, the same for IPv4 and IPv6 but
+ * for the sum of the addresses in the pseudo-header (addr_sum). udp and
+ * tftp are contiguous (struct reply_v4/v6): the checksum covers both. */
+static __always_inline void build_reply_udp(const struct tftp_ack *ack, __u32 blk,
+					    const struct block_src *b, __u64 addr_sum,
+					    struct udphdr *udp, struct xt_tftp_hdr *tftp)
+{
+	__u16 udp_len = XT_UDP_TFTP_HDRS + b->len;
+
+	udp->source = ack->key.server_port;
+	udp->dest = ack->key.client_port;
+	udp->len = bpf_htons(udp_len);
+	udp->check = 0;
+	tftp->opcode = bpf_htons(TFTP_DATA);
+	tftp->block = bpf_htons(TFTP_BLOCK_WIRE(blk));
+	udp->check = udp_csum_finish(addr_sum, udp->len, udp, b->csum);
+}
+
 static __always_inline void build_reply_v4(const struct tftp_ack *ack, __u32 blk,
 					   const struct block_src *b, struct reply_v4 *r)
 {
@@ -376,15 +429,7 @@ static __always_inline void build_reply_v4(const struct tftp_ack *ack, __u32 blk
 	__builtin_memcpy(&r->ip.saddr, ack->key.server_addr, 4);
 	__builtin_memcpy(&r->ip.daddr, ack->key.client_addr, 4);
 	r->ip.check = ~csum_fold64(csum_words(&r->ip, sizeof(r->ip)));
-
-	r->udp.source = ack->key.server_port;
-	r->udp.dest = ack->key.client_port;
-	r->udp.len = bpf_htons(udp_len);
-	r->udp.check = 0;
-	r->tftp.opcode = bpf_htons(TFTP_DATA);
-	r->tftp.block = bpf_htons(TFTP_BLOCK_WIRE(blk));
-	r->udp.check = udp_csum_finish(csum_words(&r->ip.saddr, 8), r->udp.len,
-				       &r->udp, b->csum);
+	build_reply_udp(ack, blk, b, csum_words(&r->ip.saddr, 8), &r->udp, &r->tftp);
 }
 
 static __always_inline void build_reply_v6(const struct tftp_ack *ack, __u32 blk,
@@ -398,15 +443,7 @@ static __always_inline void build_reply_v6(const struct tftp_ack *ack, __u32 blk
 	r->ip6.hop_limit = XT_TTL;
 	__builtin_memcpy(&r->ip6.saddr, ack->key.server_addr, 16);
 	__builtin_memcpy(&r->ip6.daddr, ack->key.client_addr, 16);
-
-	r->udp.source = ack->key.server_port;
-	r->udp.dest = ack->key.client_port;
-	r->udp.len = bpf_htons(udp_len);
-	r->udp.check = 0;
-	r->tftp.opcode = bpf_htons(TFTP_DATA);
-	r->tftp.block = bpf_htons(TFTP_BLOCK_WIRE(blk));
-	r->udp.check = udp_csum_finish(csum_words(&r->ip6.saddr, 32), r->udp.len,
-				       &r->udp, b->csum);
+	build_reply_udp(ack, blk, b, csum_words(&r->ip6.saddr, 32), &r->udp, &r->tftp);
 }
 
 /* Bytes of the reply frame from the start of layer 3. */

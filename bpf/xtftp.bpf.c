@@ -144,19 +144,12 @@ int xdp_tftp(struct xdp_md *ctx)
 		goto pass;
 	}
 
-	cls = classify_ack(sess, ack.block, &d);
+	cls = settle_ack(sess, &ack, &d, t0);
 	if (cls == ACK_PASS) {
 		reason = d.reason;
 		goto pass_ack;
 	}
-	if (cls == ACK_DUP) {
-		count_dup_ack(sess);
-		action = XDP_DROP;
-		goto ack_out;
-	}
-	if (cls == ACK_FINAL) {
-		if (!finish_session(sess, &d, &ack.key, t0))
-			stat_add(XT_STAT_RACE_LOST, 1);
+	if (cls != ACK_NEW) {           /* duplicate or final: done with */
 		action = XDP_DROP;
 		goto ack_out;
 	}
@@ -188,10 +181,7 @@ int xdp_tftp(struct xdp_md *ctx)
 	if (inject == XT_INJECT_DROP) {
 		/* not sent, but the session advances as if it had been: the
 		 * client's timeout and userspace's resend recover it */
-		if (!claim_ack(sess, &d)) {
-			stat_add(XT_STAT_RACE_LOST, 1);
-		} else {
-			note_turnaround(sess, t0);
+		if (claim_new_ack(sess, &d, t0)) {
 			commit_sent(sess, d.first, 1, block_len(sess, d.first), t0, 0);
 			stat_add(XT_STAT_INJECT_DROP, 1);
 			sess->inject_drops++;
@@ -217,12 +207,10 @@ int xdp_tftp(struct xdp_md *ctx)
 	 * From here the frame is modified: a failure drops it and leaves the
 	 * resend to userspace's timeout (or the client's retried ACK, the
 	 * claim being given back). */
-	if (!claim_ack(sess, &d)) {
-		stat_add(XT_STAT_RACE_LOST, 1);
+	if (!claim_new_ack(sess, &d, t0)) {
 		action = XDP_DROP;
 		goto ack_out;
 	}
-	note_turnaround(sess, t0);
 	if (xdp_write_reply(ctx, &ack, d.first, &b)) {
 		unclaim_ack(sess, &d);
 		stat_add(XT_STAT_PASS_HELPER_FAILED, 1);
@@ -338,19 +326,12 @@ int tc_tftp(struct __sk_buff *skb)
 	}
 	stat_add(XT_STAT_ACK_SEEN, 1);
 
-	cls = classify_ack(sess, ack.block, &d);
+	cls = settle_ack(sess, &ack, &d, t0);
 	if (cls == ACK_PASS) {
 		reason = d.reason;
 		goto pass;
 	}
-	if (cls == ACK_DUP) {
-		count_dup_ack(sess);
-		action = TC_ACT_SHOT;
-		goto out;
-	}
-	if (cls == ACK_FINAL) {
-		if (!finish_session(sess, &d, &ack.key, t0))
-			stat_add(XT_STAT_RACE_LOST, 1);
+	if (cls != ACK_NEW) {           /* duplicate or final: done with */
 		action = TC_ACT_SHOT;
 		goto out;
 	}
@@ -371,13 +352,11 @@ int tc_tftp(struct __sk_buff *skb)
 		if (inject == XT_INJECT_DROP) {
 			/* not sent, accounted as sent (xtftp_inject.h) */
 			if (!claimed) {
-				if (!claim_ack(sess, &d)) {
-					stat_add(XT_STAT_RACE_LOST, 1);
+				if (!claim_new_ack(sess, &d, t0)) {
 					action = TC_ACT_SHOT;
 					goto out;
 				}
 				claimed = 1;
-				note_turnaround(sess, t0);
 			}
 			stat_add(XT_STAT_INJECT_DROP, 1);
 			sess->inject_drops++;
@@ -402,13 +381,11 @@ int tc_tftp(struct __sk_buff *skb)
 		}
 		touched = 1;
 		if (!claimed) {
-			if (!claim_ack(sess, &d)) {
-				stat_add(XT_STAT_RACE_LOST, 1);
+			if (!claim_new_ack(sess, &d, t0)) {
 				action = TC_ACT_SHOT;
 				goto out;
 			}
 			claimed = 1;
-			note_turnaround(sess, t0);
 		}
 		if (tc_write_reply(skb, &ack, blk, &b, !l2_done)) {
 			reason = XT_STAT_PASS_HELPER_FAILED;
