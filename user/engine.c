@@ -2842,33 +2842,37 @@ static int engine_open_linkpath(struct engine *e)
 
 /* ---- control ----------------------------------------------------------------- */
 
-static const char *const kstat_names[XT_STAT_MAX] = {
-	[XT_STAT_ACK_SEEN] = "kernel_ack_seen",
-	[XT_STAT_DATA_XDP] = "kernel_data_xdp",
-	[XT_STAT_DATA_TC] = "kernel_data_tc",
-	[XT_STAT_BYTES_XDP] = "bytes_xdp",
-	[XT_STAT_BYTES_TC] = "bytes_tc",
-	[XT_STAT_DUP_ACK] = "kernel_dup_acks",
-	[XT_STAT_SESSION_DONE] = "kernel_sessions_done",
-	[XT_STAT_PASS_NOT_IP] = "pass_not_ip",
-	[XT_STAT_PASS_NOT_UDP] = "pass_not_udp",
-	[XT_STAT_PASS_IP_OPTIONS] = "pass_ip_options",
-	[XT_STAT_PASS_FRAGMENT] = "pass_fragment",
-	[XT_STAT_PASS_IPV6_EXT] = "pass_ipv6_ext",
-	[XT_STAT_PASS_TRUNCATED] = "pass_truncated",
-	[XT_STAT_PASS_NOT_ACK] = "pass_not_ack",
-	[XT_STAT_PASS_NO_SESSION] = "pass_no_session",
-	[XT_STAT_PASS_PAUSED] = "pass_paused",
-	[XT_STAT_PASS_WINDOW] = "pass_window",
-	[XT_STAT_PASS_GROW_FAILED] = "pass_grow_failed",
-	[XT_STAT_PASS_BAD_BLOCK] = "pass_bad_block",
-	[XT_STAT_PASS_BAD_SESSION] = "pass_bad_session",
-	[XT_STAT_PASS_HELPER_FAILED] = "pass_helper_failed",
-	[XT_STAT_RACE_LOST] = "kernel_race_lost",
-	[XT_STAT_INJECT_DROP] = "kernel_inject_drop",
-	[XT_STAT_INJECT_DUP] = "kernel_inject_dup",
-	[XT_STAT_PASS_INJECT] = "pass_inject",
-};
+/*
+ * A kernel counter's name in `xtftpctl stats`: fastpath_stat_name()'s (the
+ * one --json and --prometheus use) but for the counters below, which kept
+ * their first control-socket names because scripts read them. NULL: not
+ * listed here (pass_xdp_tx_off never was; --json and --prometheus have it).
+ */
+static const char *kstat_name(enum xt_stat s)
+{
+	switch (s) {
+	case XT_STAT_ACK_SEEN:
+		return "kernel_ack_seen";
+	case XT_STAT_DATA_XDP:
+		return "kernel_data_xdp";
+	case XT_STAT_DATA_TC:
+		return "kernel_data_tc";
+	case XT_STAT_DUP_ACK:
+		return "kernel_dup_acks";
+	case XT_STAT_SESSION_DONE:
+		return "kernel_sessions_done";
+	case XT_STAT_RACE_LOST:
+		return "kernel_race_lost";
+	case XT_STAT_INJECT_DROP:
+		return "kernel_inject_drop";
+	case XT_STAT_INJECT_DUP:
+		return "kernel_inject_dup";
+	case XT_STAT_PASS_XDP_TX_OFF:
+		return NULL;
+	default:
+		return fastpath_stat_name(s);
+	}
+}
 
 void engine_write_stats(struct engine *e, FILE *f)
 {
@@ -2903,9 +2907,12 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "bpf_active %d\n", fastpath_kernel_active(e->fp));
 	fprintf(f, "inject_drop %" PRIu64 "\n", e->tot.inject_drop + k[XT_STAT_INJECT_DROP]);
 	fprintf(f, "inject_dup %" PRIu64 "\n", e->tot.inject_dup + k[XT_STAT_INJECT_DUP]);
-	for (int i = 0; i < XT_STAT_MAX; i++)
-		if (kstat_names[i])
-			fprintf(f, "%s %" PRIu64 "\n", kstat_names[i], k[i]);
+	for (int i = 0; i < XT_STAT_MAX; i++) {
+		const char *name = kstat_name((enum xt_stat)i);
+
+		if (name)
+			fprintf(f, "%s %" PRIu64 "\n", name, k[i]);
+	}
 	catalog_write_stats(e->cat, e->fp, f);
 }
 
