@@ -186,17 +186,23 @@ static double regex_copies(const char *rx)
 		case '{': {
 			unsigned long most = 1;
 
-			/* {n}, {n,}, {,m}, {n,m}: the largest count given */
-			for (const char *q = p + 1; isdigit((unsigned char)*q) || *q == ','; q++) {
+			/* {n}, {n,}, {,m}, {n,m}: the largest count given; the
+			 * digits are no atoms (a repeat right after repeats all) */
+			while (isdigit((unsigned char)p[1]) || p[1] == ',') {
 				unsigned long v = 0;
 
-				while (isdigit((unsigned char)*q) && v < 1000000)
-					v = v * 10 + (unsigned long)(*q++ - '0');
+				for (p++; isdigit((unsigned char)*p); p++)
+					if (v < 1000000)
+						v = v * 10 + (unsigned long)(*p - '0');
 				if (v > most)
 					most = v;
-				if (*q != ',')
+				if (*p != ',') {
+					p--;
 					break;
+				}
 			}
+			if (p[1] == '}')
+				p++;
 			seq[depth] += last * (double)most;
 			added += last * (double)most;
 			last *= (double)most + 1;
