@@ -857,6 +857,30 @@ static void obs_stall(struct session *s)
 	events_emit(s->e->ev, EVT_STALL, &view, now);
 }
 
+/*
+ * The session's timer ran out with nothing new from the client (RRQ or
+ * WRQ): count the timeout, the first of a run being a stall. 1 when the
+ * retries are spent, stall_block recorded: the caller ends the session.
+ */
+static int session_count_timeout(struct session *s, uint64_t stall_block)
+{
+	s->rec.timeouts++;
+	s->e->tot.timeouts++;
+	if (s->retries == 0)
+		obs_stall(s);
+	if (s->retries < s->e->opt->retries)
+		return 0;
+	s->rec.stall_block = stall_block;
+	return 1;
+}
+
+/* A packet sent again: counted for the transfer and in total. */
+static void session_count_retransmit(struct session *s)
+{
+	s->rec.retransmits++;
+	s->e->tot.retransmits++;
+}
+
 static void obs_fill_stats(struct engine *e, struct report_stats *st)
 {
 	struct xt_hist kh;
@@ -1446,8 +1470,7 @@ static int rrq_send_block(struct session *s, int64_t n)
 	s->e->tot.blocks_user++;
 	s->e->tot.bytes_user += (uint64_t)len;
 	if (n <= s->last_sent) {
-		s->rec.retransmits++;
-		s->e->tot.retransmits++;
+		session_count_retransmit(s);
 		if (n == s->turn_block)
 			s->turn_ns = 0;
 	} else {
@@ -1589,12 +1612,7 @@ static void rrq_on_timeout(struct session *s)
 			}
 		}
 	}
-	s->rec.timeouts++;
-	s->e->tot.timeouts++;
-	if (s->retries == 0)
-		obs_stall(s);
-	if (s->retries >= s->e->opt->retries) {
-		s->rec.stall_block = (uint64_t)(s->last_acked + 1);
+	if (session_count_timeout(s, (uint64_t)(s->last_acked + 1))) {
 		if (s->final_block > 0)
 			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64 " of %" PRId64,
 				       s->last_acked + 1, s->final_block);
@@ -1608,8 +1626,7 @@ static void rrq_on_timeout(struct session *s)
 	for (int64_t n = s->last_acked + 1; n <= s->last_sent; n++) {
 		if (n == 0) {
 			rrq_send_oack(s);
-			s->rec.retransmits++;
-			s->e->tot.retransmits++;
+			session_count_retransmit(s);
 			continue;
 		}
 		err = rrq_send_block(s, n);
@@ -1772,18 +1789,12 @@ static void wrq_on_timeout(struct session *s)
 		session_free_now(s);
 		return;
 	}
-	s->rec.timeouts++;
-	s->e->tot.timeouts++;
-	if (s->retries == 0)
-		obs_stall(s);
-	if (s->retries >= s->e->opt->retries) {
-		s->rec.stall_block = (uint64_t)s->expected;
+	if (session_count_timeout(s, (uint64_t)s->expected)) {
 		session_finish(s, XFER_TIMEOUT, 0, "timeout waiting for block %" PRId64, s->expected);
 		return;
 	}
 	s->retries++;
-	s->rec.retransmits++;
-	s->e->tot.retransmits++;
+	session_count_retransmit(s);
 	s->since_ack = 0;
 	wrq_send_ack(s, s->expected - 1);
 	session_arm(s, retransmit_interval(s->timeout_ns, s->retries));
