@@ -2878,8 +2878,6 @@ static const char *kstat_name(enum xt_stat s)
 		return "kernel_inject_drop";
 	case XT_STAT_INJECT_DUP:
 		return "kernel_inject_dup";
-	case XT_STAT_PASS_XDP_TX_OFF:
-		return NULL;
 	default:
 		return fastpath_stat_name(s);
 	}
