@@ -33,6 +33,7 @@ enum {
 	OPT_SERVE_ANY,
 	OPT_IGNORE_CASE,
 	OPT_INJECT,
+	OPT_VERBOSITY,
 };
 
 static const struct option long_opts[] = {
@@ -71,6 +72,12 @@ static const struct option long_opts[] = {
 	{ "serve-any",    required_argument, NULL, OPT_SERVE_ANY },
 	{ "ignore-case",  no_argument,       NULL, OPT_IGNORE_CASE },
 	{ "inject",       required_argument, NULL, OPT_INJECT },
+	/* tftpd-hpa's, for configurations written for it */
+	{ "ipv4",         no_argument,       NULL, '4' },
+	{ "ipv6",         no_argument,       NULL, '6' },
+	{ "pidfile",      required_argument, NULL, 'P' },
+	{ "retransmit",   required_argument, NULL, 'T' },
+	{ "verbosity",    required_argument, NULL, OPT_VERBOSITY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -105,6 +112,11 @@ void options_usage(FILE *f)
 "                           readable to be served (and world writable to be\n"
 "                           overwritten by an upload), as in tftpd-hpa\n"
 "  -r, --refuse OPTION      ignore this TFTP option in requests (repeatable)\n"
+"  -4, --ipv4 / -6, --ipv6  listen on that family only\n"
+"  -P, --pidfile FILE       write the daemon's pid to FILE (removed at exit)\n"
+"  -T, --retransmit USEC    retransmit timeout in microseconds (as --timeout)\n"
+"  -t SEC                   accepted and ignored (tftpd-hpa's inetd wait)\n"
+"      --verbosity N        set the verbosity level (as N times -v)\n"
 "  -v, --verbose            one log line per request; twice: per packet events\n"
 "  -V, --version            print the version and exit\n"
 "  -h, --help               print this help and exit\n"
@@ -338,7 +350,7 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":slLa:cB:R:u:U:pr:vVhi:m:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":slLa:cB:R:u:U:pr:vVhi:m:46P:T:t:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->secure = 1; break;
 		case 'l': break;
@@ -392,6 +404,25 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 			o->refuse[o->n_refuse++] = optarg;
 			break;
 		case 'v': o->verbose++; break;
+		case OPT_VERBOSITY:
+			if (parse_uint(optarg, 0, 10, &v))
+				return usage_error("--verbosity", optarg, "expected 0..10");
+			o->verbose = (int)v;
+			break;
+		case '4': o->family_only = AF_INET; break;
+		case '6': o->family_only = AF_INET6; break;
+		case 'P': o->pidfile = optarg; break;
+		case 'T':
+			/* tftpd-hpa's retransmit timeout, in microseconds */
+			if (parse_uint(optarg, 10000, 255000000, &v))
+				return usage_error("--retransmit", optarg, "expected 10000..255000000 (us)");
+			o->timeout_us = (unsigned int)v;
+			break;
+		case 't':
+			/* tftpd-hpa's inetd wait: xtftpd is always standalone */
+			if (parse_uint(optarg, 0, 1000000, &v))
+				return usage_error("-t", optarg, "expected seconds");
+			break;
 		case 'V':
 			printf("xtftpd " XTFTPD_VERSION "\n");
 			return 1;
@@ -481,5 +512,22 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 		o->root = argv[optind++];
 	if (optind < argc)
 		return usage_error(argv[optind], NULL, "unexpected argument (one ROOT only)");
+	if (o->family_only) {
+		/* -4 / -6: the default addresses of that family only, or the
+		 * --address ones of that family */
+		unsigned int i, n = 0;
+
+		if (!o->n_listen && add_listen(o, o->family_only == AF_INET ? "0.0.0.0" : "[::]"))
+			return usage_error(o->family_only == AF_INET ? "-4" : "-6", NULL, "internal error");
+		for (i = 0; i < o->n_listen; i++)
+			if (o->listen[i].ss_family == o->family_only) {
+				o->listen[n] = o->listen[i];
+				o->listen_len[n++] = o->listen_len[i];
+			}
+		o->n_listen = n;
+		if (!n)
+			return usage_error(o->family_only == AF_INET ? "-4" : "-6", NULL,
+					   "no --address of that family");
+	}
 	return 0;
 }

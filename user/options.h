@@ -33,6 +33,8 @@ struct xtftpd_options {
 	int no_xdp;                       /* --no-xdp: TC tier only */
 	int mac_sessions;                 /* --mac-sessions: requests and replies by MAC (linkpath.h) */
 	int verbose;                      /* number of -v */
+	int family_only;                  /* -4: AF_INET, -6: AF_INET6, 0: both */
+	const char *pidfile;              /* -P/--pidfile */
 	int umask_set;
 	mode_t umask;                     /* -U */
 	unsigned int max_blksize;         /* -B; 0 = MTU of the ingress interface - headers */

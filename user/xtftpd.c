@@ -67,6 +67,16 @@ int main(int argc, char **argv)
 		log_close();
 		log_init("xtftpd", 1, opt.verbose);
 	}
+	if (opt.pidfile) {
+		/* after daemon(): the pid that runs; before dropping privileges,
+		 * so it can be written where root writes pid files */
+		FILE *pf = fopen(opt.pidfile, "w");
+
+		if (!pf || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
+			log_err("cannot write the pid file %s: %s", opt.pidfile, strerror(errno));
+			goto cleanup;
+		}
+	}
 	if (engine_open_control(e) != 0)
 		goto cleanup;
 	if (engine_drop_privileges(e) != 0)
@@ -76,6 +86,8 @@ int main(int argc, char **argv)
 	exit_code = 0;
 cleanup:
 	engine_destroy(e);
+	if (opt.pidfile && e)
+		unlink(opt.pidfile);
 	log_close();
 	return exit_code;
 }

@@ -2,8 +2,9 @@
 # The engine's own contract, beyond the client matrix: the CLI's exit codes,
 # --single-port (every packet from port 69), --port-range (TID from the
 # range; no free port -> error 0), --max-sessions (error 3 "server busy"),
-# a stray packet to a transfer port (error 5, transfer unharmed), and a
-# clean SIGTERM that removes the control socket.
+# a stray packet to a transfer port (error 5, transfer unharmed), a
+# clean SIGTERM that removes the control socket, and tftpd-hpa's -4, -6,
+# -P (pid file, removed at exit), -T (retransmit us) and -t (ignored).
 . "$(dirname "$0")/lib.sh"
 xt_require_root
 xt_require_cmd tftp atftp curl nft od
@@ -88,4 +89,22 @@ xt_check_file "$XT_OUT/f" "$XT_ROOT/f" "port-range download"
 # ---- SIGTERM: exit 0 (checked by xt_daemon_stop) and the socket is gone -------------
 xt_daemon_stop
 [ -e "$XT_CTL_SOCK" ] && xt_fail "control socket left behind after SIGTERM"
-echo "engine: CLI exit codes, single-port ($from69 pkts from :69), port-range, busy (3), wrong TID (5), timeout record, clean stop"
+
+# ---- tftpd-hpa's -4 / -6, -P pidfile, -T retransmit (us), -t (ignored) --------------
+xt_daemon_start -s --no-bpf -4 -P "$XT_TMP/xtftpd.pid" -T 500000 -t 900
+xt_srv ss -Huln > "$XT_TMP/ss4"
+grep -qE "^UNCONN .* 0\.0\.0\.0:69 " "$XT_TMP/ss4" || xt_fail "-4: no IPv4 listener on 69: $(cat "$XT_TMP/ss4")"
+grep -qE "\[::\]:69 " "$XT_TMP/ss4" && xt_fail "-4: an IPv6 listener on 69: $(cat "$XT_TMP/ss4")"
+[ "$(cat "$XT_TMP/xtftpd.pid")" = "$XT_DAEMON_PID" ] ||
+	xt_fail "-P: pid file says '$(cat "$XT_TMP/xtftpd.pid")'"
+rm -f "$XT_OUT/f"
+xt_get hpa f "$XT_OUT/f" || xt_fail "-4: download failed"
+xt_check_file "$XT_OUT/f" "$XT_ROOT/f" "download with -4 -P -T -t"
+xt_daemon_stop
+[ -e "$XT_TMP/xtftpd.pid" ] && xt_fail "-P: pid file left behind after SIGTERM"
+xt_daemon_start -s --no-bpf -6
+xt_srv ss -Huln > "$XT_TMP/ss6"
+grep -qE "\[::\]:69 " "$XT_TMP/ss6" || xt_fail "-6: no IPv6 listener on 69: $(cat "$XT_TMP/ss6")"
+grep -qE " 0\.0\.0\.0:69 " "$XT_TMP/ss6" && xt_fail "-6: an IPv4 listener on 69: $(cat "$XT_TMP/ss6")"
+xt_daemon_stop
+echo "engine: CLI exit codes, single-port ($from69 pkts from :69), port-range, busy (3), wrong TID (5), timeout record, clean stop, -4/-6/-P/-T/-t"
