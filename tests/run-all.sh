@@ -27,9 +27,12 @@ run_one() {
 	rc=$?
 	end=$(date +%s.%N)
 	local secs; secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
+	# the summary: the log's last line, but for bash's own job notices
+	# ("script: line N: PID Killed ...") printed when a test's cleanup reaps
+	local last; last=$(grep -vE ': line [0-9]+: +[0-9]+ (Killed|Terminated)' "$log" | tail -n 1)
 	case $rc in
-	0) pass=$((pass + 1)); printf 'PASS     %-40s %6ss  %s\n' "$name" "$secs" "$(tail -n 1 "$log")" ;;
-	77) skip=$((skip + 1)); printf 'SKIPPED  %-40s %6ss  %s\n' "$name" "$secs" "$(tail -n 1 "$log")" ;;
+	0) pass=$((pass + 1)); printf 'PASS     %-40s %6ss  %s\n' "$name" "$secs" "$last" ;;
+	77) skip=$((skip + 1)); printf 'SKIPPED  %-40s %6ss  %s\n' "$name" "$secs" "$last" ;;
 	*) fail=$((fail + 1)); failed+=("$name")
 	   printf 'FAIL     %-40s %6ss  (exit %d)\n' "$name" "$secs" "$rc"
 	   sed 's/^/    | /' "$log" | tail -n 80 ;;

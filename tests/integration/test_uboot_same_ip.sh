@@ -151,4 +151,3 @@ for i in $(seq 1 "$N"); do
 		{ echo "$transfers"; echo "FAIL: no finished transfer recorded for U-Boot $i's MAC"; exit 1; }
 done
 echo "uboot-same-ip: $N x 4 MiB from $CLI_IP at once in ${wall}s wall (tftpboot + crc32), blocks_tc $blocks_tc"
-echo "PASS"
