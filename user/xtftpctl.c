@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -20,6 +21,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
 #include "inject.h"
 #include "options.h"
 
@@ -54,6 +57,10 @@ static void usage(FILE *f)
 "  top         live view of active and recent transfers, refreshed every\n"
 "              --interval SEC (default 0.5); --once: one frame and exit;\n"
 "              plain frames when stdout is not a terminal\n"
+"  detach [IFACE...]  remove a TC filter of xtftpd's left on these\n"
+"              interfaces (default: all) by a daemon killed while on legacy\n"
+"              clsact TC (kernels without tcx); XDP and tcx attachments are\n"
+"              links and go with the daemon. Needs no daemon; needs root\n"
 "  inject      fault injection for bootloader tests, in every tier:\n"
 "              inject drop|dup [--prob P] [--blocks N,M,...] [--client-ip IP]\n"
 "              [--client-mac MAC]: drop or duplicate DATA frames with\n"
@@ -242,6 +249,49 @@ static int publish_command(const char *path, int n, char **words)
 	return ask(path, req, 0, stdout);
 }
 
+/* detach: remove our legacy clsact filter from the named interfaces, or from
+ * every interface. 0 when nothing failed (removed or none there), 1 else. */
+static int detach_command(int n, char **names)
+{
+	struct if_nameindex *all = NULL, *it;
+	int rc = 0, removed = 0;
+
+	libbpf_set_print(NULL); /* "no clsact qdisc here" is the usual answer, not news */
+	if (n == 0) {
+		all = if_nameindex();
+		if (!all) {
+			fprintf(stderr, "xtftpctl: detach: cannot list interfaces: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	for (int i = 0; all ? all[i].if_index != 0 : i < n; i++) {
+		const char *name = all ? all[i].if_name : names[i];
+		unsigned int ifindex = all ? all[i].if_index : if_nametoindex(name);
+		int err;
+
+		if (!ifindex) {
+			fprintf(stderr, "xtftpctl: detach: %s: no such interface\n", name);
+			rc = 1;
+			continue;
+		}
+		err = tc_legacy_remove_stale(ifindex);
+		if (err > 0) {
+			printf("%s: removed xtftpd's TC filter\n", name);
+			removed++;
+		} else if (err < 0) {
+			fprintf(stderr, "xtftpctl: detach: %s: %s%s\n", name, strerror(-err),
+				err == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+			rc = 1;
+		}
+	}
+	if (!removed && !rc)
+		printf("nothing of xtftpd's attached\n");
+	it = all;
+	if (it)
+		if_freenameindex(it);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -299,6 +349,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc && !strcmp(argv[optind], "detach"))
+		return detach_command(argc - optind - 1, argv + optind + 1);
 	if (optind < argc && !strcmp(argv[optind], "inject")) {
 		char ireq[512], why[160];
 

@@ -61,8 +61,19 @@ if xt_srv tc qdisc add dev "$XT_IF_SRV" clsact 2>/dev/null &&
 	kill -TERM "$HOLD_PID"
 	wait "$HOLD_PID" || xt_fail "loader exited non-zero after SIGTERM"
 	nothing_attached || xt_fail "left attached after a clean exit: $(attached)"
-	xt_srv tc qdisc del dev "$XT_IF_SRV" clsact 2>/dev/null || true
 	echo "stale legacy filter removed at start"
+	# The same by hand, with no daemon: xtftpctl detach IFACE.
+	xt_srv tc filter add dev "$XT_IF_SRV" ingress prio 0x7874 handle 0x7874 \
+		bpf da obj "$XT_BUILD/xtftp.bpf.o" sec tc ||
+		xt_fail "cannot plant the legacy filter again"
+	[[ $(attached) == *"legacy=tc_tftp"* ]] || xt_fail "stale filter not visible: $(attached)"
+	out=$(xt_srv "$XTFTPCTL" detach "$XT_IF_SRV") || xt_fail "xtftpctl detach: exit $?: $out"
+	[[ $out == *"$XT_IF_SRV: removed xtftpd's TC filter"* ]] || xt_fail "xtftpctl detach said: $out"
+	[[ $(attached) == *"legacy=-"* ]] || xt_fail "xtftpctl detach left the filter: $(attached)"
+	out=$(xt_srv "$XTFTPCTL" detach) || xt_fail "xtftpctl detach (all): exit $?: $out"
+	[ "$out" = "nothing of xtftpd's attached" ] || xt_fail "second detach said: $out"
+	xt_srv tc qdisc del dev "$XT_IF_SRV" clsact 2>/dev/null || true
+	echo "xtftpctl detach removed a planted legacy filter by hand"
 else
 	xt_note "tc cannot load $XT_BUILD/xtftp.bpf.o; stale legacy filter case not run"
 fi
@@ -116,4 +127,4 @@ if command -v capsh >/dev/null; then
 else
 	xt_note "no capsh (libcap2-bin): unprivileged case not run"
 fi
-echo "attach, kill -9 detach, stale filter removal, restart and no-privilege cases ok"
+echo "attach, kill -9 detach, stale filter removal (at start and by xtftpctl detach), restart and no-privilege cases ok"
