@@ -359,6 +359,10 @@ enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex
 
 	if (!ia)
 		return FP_TIER_NONE;
+	/* XDP attached where it cannot grow frames only counts and passes:
+	 * TC is what serves there (fastpath.h: FP_TIER_TC) */
+	if (!ia->xdp_can_grow)
+		return ia->tc_mode != ATTACH_TC_NONE ? FP_TIER_TC : FP_TIER_NONE;
 	switch (ia->xdp_mode) {
 	case ATTACH_XDP_NATIVE:
 		return FP_TIER_XDP_NATIVE_TC;
