@@ -453,6 +453,19 @@ xt_check_counters() {
 	echo "kernel share: $((xdp + tc)) of $total DATA blocks (xdp $xdp, tc $tc, user $user)"
 	[ $(( (xdp + tc) * 100 )) -ge $(( total * 99 )) ] ||
 		xt_fail "kernel tiers sent $((xdp + tc)) of $total DATA blocks, want >= 99%"
+	# XDP sees every ACK first: where TC served (veth: XDP may not transmit
+	# or grow frames there), XDP must have counted why it passed them on.
+	if [ "$tc" -gt 0 ] && [[ $(xt_srv ip -d link show dev "$XT_IF_SRV") == *"prog/xdp"* ]]; then
+		local passed=0 r v
+		for r in pass_xdp_tx_off pass_grow_failed pass_window; do
+			v=$(echo "$stats" | awk -v n="$r" '$1 == n { print $2 }')
+			[ -n "$v" ] || xt_fail "xtftpctl stats lacks $r"
+			passed=$((passed + v))
+		done
+		[ "$passed" -gt 0 ] ||
+			xt_fail "TC sent $tc blocks behind XDP, but XDP counted no pass reason"
+		echo "XDP pass reasons for ACKs TC answered: $passed (xdp_tx_off, grow_failed, window)"
+	fi
 }
 
 # xt_stat_is NAME VALUE / xt_stat_ge NAME VALUE: conditions for xt_wait_until.
