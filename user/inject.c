@@ -31,6 +31,10 @@ static int parse_prob(const char *s, uint32_t *out)
 	char *end;
 	double p;
 
+	/* strtod would skip leading blanks and newlines: a value must start
+	 * with a digit or '.', so a control line can never be split by one */
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
 	errno = 0;
 	p = strtod(s, &end);
 	if (errno || end == s || *end || !(p >= 0.0 && p <= 1.0))
@@ -44,9 +48,11 @@ static int add_block(struct xt_inject *c, const char *s)
 	char *end;
 	unsigned long v;
 
+	if (*s < '0' || *s > '9')       /* no blanks, sign or newline before it */
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v == 0 || v > UINT32_MAX || *s == '-')
+	if (errno || end == s || *end || v == 0 || v > UINT32_MAX)
 		return -EINVAL;
 	if (c->n_blocks >= XT_INJECT_MAX_BLOCKS)
 		return -E2BIG;
