@@ -3034,6 +3034,24 @@ static void control_handle(void *ctx, const char *cmd, FILE *out)
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
+/* The name resolver's settings from the options: one place for the start
+ * and for SIGHUP's reload. */
+static struct names_config engine_names_config(const struct engine *e)
+{
+	const struct xtftpd_options *opt = e->opt;
+	struct names_config nc = {
+		.map_file = opt->map_file,
+		.aliases = opt->aliases,
+		.n_aliases = opt->n_aliases,
+		.serve_any = opt->serve_any,
+		.ignore_case = opt->ignore_case,
+		.root_prefix = opt->secure ? NULL : e->root_real,
+		.root_fd = e->root_fd,
+	};
+
+	return nc;
+}
+
 int engine_create(const struct xtftpd_options *opt, struct engine **out)
 {
 	struct engine *e;
@@ -3089,15 +3107,7 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	if (err)
 		goto fail;
 	if (opt->map_file || opt->n_aliases || opt->serve_any || opt->ignore_case) {
-		struct names_config nc = {
-			.map_file = opt->map_file,
-			.aliases = opt->aliases,
-			.n_aliases = opt->n_aliases,
-			.serve_any = opt->serve_any,
-			.ignore_case = opt->ignore_case,
-			.root_prefix = opt->secure ? NULL : e->root_real,
-			.root_fd = e->root_fd,
-		};
+		struct names_config nc = engine_names_config(e);
 		char why[512];
 
 		err = names_init(&e->names, &nc, why, sizeof(why));
@@ -3238,15 +3248,7 @@ static void engine_abort_all(struct engine *e)
 static void engine_reload_names(struct engine *e)
 {
 	const struct xtftpd_options *opt = e->opt;
-	struct names_config nc = {
-		.map_file = opt->map_file,
-		.aliases = opt->aliases,
-		.n_aliases = opt->n_aliases,
-		.serve_any = opt->serve_any,
-		.ignore_case = opt->ignore_case,
-		.root_prefix = opt->secure ? NULL : e->root_real,
-		.root_fd = e->root_fd,
-	};
+	struct names_config nc = engine_names_config(e);
 	struct name_resolver *nr = NULL;
 	char why[512];
 
