@@ -177,16 +177,75 @@ xt_rig_links_up() {
 # XT_PEER_XDP=0 leaves it off (to see what the server does without it).
 xt_peer_xdp_pass() {
 	[ "${XT_PEER_XDP:-1}" = 1 ] || return 0
-	local obj="$XT_TMP/xdp_pass.bpf.o" clang=${CLANG:-clang} multiarch
-	multiarch=$(gcc -print-multiarch 2>/dev/null || true)
-	if ! command -v "$clang" >/dev/null ||
-		! "$clang" -O2 -target bpf ${multiarch:+-I/usr/include/$multiarch} \
-			-c "$(dirname "${BASH_SOURCE[0]}")/xdp_pass.bpf.c" -o "$obj" 2>"$XT_TMP/clang.log"; then
-		xt_note "cannot build xdp_pass.bpf.c ($(head -n 1 "$XT_TMP/clang.log" 2>/dev/null)); XDP_TX may not reach the client"
-		return 0
-	fi
+	local obj
+	obj=$(xt_xdp_pass_obj) ||
+		{ xt_note "$obj; XDP_TX may not reach the client"; return 0; }
 	ip -n "$XT_NS_CLI" link set dev "$XT_IF_CLI" xdpdrv obj "$obj" sec xdp 2>"$XT_TMP/ip.log" ||
 		xt_note "cannot attach XDP_PASS on $XT_IF_CLI: $(head -n 1 "$XT_TMP/ip.log"); XDP_TX may not reach the client"
+}
+
+# xt_xdp_pass_obj: build xdp_pass.bpf.c once; prints the object's path, or
+# why it cannot be built (status 1).
+xt_xdp_pass_obj() {
+	local obj="$XT_TMP/xdp_pass.bpf.o" clang=${CLANG:-clang} multiarch
+	[ -f "$obj" ] && { echo "$obj"; return 0; }
+	multiarch=$(gcc -print-multiarch 2>/dev/null || true)
+	if ! command -v "$clang" >/dev/null; then
+		echo "no $clang to build xdp_pass.bpf.c"
+		return 1
+	fi
+	if ! "$clang" -O2 -target bpf ${multiarch:+-I/usr/include/$multiarch} \
+		-c "$(dirname "${BASH_SOURCE[0]}")/xdp_pass.bpf.c" -o "$obj" 2>"$XT_TMP/clang.log"; then
+		echo "cannot build xdp_pass.bpf.c ($(head -n 1 "$XT_TMP/clang.log" 2>/dev/null))"
+		return 1
+	fi
+	echo "$obj"
+}
+
+# xt_bpf_unavailable: is BPF truly unavailable here? Loads and attaches a
+# trivial XDP_PASS program (generic mode) to the server namespace's
+# loopback and takes it off again. Prints why not and returns 0 when the
+# kernel refuses it; returns 1 (BPF works) otherwise. A program this kernel
+# accepts means a daemon that failed to attach its tiers is broken.
+xt_bpf_unavailable() {
+	local obj
+	obj=$(xt_xdp_pass_obj) || { echo "$obj"; return 1; }   # cannot tell: not an excuse
+	if ! ip -n "$XT_NS_SRV" link set dev lo xdpgeneric obj "$obj" sec xdp 2>"$XT_TMP/ip-probe.log"; then
+		echo "this kernel refuses even an XDP_PASS program: $(head -n 1 "$XT_TMP/ip-probe.log")"
+		return 0
+	fi
+	ip -n "$XT_NS_SRV" link set dev lo xdpgeneric off 2>/dev/null || true
+	return 1
+}
+
+# xt_require_kernel_tiers: the daemon just started with -i must serve with
+# its kernel tiers (bpf_active 1). The daemon falls back to userspace on any
+# load or attach failure; in the kernel flavour that is a failure, not a
+# quieter pass. Skips (77, with the reason) only where BPF itself is
+# unavailable (not root: xt_require_root skipped earlier; a kernel that
+# refuses a trivial XDP program).
+xt_require_kernel_tiers() {
+	local bpf why
+	bpf=$(xt_stat bpf_active) || xt_fail "xtftpctl stats has no bpf_active"
+	[ "$bpf" = 1 ] && return 0
+	[ "$(id -u)" -eq 0 ] || xt_skip "kernel tiers need root (bpf_active 0 as uid $(id -u))"
+	if why=$(xt_bpf_unavailable); then
+		xt_skip "kernel tiers unavailable here: $why"
+	fi
+	xt_fail "kernel flavour but bpf_active 0: the daemon fell back to userspace although this kernel runs BPF${why:+ ($why)}; daemon said: $(grep -iE 'bpf|xdp|tc|attach|fall|userspace' "$XT_DAEMON_LOG" | tail -n 3 | tr '\n' ' ')"
+}
+
+# xt_daemon_args_kernel ARGS...: true when ARGS ask for the kernel tiers
+# (an interface, no --no-bpf).
+xt_daemon_args_kernel() {
+	local a iface=0
+	for a in "$@"; do
+		case $a in
+		--no-bpf) return 1 ;;
+		-i|--interface|--interface=*) iface=1 ;;
+		esac
+	done
+	[ "$iface" = 1 ]
 }
 
 # xt_make_file PATH SIZE: SIZE bytes of random data, world-readable.
@@ -242,6 +301,11 @@ xt_daemon_start() {
 			xt_fail "xtftpd not ready after 20s (xtftpctl -S $XT_CTL_SOCK status never answered)"
 		sleep 0.02
 	done
+	# Started with an interface: the kernel tiers must be there. A test
+	# that expects the fallback on purpose sets XT_EXPECT_BPF=0.
+	if [ "${XT_EXPECT_BPF:-1}" = 1 ] && xt_daemon_args_kernel "$@"; then
+		xt_require_kernel_tiers
+	fi
 }
 
 # xt_daemon_stop: SIGTERM, bounded wait, then check the exit status and that
@@ -380,7 +444,7 @@ XT_SIZES=(0 1 511 512 513 1468 1469 1048576 41943040)
 xt_client_suite() {
 	local flavour=$1
 	xt_require_root
-	xt_require_cmd tftp atftp curl busybox sha256sum
+	xt_require_cmd tftp atftp curl busybox sha256sum python3
 	[ "$XT_TARGET" = hpa ] && xt_require_cmd in.tftpd || xt_require_daemon
 	xt_rig_create
 	local s v n=0 t0 secs rc
@@ -444,10 +508,7 @@ xt_check_counters() {
 		[ "$user" -gt 0 ] || xt_fail "blocks_user is 0 after $n transfers"
 		return 0
 	fi
-	if [ "$bpf" -eq 0 ]; then
-		xt_note "bpf_active 0: the kernel tiers are not attached, served from userspace (blocks_user $user)"
-		return 0
-	fi
+	[ "$bpf" -eq 1 ] || xt_require_kernel_tiers
 	local total=$((user + xdp + tc))
 	[ "$total" -gt 0 ] || xt_fail "no DATA blocks counted"
 	echo "kernel share: $((xdp + tc)) of $total DATA blocks (xdp $xdp, tc $tc, user $user)"
@@ -466,6 +527,20 @@ xt_check_counters() {
 			xt_fail "TC sent $tc blocks behind XDP, but XDP counted no pass reason"
 		echo "XDP pass reasons for ACKs TC answered: $passed (xdp_tx_off, grow_failed, window)"
 	fi
+	# The share above is dominated by the big files: each transfer on its own.
+	xt_check_transfers --kernel --min "$(( n < 256 ? n : 256 ))"
+}
+
+# xt_check_transfers [xfer_check.py ARGS]: the daemon's per-transfer
+# records (xtftpctl transfers --json) checked one by one, see xfer_check.py:
+# --kernel (each read the kernel tiers can take had blocks from them),
+# --lockstep (retransmits <= timeouts), --min N, --file-re RE.
+xt_check_transfers() {
+	local out rc=0
+	xt_ctl transfers --json > "$XT_TMP/transfers.json" || xt_fail "xtftpctl transfers --json failed"
+	out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/xfer_check.py" "$@" < "$XT_TMP/transfers.json") || rc=$?
+	printf '%s\n' "$out"
+	[ "$rc" -eq 0 ] || xt_fail "per-transfer check ($*) failed: $(printf '%s\n' "$out" | grep -c '^FAIL:') transfers"
 }
 
 # xt_stat_is NAME VALUE / xt_stat_ge NAME VALUE: conditions for xt_wait_until.

@@ -58,9 +58,7 @@ kill -KILL "$XT_DAEMON_PID"
 wait "$XT_DAEMON_PID" 2>/dev/null || true
 XT_DAEMON_PID=""
 got=$(size_of "$XT_OUT/k1")
-if [ "$bpf" = 1 ]; then
-	xt_wait_until 5 "no BPF program left on $XT_IF_SRV after SIGKILL" not_attached
-fi
+xt_wait_until 5 "no BPF program left on $XT_IF_SRV after SIGKILL" not_attached
 kill -KILL "$BG_PID" 2>/dev/null || true
 wait "$BG_PID" 2>/dev/null || true
 xt_daemon_start -s -i "$XT_IF_SRV"

@@ -20,7 +20,7 @@ SLOW_PID=""
 xt_on_cleanup '[ -n "$SLOW_PID" ] && kill -KILL $SLOW_PID'
 
 xt_server_start kernel --pool-size 32M
-[ "$(xt_stat bpf_active)" -eq 1 ] || xt_skip "kernel tiers not attached here (bpf_active 0)"
+# (xt_server_start kernel failed already unless bpf_active is 1)
 
 # status_has REGEX: the daemon's status has a line matching REGEX
 status_has() {

@@ -51,7 +51,7 @@ for flavour in kernel userspace; do
 	xt_server_start "$flavour" --event-log "$EVLOG" --timeout 1 --retries 2
 	tier_want=user
 	if [ "$flavour" = kernel ]; then
-		[ "$(xt_stat bpf_active)" = 1 ] || xt_skip "kernel tiers not attached here (bpf_active 0)"
+		# (xt_server_start kernel failed already unless bpf_active is 1)
 		tier_want=tc
 	fi
 
