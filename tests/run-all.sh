@@ -3,7 +3,10 @@
 # Usage: tests/run-all.sh BUILD_DIR [FILTER]
 # Each test is an executable or script: exit 0 = pass, 77 = skipped, else fail.
 # Output of a test is shown when it fails; its last line is shown always.
-# Ends with one summary line: "N passed, N failed, N skipped".
+# Ends with the skipped tests and their reasons, each marked allowed or not
+# by tests/skip-allowlist, then one summary line: "N passed, N failed,
+# N skipped". XT_SKIPS=strict (what .ci/run sets): a skip not on the
+# allow-list fails the run like a failed test; a skip hides a missing path.
 set -o nounset -o pipefail
 BUILD=${1:-build/san}
 FILTER=${2:-}
@@ -14,7 +17,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 
-pass=0 fail=0 skip=0 failed=()
+XT_SKIPS=${XT_SKIPS:-report}
+ALLOWLIST=${XT_SKIP_ALLOWLIST:-$TOP/tests/skip-allowlist}
+
+pass=0 fail=0 skip=0 failed=() skipped=()
 logdir=$(mktemp -d /tmp/xtftp-tests.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 
@@ -32,7 +38,8 @@ run_one() {
 	local last; last=$(grep -vE ': line [0-9]+: +[0-9]+ (Killed|Terminated)' "$log" | tail -n 1)
 	case $rc in
 	0) pass=$((pass + 1)); printf 'PASS     %-40s %6ss  %s\n' "$name" "$secs" "$last" ;;
-	77) skip=$((skip + 1)); printf 'SKIPPED  %-40s %6ss  %s\n' "$name" "$secs" "$last" ;;
+	77) skip=$((skip + 1)); skipped+=("$name"$'\t'"$last")
+	    printf 'SKIPPED  %-40s %6ss  %s\n' "$name" "$secs" "$last" ;;
 	*) fail=$((fail + 1)); failed+=("$name")
 	   printf 'FAIL     %-40s %6ss  (exit %d)\n' "$name" "$secs" "$rc"
 	   sed 's/^/    | /' "$log" | tail -n 80 ;;
@@ -54,7 +61,51 @@ for t in "$TOP"/tests/integration/test_*.sh; do
 	run_one "integration/$(basename "$t" .sh)" bash "$t"
 done
 
+# allowed_skip NAME LINE: prints the allow-list's reason when a line of
+# tests/skip-allowlist ("NAME-GLOB  ERE", the comment block above it says
+# why) matches the test's name and its skip line.
+allowed_skip() {
+	local name=$1 line=$2 glob re why=""
+	[ -f "$ALLOWLIST" ] || return 1
+	while IFS= read -r l; do
+		case $l in
+		'') why="" ;;
+		'#'*) l=${l#\#}; why="${why:+$why }${l# }" ;;
+		*)
+			glob=${l%%[[:space:]]*}
+			re=${l#"$glob"}
+			re=${re#"${re%%[![:space:]]*}"}
+			# shellcheck disable=SC2053
+			if [[ $name == $glob ]] && [[ $line =~ $re ]]; then
+				echo "$why"
+				return 0
+			fi ;;
+		esac
+	done < "$ALLOWLIST"
+	return 1
+}
+
 echo
+unexplained=0
+if [ ${#skipped[@]} -gt 0 ]; then
+	echo "skipped (${#skipped[@]}):"
+	for e in "${skipped[@]}"; do
+		n=${e%%$'\t'*} l=${e#*$'\t'}
+		if why=$(allowed_skip "$n" "$l"); then
+			printf '  %-40s %s\n  %-40s   allowed: %s\n' "$n" "$l" "" "$why"
+		else
+			unexplained=$((unexplained + 1))
+			printf '  %-40s %s\n  %-40s   NOT on %s\n' "$n" "$l" "" "${ALLOWLIST#"$TOP"/}"
+		fi
+	done
+fi
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+suffix=""
+[ "$unexplained" -gt 0 ] && suffix=" ($unexplained not on the allow-list)"
+echo "$pass passed, $fail failed, $skip skipped$suffix"
+[ "$fail" -eq 0 ] || exit 1
+if [ "$unexplained" -gt 0 ] && [ "$XT_SKIPS" = strict ]; then
+	echo "XT_SKIPS=strict: $unexplained skips not on the allow-list count as failures"
+	exit 1
+fi
+exit 0
