@@ -32,6 +32,17 @@
  *   error-mid NAME         RRQ, then answer DATA 1 with a message-less
  *                          ERROR: print what follows (want "silence": no
  *                          retransmission after the client gave up)
+ *   dupack NAME OUT N MS   lock-step download (with -o options) into OUT;
+ *                          DATA N (N >= 2) is not acknowledged: ACK N-1 goes
+ *                          twice instead (the Sorcerer's Apprentice probe;
+ *                          MS is the server's timeout). Then the first DATA
+ *                          that comes must be the timer's resend of N, MS
+ *                          after N at the earliest; on it, ACK N-1 twice
+ *                          again: silence must follow for 1.5 MS (the
+ *                          backoff doubled the interval). Prints "dupack
+ *                          block=N first_block=B first_after_ms=A
+ *                          silence_ms=S", then finishes the download (exit
+ *                          as for get)
  *   flood SECS NAME        for SECS seconds, as fast as the socket takes
  *                          them, from 16 source ports: RRQs for NAME (a
  *                          missing file) and junk; answers are drained and
@@ -70,6 +81,8 @@ static struct {
 	struct sockaddr_storage server;
 	socklen_t server_len;
 	int timeout_ms;
+	unsigned long dupack_block;     /* dupack: the DATA answered by ACK N-1 twice */
+	int dupack_ms;                  /* dupack: the server's timeout */
 	struct opt opts[MAX_OPTS];
 	unsigned int n_opts;
 } cfg = { .timeout_ms = 2000 };
@@ -252,6 +265,66 @@ static unsigned long oack_blksize(ssize_t n)
 	return blksize;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait until deadline (CLOCK_MONOTONIC ms) for a DATA packet from tid;
+ * other packets are skipped. Returns its block number, or -1 at the
+ * deadline; *at gets the arrival time. */
+static long next_data(int fd, const struct sockaddr_storage *tid, uint64_t deadline, uint64_t *at)
+{
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		ssize_t n;
+
+		if (now >= deadline)
+			return -1;
+		n = recv_within(fd, (int)(deadline - now), &from, &fromlen);
+		if (n == 0)
+			return -1;
+		if (n >= 4 && be16(rx) == OP_DATA && port_of(&from) == port_of(tid)) {
+			*at = mono_ms();
+			return be16(rx + 2);
+		}
+	}
+}
+
+/*
+ * dupack: DATA N has just arrived (at t_n) and is not acknowledged. A
+ * server without the Sorcerer's Apprentice fix answers each ACK N-1 with
+ * DATA N at once; a correct one stays silent until its timer resends N.
+ */
+static void dupack_probe(int fd, const struct sockaddr_storage *tid, socklen_t tidlen,
+			 unsigned long n, uint64_t t_n)
+{
+	unsigned long prev = (n - 1) & 0xffff;
+	uint64_t t_first = 0, t_b = 0, silence;
+	long first, more;
+
+	send_ack(fd, tid, tidlen, prev);
+	send_ack(fd, tid, tidlen, prev);
+	/* phase A: the first DATA after the duplicates (3 timeouts at most) */
+	first = next_data(fd, tid, t_n + 3 * (uint64_t)cfg.dupack_ms, &t_first);
+	/* phase B: on the timer's resend, the duplicates again; the next
+	 * resend is two timeouts away (backoff): 1.5 timeouts of silence */
+	t_b = first >= 0 ? t_first : mono_ms();
+	send_ack(fd, tid, tidlen, prev);
+	send_ack(fd, tid, tidlen, prev);
+	more = next_data(fd, tid, t_b + (uint64_t)cfg.dupack_ms * 3 / 2, &silence);
+	silence = more >= 0 ? silence - t_b : (uint64_t)cfg.dupack_ms * 3 / 2;
+	printf("dupack block=%lu first_block=%ld first_after_ms=%lld silence_ms=%llu next_block=%ld\n",
+	       n & 0xffff, first, first >= 0 ? (long long)(t_first - t_n) : -1LL,
+	       (unsigned long long)silence, more);
+}
+
 /*
  * Lock-step download on fd after the request went out. The first answer
  * fixes the server's TID. hook (may be NULL) runs once on DATA 1 before it
@@ -306,6 +379,15 @@ static int download(int fd, FILE *out, data1_hook hook)
 		if (op != OP_DATA || be16(rx + 2) != (expect & 0xffff))
 			continue;       /* a duplicate: never answered (no apprentice) */
 		tries = 0;
+		if (cfg.dupack_block && expect == cfg.dupack_block) {
+			/* rx holds DATA N; the probe receives into rx too */
+			static uint8_t held[MAX_UDP + 1];
+			uint64_t t_n = mono_ms();
+
+			memcpy(held, rx, (size_t)n);
+			dupack_probe(fd, &tid, tidlen, expect, t_n);
+			memcpy(rx, held, (size_t)n);
+		}
 		if (expect == 1 && hook) {
 			/* the hook receives into rx too: keep DATA 1 aside */
 			static uint8_t held[MAX_UDP + 1];
@@ -535,7 +617,8 @@ static void usage(void)
 	fprintf(stderr, "usage: hostile_client [-t MS] [-P PORT] [-o NAME=VALUE]... HOST CASE [ARGS]\n"
 		"cases: nonul | manyopts N FILE | bigname LEN | mode MODE FILE | opt FILE | error |\n"
 		"       short | ack | get NAME OUT | put NAME IN | wrongport NAME OUT |\n"
-		"       data-to-read NAME | error-mid NAME | flood SECS NAME\n");
+		"       data-to-read NAME | error-mid NAME | dupack NAME OUT N MS |\n"
+		"       flood SECS NAME\n");
 	exit(2);
 }
 
@@ -662,6 +745,14 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "error-mid")) {
 		need_args(argc, 3);
 		return case_get(argv[2], NULL, error_hook);
+	}
+	if (!strcmp(c, "dupack")) {
+		need_args(argc, 6);
+		cfg.dupack_block = strtoul(argv[4], NULL, 10);
+		cfg.dupack_ms = atoi(argv[5]);
+		if (cfg.dupack_block < 2 || cfg.dupack_ms <= 0)
+			usage();
+		return case_get(argv[2], argv[3], NULL);
 	}
 	if (!strcmp(c, "flood")) {
 		need_args(argc, 4);

@@ -4,8 +4,9 @@
 #    tftp-hpa download (512-byte lock-step) and an atftp one (blksize 1468,
 #    windowsize 8): files intact by sha256, inject_drop grows by exactly the
 #    number of blocks chosen per transfer, retransmits at least as much;
-#    `inject dup --prob 0.2`: intact, inject_dup > 0, no extra retransmit
-#    storm; a --client-ip filter for another host faults nothing; --clear.
+#    `inject dup --prob 0.2`: intact, inject_dup > 0; a --client-ip filter
+#    for another host faults nothing; --clear. No retransmit storm: each
+#    lock-step transfer (tftp-hpa) resent no more than it timed out.
 #  kernel (-i, --inject drop:blocks=... at start): the TC tier drops the
 #    chosen blocks (kernel_inject_drop), userspace resends them on its
 #    timeout, the file is intact; dup in TC sends the clone.
@@ -75,7 +76,15 @@ xt_wait_idle
 u1=$(stat_or_fail inject_dup)
 echo "userspace atftp: dup prob 0.2: inject_dup +$((u1 - u0))"
 [ $((u1 - u0)) -gt 0 ] || xt_fail "inject dup --prob 0.2 duplicated nothing in 715 blocks"
+# tftp-hpa (lock-step) ACKs each duplicated DATA again: those duplicate
+# ACKs must go unanswered (checked per transfer below)
+get_ok hpa "$XT_OUT/duph.bin"
+xt_wait_idle
+echo "userspace hpa: dup prob 0.2: inject_dup +$(( $(stat_or_fail inject_dup) - u1 )), dup_acks $(stat_or_fail dup_acks)"
 xt_ctl inject --clear | grep -qx 'inject off' || xt_fail "--clear did not turn injection off"
+# the lock-step ones (tftp-hpa): every resend came from a timeout, none
+# from a duplicate ACK (atftp's windows are not lock-step: not counted)
+xt_check_transfers --lockstep --min 5
 xt_daemon_stop
 
 # ---- kernel tiers --------------------------------------------------------------------
@@ -104,6 +113,9 @@ xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.2 --retries 10 --inject "drop:blo
 	u1=$(stat_or_fail kernel_inject_dup)
 	echo "kernel hpa: dup prob 0.2: kernel_inject_dup +$((u1 - u0)), dup_acks $(stat_or_fail dup_acks)"
 	[ $((u1 - u0)) -gt 0 ] || xt_fail "TC duplicated nothing at prob 0.2 over 2049 blocks"
+	# tftp-hpa ACKs each duplicated DATA again: those duplicate ACKs
+	# must not be answered (retransmits <= timeouts per transfer)
+	xt_check_transfers --lockstep --kernel --min 2
 }
 xt_daemon_stop
 echo "fault injection: drops at chosen blocks counted exactly and recovered, dups counted, files intact"

@@ -10,12 +10,14 @@
             rrq_try_kernel), so the kernel may send nothing only when there
             was no OACK and the file is one block (DATA 1 is the last), or
             the mode is netascii (userspace only).
---lockstep  every transfer with windowsize 1 resent no more DATA than it
-            had timeouts: a duplicate ACK never triggers a resend, so in
-            lock-step a resend happens only when the timer fires.
+--lockstep  every ended transfer (any outcome) with windowsize 1 resent no
+            more than it had timeouts: a duplicate ACK never triggers a
+            resend, so in lock-step a resend happens only when the timer
+            fires.
 --min N     at least N finished transfers were checked (the daemon keeps
             the last 256).
 --file-re   only records whose requested name matches RE (re.search).
+--dup-acks N  every checked transfer counted at least N duplicate ACKs.
 
 Prints one line per violation and a summary; exits 1 on any violation.
 """
@@ -27,6 +29,7 @@ import sys
 def main(argv):
     kernel = lockstep = False
     want_min = 0
+    want_dup = None
     file_re = None
     i = 1
     while i < len(argv):
@@ -38,6 +41,9 @@ def main(argv):
         elif a == "--min" and i + 1 < len(argv):
             i += 1
             want_min = int(argv[i])
+        elif a == "--dup-acks" and i + 1 < len(argv):
+            i += 1
+            want_dup = int(argv[i])
         elif a == "--file-re" and i + 1 < len(argv):
             i += 1
             file_re = re.compile(argv[i])
@@ -57,13 +63,20 @@ def main(argv):
         except ValueError as e:
             bad.append(f"line {lineno}: not JSON ({e})")
             continue
-        if t.get("outcome") != "done":
-            continue        # active, failed or refused: not a finished transfer
         if file_re and not file_re.search(t.get("file", "")):
             continue
-        n += 1
         desc = (f"transfer {t['id']} {t['op']} {t['file']!r} from {t['client']}:{t['port']} "
-                f"options {t['options']!r} final_block {t['final_block']}")
+                f"options {t['options']!r} final_block {t['final_block']} outcome {t['outcome']}")
+        # lock-step holds for every ended transfer, also one that timed out
+        if lockstep and t["outcome"] != "running" and t["windowsize"] <= 1:
+            lock += 1
+            if t["retransmits"] > t["timeouts"]:
+                bad.append(f"{desc}: {t['retransmits']} retransmits > {t['timeouts']} timeouts "
+                           f"in lock-step ({t['dup_acks']} duplicate ACKs): a resend not "
+                           f"caused by the timer")
+        if t.get("outcome") != "done":
+            continue        # active, failed or refused: not a finished transfer
+        n += 1
         kblocks = t["blocks_xdp"] + t["blocks_tc"]
         if kernel and t["op"] == "rrq":
             if t["mode"] == "octet" and (t["options"] != "" or t["final_block"] > 1):
@@ -73,12 +86,8 @@ def main(argv):
                                f"(tier {t['tier']}, blocks_user {t['blocks_user']})")
             else:
                 user_only += 1
-        if lockstep and t["windowsize"] <= 1:
-            lock += 1
-            if t["retransmits"] > t["timeouts"]:
-                bad.append(f"{desc}: {t['retransmits']} retransmits > {t['timeouts']} timeouts "
-                           f"in lock-step ({t['dup_acks']} duplicate ACKs): a resend not "
-                           f"caused by the timer")
+        if want_dup is not None and t["dup_acks"] < want_dup:
+            bad.append(f"{desc}: {t['dup_acks']} duplicate ACKs counted, want >= {want_dup}")
     if n < want_min:
         bad.append(f"only {n} finished transfers in the records, want >= {want_min}")
     for b in bad:
@@ -88,7 +97,9 @@ def main(argv):
         parts.append(f"{eligible} with kernel blocks as the design requires, "
                      f"{user_only} userspace-only by design (no OACK and one block, or netascii)")
     if lockstep:
-        parts.append(f"{lock} lock-step with retransmits <= timeouts")
+        parts.append(f"{lock} ended lock-step transfers checked for retransmits <= timeouts")
+    if want_dup is not None:
+        parts.append(f">= {want_dup} duplicate ACKs counted in each")
     print("per transfer: " + "; ".join(parts))
     return 1 if bad else 0
 
