@@ -19,6 +19,34 @@
  * scratch buffer), in multiples of 4. */
 #define XT_CSUM_DIFF_MAX 512
 
+/*
+ * Bounds every supported verifier can see. A range learnt from a comparison
+ * is fragile: clang may test one copy of a value and use another (a spilled
+ * one, or a pointer it precomputed), and Debian 12's 6.1 and Debian's 6.12
+ * verifiers then lose the bound (6.1 rejected the payload store as "size=0",
+ * 6.12 the tail read of the checksum as "off=67584"). A mask applied to the
+ * very register that is used carries its range in the arithmetic itself;
+ * the empty asm hides the value from clang so it cannot drop the mask as
+ * redundant after the comparisons that make it a no-op at run time.
+ */
+static __always_inline __u32 xt_opaque_u32(__u32 v)
+{
+	asm volatile("" : "+r"(v));
+	return v;
+}
+
+/* len, known by the caller to be 1..XT_CHUNK_OVERLAP, as 1..XT_CHUNK_OVERLAP. */
+static __always_inline __u32 xt_bound_copy_len(__u32 len)
+{
+	return ((xt_opaque_u32(len) - 1) & (XT_CHUNK_OVERLAP - 1)) + 1;
+}
+
+/* An offset into a chunk value, known to be < XT_CHUNK_DATA, as such. */
+static __always_inline __u32 xt_bound_chunk_off(__u32 off)
+{
+	return xt_opaque_u32(off) & (XT_CHUNK_DATA - 1);
+}
+
 /* Fold a 64-bit running sum to 16 bits (no complement). */
 static __always_inline __u16 csum_fold64(__u64 sum)
 {
@@ -76,20 +104,26 @@ static __always_inline __s64 csum_pool_block(const __u8 *ptr, __u32 len)
 		piece = len4 - done;
 		if (piece > XT_CSUM_DIFF_MAX)
 			piece = XT_CSUM_DIFF_MAX;
+		/* 4..512 in steps of 4 by arithmetic (6.1 lost the bound the
+		 * comparison gave through a 32-bit register copy) */
+		piece = ((xt_opaque_u32(piece) - 4) & (XT_CSUM_DIFF_MAX - 4)) + 4;
 		part = bpf_csum_diff(NULL, 0, (__be32 *)(ptr + done), piece, 0);
 		if (part < 0)
 			return part;
 		sum += (__u32)part;
 	}
-	/* Byte by byte into a zeroed word; pos is re-bounded so the verifier
-	 * sees it inside the block (it cannot relate len4 to len). */
-	for (i = 0; i < 3; i++) {
-		if (i >= tail)
-			break;
-		pos = len4 + i;
-		if (pos >= XT_CHUNK_OVERLAP)
-			break;
-		((__u8 *)&word)[i] = ptr[pos];
+	/* The 1-3 trailing bytes into a zeroed word. With a tail, len4 <=
+	 * XT_CHUNK_OVERLAP - 4, so the three bytes at len4 are inside the value
+	 * (bytes past the block are read and masked out, never summed). The
+	 * mask puts that bound on the register the reads use. */
+	if (tail) {
+		const __u8 *t;
+
+		pos = xt_opaque_u32(len4) & (XT_CHUNK_OVERLAP - 4);
+		t = ptr + pos;
+		((__u8 *)&word)[0] = t[0];
+		((__u8 *)&word)[1] = tail > 1 ? t[1] : 0;
+		((__u8 *)&word)[2] = tail > 2 ? t[2] : 0;
 	}
 	sum += (__u32)word & 0xffff;
 	sum += (__u32)word >> 16;

@@ -283,6 +283,12 @@ struct block_src {
 	__u32 csum;                 /* unfolded sum of the payload */
 };
 
+/* Where a located block's bytes start in its chunk (see xt_bound_chunk_off). */
+static __always_inline const __u8 *block_data(const struct block_src *b)
+{
+	return b->chunk->data + xt_bound_chunk_off(b->in_off);
+}
+
 /*
  * Locate block blk (absolute, 1-based) of the session's image: bytes
  * [(blk-1)*blksize, min(blk*blksize, image_size)). The chunk must belong
@@ -320,8 +326,7 @@ static __always_inline int block_locate(const struct session_value *s, __u32 blk
 	if (!b->chunk)
 		return XT_STAT_PASS_HELPER_FAILED;
 	b->in_off = off & (XT_CHUNK_DATA - 1);
-	sum = csum_pool_block(b->chunk->data + (b->in_off & (XT_CHUNK_DATA - 1)),
-			      b->len);
+	sum = csum_pool_block(block_data(b), b->len);
 	if (sum < 0)
 		return XT_STAT_PASS_HELPER_FAILED;
 	b->csum = (__u32)sum;

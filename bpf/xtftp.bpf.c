@@ -113,8 +113,7 @@ static __always_inline int xdp_write_reply(struct xdp_md *ctx, const struct tftp
 		return 0;
 	if (!b->chunk || b->len > XT_CHUNK_OVERLAP)
 		return -EINVAL;
-	return bpf_xdp_store_bytes(ctx, l3_off,
-				   b->chunk->data + (b->in_off & (XT_CHUNK_DATA - 1)), b->len);
+	return bpf_xdp_store_bytes(ctx, l3_off, (void *)block_data(b), xt_bound_copy_len(b->len));
 }
 
 SEC("xdp")
@@ -277,8 +276,7 @@ static __noinline int tc_write_reply(struct __sk_buff *skb, const struct tftp_ac
 		return 0;
 	if (!b->chunk || b->len > XT_CHUNK_OVERLAP)
 		return -EINVAL;
-	return bpf_skb_store_bytes(skb, l3_off,
-				   b->chunk->data + (b->in_off & (XT_CHUNK_DATA - 1)), b->len, 0);
+	return bpf_skb_store_bytes(skb, l3_off, block_data(b), xt_bound_copy_len(b->len), 0);
 }
 
 /* Largest frame an ACK can be (tagged IPv6, plus Ethernet padding slack):
