@@ -14,9 +14,10 @@
 #             lock-step like the real bootloader (addresses only inside the
 #             test's namespace)
 #
-# Server: $XTFTPD (with -i on the tap so the kernel tiers attach) when the
-# runner exports it, else tftpd-hpa. XT_UBOOT_SERVER=hpa|xtftpd forces one
-# (hpa is the baseline the harness was proven against).
+# Server: $XTFTPD (default build/san/xtftpd) with -i on the tap, so the
+# kernel tiers attach (bpf_active 1 required); it must exit 0 on SIGTERM with
+# no sanitizer report. XT_UBOOT_SERVER=hpa runs the baseline the harness was
+# proven against (tftpd-hpa) instead; there is no silent fallback to it.
 # XT_UBOOT_CASES="default tplink" runs a subset.
 set -o nounset -o pipefail
 
@@ -26,17 +27,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 ub_require
 
-SERVER=${XT_UBOOT_SERVER:-}
-if [ -z "$SERVER" ]; then
-	if [ -n "${XTFTPD:-}" ] && [ -x "$XTFTPD" ]; then SERVER=xtftpd; else SERVER=hpa; fi
-fi
+SERVER=${XT_UBOOT_SERVER:-xtftpd}
+XTFTPD=${XTFTPD:-$HERE/../../build/san/xtftpd}
+XTFTPCTL=${XTFTPCTL:-$HERE/../../build/san/xtftpctl}
 case $SERVER in
 hpa)
 	command -v in.tftpd >/dev/null ||
-		{ echo "skip: in.tftpd not found (Debian package tftpd-hpa)"; exit 77; } ;;
+		{ echo "FAIL: XT_UBOOT_SERVER=hpa but in.tftpd not found (Debian package tftpd-hpa)"; exit 1; } ;;
 xtftpd)
-	if [ ! -x "${XTFTPD:-}" ] || [ ! -x "${XTFTPCTL:-}" ]; then
-		echo "FAIL: XT_UBOOT_SERVER=xtftpd but XTFTPD/XTFTPCTL are not executables"; exit 1
+	if [ ! -x "$XTFTPD" ] || [ ! -x "$XTFTPCTL" ]; then
+		echo "FAIL: no xtftpd/xtftpctl at $XTFTPD, $XTFTPCTL (build them; XT_UBOOT_SERVER=hpa for the baseline)"; exit 1
 	fi ;;
 *)
 	echo "FAIL: XT_UBOOT_SERVER must be hpa or xtftpd, not '$SERVER'"; exit 1 ;;
@@ -74,7 +74,7 @@ run_case() {
 	# start costs seconds with ASan); the counters are shown per case.
 	t_srv=0
 	if [ "$sip" != "$server_addr" ]; then
-		ub_server_stop
+		ub_server_stop_checked
 		t_srv=$(ub_now)
 		ub_server_start "$SERVER" "$UB_DIR/root" "$sip"
 		t_srv=$(ub_elapsed "$t_srv")
@@ -140,4 +140,7 @@ for c in $CASES; do
 done
 
 ub_poweroff
-echo "ok: U-Boot tftpboot against $SERVER: ${summary[*]}"
+ub_server_stop_checked
+checked=""
+[ "$SERVER" = xtftpd ] && checked="; xtftpd exited 0, no sanitizer report"
+echo "ok: U-Boot tftpboot against $SERVER: ${summary[*]}$checked"

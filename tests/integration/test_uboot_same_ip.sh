@@ -22,7 +22,7 @@ SRV_IP=192.168.0.66
 CLI_IP=192.168.0.86
 
 ub_require
-[ -x "$XTFTPD" ] && [ -x "$XTFTPCTL" ] || { echo "skip: no xtftpd at $XTFTPD; build it with make"; exit 77; }
+[ -x "$XTFTPD" ] && [ -x "$XTFTPCTL" ] || { echo "FAIL: no xtftpd at $XTFTPD; build it with make"; exit 1; }
 
 pair_cleanup() {
 	local pids
@@ -63,12 +63,7 @@ SOCK="$UB_DIR/xtftpd.sock"
 ip netns exec "$UB_NS" timeout -k 5 "$UB_LIFETIME" "$XTFTPD" -L -s -a "$SRV_IP:69" "${ifargs[@]}" \
 	--mac-sessions --pool-size 32M --control "$SOCK" -v "$UB_DIR/root" >"$UB_DIR/server.log" 2>&1 &
 SRV_PID=$!
-deadline=$(( $(date +%s) + 30 ))
-until "$XTFTPCTL" -S "$SOCK" status >/dev/null 2>&1; do
-	kill -0 "$SRV_PID" 2>/dev/null || { cat "$UB_DIR/server.log"; echo "FAIL: xtftpd exited at start"; exit 1; }
-	[ "$(date +%s)" -ge "$deadline" ] && { echo "FAIL: xtftpd not ready after 30 s"; exit 1; }
-	sleep 0.05
-done
+ub_xtftpd_ready "$SOCK" "$SRV_PID" 30
 
 # one_device I: boot U-Boot on ubtapI, wait for the common start signal,
 # tftpboot, check bytes and CRC32; prints one result line. Runs in a subshell
@@ -150,4 +145,5 @@ for i in $(seq 1 "$N"); do
 	grep -q "$CLI_IP:[0-9]* mac=$(printf '52:54:00:00:86:%02x' "$i") RRQ .*outcome=done" <<<"$transfers" ||
 		{ echo "$transfers"; echo "FAIL: no finished transfer recorded for U-Boot $i's MAC"; exit 1; }
 done
-echo "uboot-same-ip: $N x 4 MiB from $CLI_IP at once in ${wall}s wall (tftpboot + crc32), blocks_tc $blocks_tc"
+ub_server_stop_checked "$SRV_PID" "$UB_DIR/server.log"
+echo "uboot-same-ip: $N x 4 MiB from $CLI_IP at once in ${wall}s wall (tftpboot + crc32), blocks_tc $blocks_tc; xtftpd exited 0"

@@ -304,11 +304,7 @@ ub_server_start() {
 			--control "$UB_SRV_SOCK" -v "$root" \
 			>"$UB_DIR/server.log" 2>&1 &
 		UB_SRV_PID=$!
-		until "$XTFTPCTL" -S "$UB_SRV_SOCK" status >/dev/null 2>&1; do
-			kill -0 "$UB_SRV_PID" 2>/dev/null || ub_fail "xtftpd exited at start"
-			[ "$(date +%s)" -ge "$deadline" ] && ub_fail "xtftpd not ready (xtftpctl status) after 15 s"
-			sleep 0.05
-		done
+		ub_xtftpd_ready "$UB_SRV_SOCK" "$UB_SRV_PID" 15
 		;;
 	*)
 		ub_fail "unknown server kind '$kind'"
@@ -316,11 +312,54 @@ ub_server_start() {
 	esac
 }
 
+# ub_xtftpd_ready SOCK PID SECS: wait until the daemon answers on SOCK
+# (fail if PID exits first or SECS pass); then its kernel tiers must be
+# attached (bpf_active 1: TC serves on a tap). A daemon that fell back to
+# userspace fails here, as in the other kernel-flavour tests (lib.sh);
+# XT_EXPECT_BPF=0 accepts it.
+ub_xtftpd_ready() {
+	local sock=$1 pid=$2 deadline bpf
+	deadline=$(( $(date +%s) + $3 ))
+	until "$XTFTPCTL" -S "$sock" status >/dev/null 2>&1; do
+		kill -0 "$pid" 2>/dev/null || ub_fail "xtftpd exited at start"
+		[ "$(date +%s)" -ge "$deadline" ] && ub_fail "xtftpd not ready (xtftpctl status) after $3 s"
+		sleep 0.05
+	done
+	[ "${XT_EXPECT_BPF:-1}" = 1 ] || return 0
+	bpf=$("$XTFTPCTL" -S "$sock" stats | awk '$1 == "bpf_active" { print $2 }')
+	[ "$bpf" = 1 ] ||
+		ub_fail "xtftpd with -i: bpf_active ${bpf:-missing}: its kernel tiers did not attach (fell back to userspace)"
+}
+
+# ub_server_stop: stop the server, no questions asked (cleanup).
 ub_server_stop() {
 	[ -n "$UB_SRV_PID" ] || return 0
 	kill "$UB_SRV_PID" 2>/dev/null
 	wait "$UB_SRV_PID" 2>/dev/null
 	UB_SRV_PID=
+}
+
+# ub_server_stop_checked [PID LOG]: SIGTERM, bounded wait; xtftpd (the
+# default, UB_SRV_PID when it is one) must exit 0 with no sanitizer report
+# in its log, as xt_daemon_stop checks in the other tests. The timeout(1)
+# wrapper passes SIGTERM on and exits with the daemon's status.
+ub_server_stop_checked() {
+	local pid=${1:-$UB_SRV_PID} log=${2:-$UB_DIR/server.log} kind=xtftpd st=0 deadline
+	[ -n "$pid" ] || return 0
+	[ $# -eq 0 ] && kind=$UB_SRV_KIND
+	kill -TERM "$pid" 2>/dev/null
+	deadline=$(( $(date +%s) + 10 ))
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$(date +%s)" -ge "$deadline" ] && ub_fail "$kind did not exit within 10 s of SIGTERM"
+		sleep 0.05
+	done
+	wait "$pid" || st=$?
+	[ "$pid" = "$UB_SRV_PID" ] && UB_SRV_PID=
+	[ "$kind" = xtftpd ] || return 0
+	grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log" &&
+		ub_fail "sanitizer report in the daemon log ($log)"
+	[ "$st" -eq 0 ] || ub_fail "xtftpd exited with status $st after SIGTERM"
+	return 0
 }
 
 # ub_server_snapshot FILE: save the daemon's counters (xtftpd only).
