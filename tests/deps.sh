@@ -10,9 +10,13 @@ PKGS=(
 	# fuzzing (make fuzz-smoke): libFuzzer runtime, only "recommended" by clang-14
 	libclang-rt-14-dev
 	# integration tests: namespaces, firewall for loss, real clients, a baseline server
-	iproute2 iputils-ping ethtool nftables tftp-hpa atftp curl busybox tftpd-hpa procps psmisc
+	# (busybox-static: its tftp applet is the busybox client, and the VM tests'
+	# guest needs a static busybox; it replaces Debian's dynamic busybox)
+	iproute2 iputils-ping ethtool nftables tftp-hpa atftp curl busybox-static tftpd-hpa procps psmisc
 	# U-Boot under qemu as a bootloader client (tests/integration/test_uboot.sh)
 	qemu-system-arm u-boot-qemu tcpdump
+	# the kernel matrix (tests/vm/): Debian's kernels under QEMU with virtio-net
+	qemu-system-x86 xz-utils gzip
 	# packaging (test_install.sh): systemd-analyze verify, capsh, setpriv, groff for man pages
 	systemd libcap2-bin util-linux groff-base
 	# benchmark rig (make bench): dnsmasq's TFTP server as a baseline, jq for results
@@ -26,7 +30,20 @@ missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Debian's kernels for the VM tests (tests/vm/kernel.sh), fetched with
+# apt-get download into a cache, never installed on the host. Idempotent.
+fetch_vm_kernels() {
+	local k
+	[ "$(id -u)" -eq 0 ] || return 0
+	for k in 6.1 6.12; do
+		"$(dirname "$0")/vm/kernel.sh" "$k" >/dev/null ||
+			echo "deps: cannot fetch Debian's $k kernel for tests/vm (apt-get download)" >&2
+	done
+}
+if [ ${#missing[@]} -eq 0 ]; then
+	fetch_vm_kernels
+	exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run 'make deps' as root" >&2
 	exit 1
@@ -41,3 +58,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fetch_vm_kernels

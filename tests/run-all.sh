@@ -60,6 +60,11 @@ for t in "$TOP"/tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	run_one "integration/$(basename "$t" .sh)" bash "$t"
 done
+# The kernel matrix: Debian's kernels under QEMU (tests/vm/).
+for t in "$TOP"/tests/vm/test_*.sh; do
+	[ -f "$t" ] || continue
+	run_one "vm/$(basename "$t" .sh)" bash "$t"
+done
 
 # allowed_skip NAME LINE: prints the allow-list's reason when a line of
 # tests/skip-allowlist ("NAME-GLOB  ERE", the comment block above it says
