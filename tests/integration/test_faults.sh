@@ -21,7 +21,7 @@
 # The server's egress is shaped (tbf 8 Mbit/s) so transfers last seconds.
 . "$(dirname "$0")/lib.sh"
 xt_require_root
-xt_require_cmd curl tftp "${CC:-gcc}" bpftool
+xt_require_cmd curl tftp "${CC:-gcc}"
 xt_require_daemon
 [ "$XT_TARGET" = hpa ] && xt_skip "xtftpd faults (XT_TARGET=hpa)"
 xt_rig_create
@@ -41,24 +41,30 @@ bg_get() {
 	BG_PID=$!
 	xt_on_cleanup "kill -KILL $BG_PID"
 }
-attached() {
-	# XDP (any mode) or tcx/clsact programs on the server's interface
-	ip -n "$XT_NS_SRV" -d link show dev "$XT_IF_SRV" | grep -qE 'prog/xdp|xdp(generic|drv|offload)? ' && return 0
-	[ -n "$(xt_srv bpftool -j net show dev "$XT_IF_SRV" | jq -r '.[] | (.tc // [])[] | .name' 2>/dev/null)" ]
+# What is on the server's interface, asked of the kernel directly:
+# bpf_xdp_query, BPF_PROG_QUERY on tcx ingress and the legacy clsact hook
+# (test_loader --query; Debian's bpftool 7.1 does not list tcx links).
+LOADER="${XT_BUILD:-$XT_TOP/build/san}/tests/test_loader"
+[ -x "$LOADER" ] || xt_fail "no $LOADER to query the interface; build it with make tests"
+attached_desc() { xt_srv "$LOADER" --query "$XT_IF_SRV"; }
+ours_attached() {
+	local a
+	a=$(attached_desc)
+	[[ $a == *"xdp=xdp_tftp/"* && $a == *"tc=tc_tftp"* ]]
 }
-
-not_attached() { ! attached; }
+not_attached() { [ "$(attached_desc)" = "xdp=- tc=- legacy=-" ]; }
 
 # ---- 1. SIGKILL mid-transfer --------------------------------------------------
 xt_daemon_start -s -i "$XT_IF_SRV"
 bpf=$(xt_stat bpf_active)
+ours_attached || xt_fail "kernel tiers active but not on $XT_IF_SRV: $(attached_desc)"
 bg_get f4m "$XT_OUT/k1"
 xt_wait_until 20 "256 KiB received before the kill" sh -c "[ \$(stat -c %s '$XT_OUT/k1' 2>/dev/null || echo 0) -ge 262144 ]"
 kill -KILL "$XT_DAEMON_PID"
 wait "$XT_DAEMON_PID" 2>/dev/null || true
 XT_DAEMON_PID=""
 got=$(size_of "$XT_OUT/k1")
-xt_wait_until 5 "no BPF program left on $XT_IF_SRV after SIGKILL" not_attached
+xt_wait_until 5 "no BPF program left on $XT_IF_SRV after SIGKILL (XDP, tcx, clsact)" not_attached
 kill -KILL "$BG_PID" 2>/dev/null || true
 wait "$BG_PID" 2>/dev/null || true
 xt_daemon_start -s -i "$XT_IF_SRV"
