@@ -2767,6 +2767,7 @@ static void engine_open_fastpath(struct engine *e)
 			ptrs[i] = names[i];
 	}
 	if (!n) {
+		fastpath_set_off_reason("no interface to attach to (-i IFNAME)");
 		log_info("kernel tiers: no interface to attach to (pass -i IFNAME); serving from userspace");
 		return;
 	}
@@ -2948,8 +2949,11 @@ void engine_write_status(struct engine *e, FILE *f)
 		fprintf(f, " %s", addr);
 	}
 	fprintf(f, "\n");
-	fprintf(f, "kernel tiers: %s\n", fastpath_kernel_active(e->fp) ? "attached" :
-		"off (userspace engine serves everything)");
+	if (fastpath_kernel_active(e->fp))
+		fprintf(f, "kernel tiers: attached\n");
+	else
+		fprintf(f, "kernel tiers: not loaded (%s); the userspace engine serves everything\n",
+			fastpath_off_reason());
 	obs_write_status(e, f);
 	catalog_write_status(e->cat, e->fp, f);
 	if (e->lp)
@@ -3168,6 +3172,8 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	}
 	if (!opt->no_bpf)
 		engine_open_fastpath(e);
+	else
+		fastpath_set_off_reason("off by --no-bpf");
 	/* No kernel tiers: the pool alone, so transfers still serve an
 	 * immutable image of the file (sessions keep their generation). */
 	if (!e->fp && fastpath_open_pool_only(opt->pool_bytes, &e->fp) != 0)

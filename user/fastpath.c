@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fastpath.h"
@@ -38,19 +39,86 @@ struct fastpath {
 	int ncpus;
 };
 
-static int libbpf_print_debug(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* Why the kernel tiers are not loaded (status, --check-config); "" when
+ * they are, or before the first fastpath_open. */
+static char off_reason[400];
+/* What libbpf said last about a failure we report in our own words. */
+static char failed_prog[64];        /* "prog 'NAME': BPF program load failed" */
+static char kernel_errmsg[200];     /* "Kernel error message: ..." (netlink extack) */
+static int libbpf_verbose;
+
+/* Every libbpf message passes here: the two facts our one-line reports need
+ * are kept, and the text goes to stderr only at -vv. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[512];
+	const char *p;
+	va_list copy;
+
 	(void)level;
-	return vfprintf(stderr, fmt, ap);
+	va_copy(copy, ap);
+	vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	if (!strncmp(line, "libbpf: prog '", 14) && strstr(line, "load failed")) {
+		const char *end = strchr(line + 14, '\'');
+
+		if (end)
+			snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)(end - line - 14),
+				 line + 14);
+	}
+	p = strstr(line, "Kernel error message: ");
+	if (p) {
+		snprintf(kernel_errmsg, sizeof(kernel_errmsg), "%s", p + 22);
+		kernel_errmsg[strcspn(kernel_errmsg, "\n")] = '\0';
+	}
+	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
-static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+void fastpath_set_off_reason(const char *fmt, ...)
 {
-	/* Our own one-line messages say what failed and what to do. */
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(off_reason, sizeof(off_reason), fmt, ap);
+	va_end(ap);
+}
+
+const char *fastpath_off_reason(void)
+{
+	return off_reason[0] ? off_reason : "not loaded";
+}
+
+const char *fastpath_kernel_errmsg(void)
+{
+	return kernel_errmsg;
+}
+
+void fastpath_clear_kernel_errmsg(void)
+{
+	kernel_errmsg[0] = '\0';
+}
+
+/* The verifier's verdict: the last line of its log that is not the
+ * closing statistics ("processed N insns ..."). */
+static void verifier_last_error(const char *vlog, char *out, size_t len)
+{
+	const char *end = vlog + strlen(vlog), *line_end, *start;
+
+	out[0] = '\0';
+	while (end > vlog) {
+		while (end > vlog && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		line_end = end;
+		start = end;
+		while (start > vlog && start[-1] != '\n')
+			start--;
+		end = start;
+		if (line_end == start || !strncmp(start, "processed ", 10) ||
+		    !strncmp(start, "verification time", 17) || !strncmp(start, "stack depth", 11))
+			continue;
+		snprintf(out, len, "%.*s", (int)(line_end - start), start);
+		return;
+	}
 }
 
 static int write_verifier_log(const char *path, const char *log)
@@ -68,41 +136,59 @@ static int write_verifier_log(const char *path, const char *log)
 	return err;
 }
 
-/* One line saying why loading failed and what the user can do. */
+/* One line saying why loading failed and what the user can do (and the
+ * same, shorter, for status: fastpath_off_reason). */
 static void report_load_failure(const struct fastpath_config *cfg, int err,
 				const char *vlog, uint64_t pool_bytes)
 {
 	int have_log = vlog && vlog[0];
 	int werr = -ENOENT;
+	char verdict[200], release[65] = "?";
+	const char *prog = failed_prog[0] ? failed_prog : "a program";
+	struct utsname un;
 
-	if (err == -EPERM) {
+	if (uname(&un) == 0)
+		snprintf(release, sizeof(release), "%s", un.release);
+	if (err == -EPERM && !have_log) {
+		fastpath_set_off_reason("not permitted to load BPF (needs root or CAP_BPF, "
+					"CAP_NET_ADMIN, CAP_PERFMON)");
 		log_warn("cannot load BPF: not permitted (needs root or CAP_BPF+CAP_NET_ADMIN); "
 			 "serving from userspace");
 		return;
 	}
 	if (have_log && (strstr(vlog, "unknown func") || strstr(vlog, "invalid func"))) {
-		log_warn("cannot load BPF: kernel too old (needs 5.18 for bpf_xdp_store_bytes); "
-			 "serving from userspace");
+		verifier_last_error(vlog, verdict, sizeof(verdict));
+		fastpath_set_off_reason("kernel %s lacks a helper %s needs (%s); 6.1 is the "
+					"oldest supported", release, prog, verdict);
+		log_warn("cannot load BPF: kernel %s lacks a helper %s needs (%s): xtftpd's kernel "
+			 "tiers need Linux 6.1 or later (Debian 12's); serving from userspace",
+			 release, prog, verdict);
 		return;
 	}
 	if (!have_log && err == -ENOMEM) {
+		fastpath_set_off_reason("out of memory for the %llu MiB image pool",
+					(unsigned long long)(pool_bytes >> 20));
 		log_warn("cannot load BPF: out of memory creating the %llu MiB image pool "
 			 "(lower --pool-size); serving from userspace",
 			 (unsigned long long)(pool_bytes >> 20));
 		return;
 	}
-	if (have_log && cfg->verifier_log)
-		werr = write_verifier_log(cfg->verifier_log, vlog);
-	if (have_log && !werr)
-		log_warn("cannot load BPF: the verifier rejected a program (%s); log in %s; "
-			 "serving from userspace", strerror(-err), cfg->verifier_log);
-	else if (have_log)
-		log_warn("cannot load BPF: the verifier rejected a program (%s); "
-			 "give a writable verifier log path to see why; serving from userspace",
-			 strerror(-err));
-	else
-		log_warn("cannot load BPF: %s (run with -v for libbpf's detail); "
+	if (!have_log) {
+		fastpath_set_off_reason("cannot load BPF: %s", strerror(-err));
+		log_warn("cannot load BPF: %s (run with -vv for libbpf's detail); "
 			 "serving from userspace", strerror(-err));
+		return;
+	}
+	verifier_last_error(vlog, verdict, sizeof(verdict));
+	if (cfg->verifier_log)
+		werr = write_verifier_log(cfg->verifier_log, vlog);
+	fastpath_set_off_reason("the verifier of kernel %s rejected %s: %s", release, prog,
+				verdict);
+	log_warn("cannot load BPF: the verifier of kernel %s rejected %s (%s): \"%s\"; %s%s%s; "
+		 "serving from userspace", release, prog, strerror(-err), verdict,
+		 werr ? "give --verifier-log FILE for the whole log" : "whole log in ",
+		 werr ? "" : cfg->verifier_log,
+		 " and report it: xtftpd must load on every kernel from 6.1 on");
 }
 
 static int map_pool(struct fastpath *fp)
@@ -249,8 +335,12 @@ int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
 	int err;
 
 	*out = NULL;
-	libbpf_set_print(cfg->verbose ? libbpf_print_debug : libbpf_print_quiet);
+	libbpf_verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+	failed_prog[0] = '\0';
+	off_reason[0] = '\0';
 	if (!cfg->n_ifnames) {
+		fastpath_set_off_reason("no interface to attach to (-i IFNAME)");
 		log_info("kernel tiers off: no interface given (-i); serving from userspace");
 		return -ENODEV;
 	}
@@ -312,12 +402,16 @@ int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
 	}
 	err = attach_all(fp, cfg);
 	if (err) {
+		fastpath_set_off_reason("attached to no interface (the log says why, per "
+					"interface)");
 		log_warn("kernel tiers off: no interface attached; serving from userspace");
 		goto cleanup;
 	}
 	*out = fp;
 	fp = NULL;
 cleanup:
+	if (err && !off_reason[0])
+		fastpath_set_off_reason("cannot set up the kernel tiers: %s", strerror(-err));
 	free(vlog);
 	fastpath_close(fp);
 	return err;

@@ -54,6 +54,13 @@ void fastpath_close(struct fastpath *fp);
  * Logs the cause of a failure once; 0 or a negative errno.
  */
 int fastpath_open_pool_only(uint64_t pool_bytes, struct fastpath **out);
+/* Why the kernel tiers are not loaded, for status and --check-config (set
+ * by fastpath_open on failure, or by the caller: "off by --no-bpf"). */
+const char *fastpath_off_reason(void);
+void fastpath_set_off_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The kernel's extack message of the last failed netlink attach ("" none). */
+const char *fastpath_kernel_errmsg(void);
+void fastpath_clear_kernel_errmsg(void);
 /* 1 if fp has the kernel tiers loaded (0 for NULL or a pool-only fastpath). */
 int fastpath_kernel_active(const struct fastpath *fp);
 
