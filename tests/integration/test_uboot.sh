@@ -64,7 +64,7 @@ server_addr=
 run_case() {
 	local name=$1 size=$2 file=$3 cip=$4 sip=$5 blk=$6 win=$7 limit=$8
 	local img="$UB_DIR/root/$file" want_crc got_crc got_bytes t0 secs out rate
-	local capturing rrq want_rrq t_case t_srv
+	local capturing rrq want_rrq t_case t_srv granted
 
 	t_case=$(ub_now)
 	head -c "$size" /dev/urandom >"$img" || ub_fail "$name: cannot write image"
@@ -121,9 +121,26 @@ run_case() {
 	[ "$got_crc" = "$want_crc" ] ||
 		ub_fail "$name: CRC32 in U-Boot '$got_crc', served file $want_crc"
 
+	# ...and that the server granted them: the daemon's record of this
+	# transfer (the newest for FILE) holds the negotiated values.
+	if [ "$SERVER" = xtftpd ]; then
+		granted=$("$XTFTPCTL" -S "$UB_SRV_SOCK" transfers --json | python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin if l.strip()]
+recs = [r for r in recs if r["file"] == sys.argv[1] and r["outcome"] == "done"]
+r = recs[-1] if recs else None
+print("none" if r is None else "blksize %d windowsize %d options %s" % (r["blksize"], r["windowsize"], r["options"]))' "$file") ||
+			ub_fail "$name: cannot read the transfer record"
+		[[ $granted == "blksize $blk windowsize $win "* ]] ||
+			ub_fail "$name: asked blksize $blk windowsize $win, the daemon granted: $granted"
+		if [ "$win" -gt 1 ]; then
+			[[ $granted == *"windowsize=$win"* ]] || ub_fail "$name: no windowsize=$win in the OACK: $granted"
+		fi
+	fi
 	echo "case $name: $size bytes (blksize $blk window $win) in $secs s," \
 		"U-Boot ${rate:-? }, crc32 $got_crc ok $(ub_server_stats "$UB_DIR/stats.before")"
 	[ $capturing = 1 ] && echo "    request: $rrq"
+	[ -n "$granted" ] && echo "    granted: $granted"
 	summary+=("$name ${secs}s")
 	echo "    case total $(ub_elapsed "$t_case") s (server start $t_srv s)"
 }
