@@ -598,6 +598,8 @@ static void client_count_add(struct engine *e, const struct sockaddr_storage *pe
 		c->n = 0;
 	else
 		c->n += delta;
+	if (c->n > e->tot.sessions_peak_client)
+		e->tot.sessions_peak_client = c->n;
 	if (!c->n) {
 		*pp = c->next;
 		free(c);
@@ -2384,6 +2386,8 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		e->sessions->prev = s;
 	e->sessions = s;
 	e->n_sessions++;
+	if (e->n_sessions > e->tot.sessions_peak)
+		e->tot.sessions_peak = e->n_sessions;
 	client_count_add(e, &s->rec.client, 1);
 	s->hnext = e->hash[addr_hash(&s->rec.client)];
 	e->hash[addr_hash(&s->rec.client)] = s;
@@ -2898,6 +2902,8 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "transfers_failed %" PRIu64 "\n", e->tot.transfers_failed);
 	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
 	fprintf(f, "sessions_active %u\n", e->n_sessions);
+	fprintf(f, "sessions_peak %" PRIu64 "\n", e->tot.sessions_peak);
+	fprintf(f, "sessions_peak_client %" PRIu64 "\n", e->tot.sessions_peak_client);
 	fprintf(f, "rrq %" PRIu64 "\n", e->tot.rrq);
 	fprintf(f, "wrq %" PRIu64 "\n", e->tot.wrq);
 	fprintf(f, "blocks_user %" PRIu64 "\n", e->tot.blocks_user);

@@ -93,6 +93,8 @@ struct engine_totals {
 	uint64_t transfers_done;
 	uint64_t transfers_failed;      /* client error, timeout, aborted */
 	uint64_t requests_refused;      /* answered with an ERROR */
+	uint64_t sessions_peak;         /* most sessions at once since start */
+	uint64_t sessions_peak_client;  /* most sessions of one client address at once */
 	uint64_t rrq;
 	uint64_t wrq;
 	uint64_t blocks_user;
