@@ -5,7 +5,7 @@
  * observation is printed as one "key=value ..." line on stdout, so a test
  * asserts on exactly what came back (or on "silence").
  *
- *   hostile_client [-t MS] [-P PORT] [-o NAME=VALUE]... HOST CASE [ARGS]
+ *   hostile_client [-t MS] [-P PORT] [-m MODE] [-o NAME=VALUE]... HOST CASE [ARGS]
  *
  * Probes: one packet to HOST:PORT from a fresh socket, then print the first
  * answer ("reply op=... code|block=... len=... from=PORT [msg=|opts=]") or
@@ -20,7 +20,9 @@
  *   short                  a 1-byte packet
  *   ack                    a stray ACK 1
  *
- * Sessions:
+ * Sessions (-m MODE: the transfer mode of get, put and dupack, default
+ * octet; the bytes are written and sent as they are on the wire, so
+ * "-m netascii get" shows the server's netascii encoding raw):
  *   get NAME OUT           lock-step download (with -o options) into OUT;
  *                          exit 0 done, 1 server ERROR ("error code=N msg=")
  *   put NAME IN            upload IN with WRQ; exit 0 done, 1 server ERROR
@@ -83,9 +85,10 @@ static struct {
 	int timeout_ms;
 	unsigned long dupack_block;     /* dupack: the DATA answered by ACK N-1 twice */
 	int dupack_ms;                  /* dupack: the server's timeout */
+	const char *mode;               /* get/put/dupack transfer mode */
 	struct opt opts[MAX_OPTS];
 	unsigned int n_opts;
-} cfg = { .timeout_ms = 2000 };
+} cfg = { .timeout_ms = 2000, .mode = "octet" };
 
 static uint8_t pkt[MAX_UDP + 1];
 static uint8_t rx[MAX_UDP + 1];
@@ -428,7 +431,7 @@ static int case_get(const char *name, const char *outpath, data1_hook hook)
 		}
 	}
 	fd = new_socket();
-	len = build_request(OP_RRQ, name, "octet");
+	len = build_request(OP_RRQ, name, cfg.mode);
 	send_to(fd, pkt, len, &cfg.server, cfg.server_len);
 	ret = download(fd, out, hook);
 	close(fd);
@@ -451,7 +454,7 @@ static int case_put(const char *name, const char *inpath)
 		return 2;
 	}
 	fd = new_socket();
-	len = build_request(OP_WRQ, name, "octet");
+	len = build_request(OP_WRQ, name, cfg.mode);
 	send_to(fd, pkt, len, &cfg.server, cfg.server_len);
 	for (;;) {
 		ssize_t n = recv_within(fd, cfg.timeout_ms, &from, &fromlen);
@@ -614,7 +617,7 @@ static int case_flood(double secs, const char *name)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: hostile_client [-t MS] [-P PORT] [-o NAME=VALUE]... HOST CASE [ARGS]\n"
+	fprintf(stderr, "usage: hostile_client [-t MS] [-P PORT] [-m MODE] [-o NAME=VALUE]... HOST CASE [ARGS]\n"
 		"cases: nonul | manyopts N FILE | bigname LEN | mode MODE FILE | opt FILE | error |\n"
 		"       short | ack | get NAME OUT | put NAME IN | wrongport NAME OUT |\n"
 		"       data-to-read NAME | error-mid NAME | dupack NAME OUT N MS |\n"
@@ -635,13 +638,16 @@ int main(int argc, char **argv)
 	int ch, err;
 	size_t len;
 
-	while ((ch = getopt(argc, argv, "t:P:o:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:P:m:o:")) != -1) {
 		switch (ch) {
 		case 't':
 			cfg.timeout_ms = atoi(optarg);
 			break;
 		case 'P':
 			port = optarg;
+			break;
+		case 'm':
+			cfg.mode = optarg;
 			break;
 		case 'o': {
 			char *eq = strchr(optarg, '=');
