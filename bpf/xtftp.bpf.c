@@ -62,7 +62,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XT_XDP_TX_MAX_IFACES);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct xdp_tx_iface);
 } XT_MAP_XDP_TX SEC(".maps");
 
 /* Fault injection (xtftp_inject.h): one entry, all zero = off. */
@@ -130,7 +130,8 @@ int xdp_tftp(struct xdp_md *ctx)
 	int action = XDP_PASS;
 	int handed_on = 0;      /* passed to the TC tier, which counts the ACK */
 	const struct xt_inject *inj;
-	__u32 inject;
+	struct xdp_tx_iface *tx;
+	__u32 inject, reply_len, grow_fail;
 	int reason, cls;
 
 	reason = parse_tftp_ack(data, data_end, frame_len, 0, &ack);
@@ -162,7 +163,8 @@ int xdp_tftp(struct xdp_md *ctx)
 		goto pass_ack;
 	}
 	/* XDP transmits only where the loader said it can (see xtftp_kern.h). */
-	if (!bpf_map_lookup_elem(&XT_MAP_XDP_TX, &ack.key.ifindex)) {
+	tx = bpf_map_lookup_elem(&XT_MAP_XDP_TX, &ack.key.ifindex);
+	if (!tx) {
 		reason = XT_STAT_PASS_XDP_TX_OFF;
 		handed_on = 1;
 		goto pass_ack;
@@ -192,14 +194,27 @@ int xdp_tftp(struct xdp_md *ctx)
 	reason = block_locate(sess, d.first, &b);
 	if (reason)
 		goto pass_ack;
-	if (bpf_xdp_adjust_tail(ctx, (int)(ack.l3_off + reply_l3_len(&ack, &b)) -
-				     (int)frame_len)) {
-		/* The frame is unchanged when the grow fails (skb-backed
-		 * frames on veth have no tailroom): TC will serve it. */
+	/* Growth is learnt on this interface's own frames: a length that
+	 * failed once goes to TC untried (xtftp_kern.h, struct xdp_tx_iface). */
+	reply_len = ack.l3_off + reply_l3_len(&ack, &b);
+	grow_fail = READ_ONCE(tx->grow_fail_len);
+	if (grow_fail && reply_len >= grow_fail) {
 		reason = XT_STAT_PASS_GROW_FAILED;
 		handed_on = 1;
 		goto pass_ack;
 	}
+	if (bpf_xdp_adjust_tail(ctx, (int)reply_len - (int)frame_len)) {
+		/* The frame is unchanged when the grow fails (the driver's
+		 * buffer has no room: tap, skb-backed frames): TC will serve
+		 * it. Racing CPUs may both write; either length is right. */
+		if (!grow_fail || reply_len < grow_fail)
+			WRITE_ONCE(tx->grow_fail_len, reply_len);
+		reason = XT_STAT_PASS_GROW_FAILED;
+		handed_on = 1;
+		goto pass_ack;
+	}
+	if (reply_len > READ_ONCE(tx->grow_ok_len))
+		WRITE_ONCE(tx->grow_ok_len, reply_len);
 	/* data/data_end are stale now, and nothing below uses them: the
 	 * frame is written only through bpf_xdp_store_bytes, which checks
 	 * its bounds against the resized frame itself.

@@ -94,11 +94,20 @@ struct session_value {
 };
 
 /* ---- interfaces where XDP may transmit ------------------------------------
- * Hash map ifindex (__u32) -> __u32 (1). The loader adds an interface only
- * where native XDP can grow an ACK into a DATA frame; elsewhere (veth,
- * generic XDP) XDP_TX gains nothing and, on veth, is lost when the peer has
- * no NAPI, so the XDP program leaves new ACKs to TC there. */
+ * Hash map ifindex (__u32) -> struct xdp_tx_iface. The loader adds an
+ * interface where XDP is attached natively and XDP_TX is delivered (not
+ * veth: there XDP_TX is lost when the peer has no NAPI; not generic XDP:
+ * skbs, no gain over TC); elsewhere the XDP program leaves new ACKs to TC.
+ * Whether the driver lets XDP grow an ACK into a DATA frame is not guessed:
+ * the program finds out on the interface's real frames and records it here
+ * (a failed grow leaves the frame unchanged and TC serves it). */
 #define XT_XDP_TX_MAX_IFACES 256
+
+struct xdp_tx_iface {
+	__u32 grow_fail_len;    /* smallest frame length a grow to failed; 0 = none.
+				 * Frames this long or longer go to TC untried. */
+	__u32 grow_ok_len;      /* largest frame length grown to; 0 = none yet */
+};
 
 /* ---- per-CPU stats (array map indexed by enum xt_stat) ------------------ */
 enum xt_stat {

@@ -140,24 +140,80 @@ static void query_interface(struct if_attach *ia)
 }
 
 /*
- * Can bpf_xdp_adjust_tail grow an ACK into a full DATA frame here? Generic
- * XDP runs on skbs with almost no tailroom, and so does veth, whose frames
- * come from the stack (measured: -EINVAL on kernel 6.18). Drivers with
- * page-sized receive buffers can. The XDP program counts failed grows as a
- * pass reason either way, so a wrong guess costs a pass, not a packet.
+ * May XDP transmit here? Where XDP runs natively and XDP_TX is delivered.
+ * Not generic XDP (skbs: no gain over TC) and not veth, whose XDP_TX frames
+ * are lost unless the peer runs NAPI, which cannot be known from this end.
+ * Whether the driver's buffers let an ACK grow into a DATA frame is not
+ * guessed from its name: the XDP program learns it on the first frames
+ * (struct xdp_tx_iface) and passes what cannot grow to TC.
  */
-static int xdp_can_grow(const struct if_attach *ia)
+static int xdp_may_transmit(const struct if_attach *ia)
 {
-	static const char *const skb_backed[] = { "veth", "tun", "bridge", "dummy", "macvlan",
-						   "ipvlan", "vxlan", "geneve", "bond", "team" };
-	size_t i;
+	return ia->xdp_mode == ATTACH_XDP_NATIVE && strcmp(ia->driver, "veth") != 0;
+}
 
-	if (ia->xdp_mode != ATTACH_XDP_NATIVE)
-		return 0;
-	for (i = 0; i < sizeof(skb_backed) / sizeof(skb_backed[0]); i++)
-		if (!strcmp(ia->driver, skb_backed[i]))
-			return 0;
-	return 1;
+/* libbpf's netlink attach reports the driver's extack as a message; the
+ * link attach returns only an errno. Captured here for the one-line
+ * report of why native XDP was refused. */
+static char xdp_extack[sizeof(((struct if_attach *)0)->xdp_native_msg)];
+
+static int capture_extack(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[256];
+	const char *p;
+
+	(void)level;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	p = strstr(line, "Kernel error message: ");
+	if (p) {
+		snprintf(xdp_extack, sizeof(xdp_extack), "%s", p + 22);
+		xdp_extack[strcspn(xdp_extack, "\n")] = '\0';
+	}
+	return 0;
+}
+
+/* Why the driver refused native XDP, in its own words: the same attach
+ * through netlink, which carries the extack message (undone if it works). */
+static void xdp_native_refusal(struct if_attach *ia, int prog_fd)
+{
+	libbpf_print_fn_t old;
+	int err;
+
+	xdp_extack[0] = '\0';
+	old = libbpf_set_print(capture_extack);
+	err = bpf_xdp_attach((int)ia->ifindex, prog_fd,
+			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	libbpf_set_print(old);
+	if (!err)
+		bpf_xdp_detach((int)ia->ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	/* NL_SET_ERR_MSG_MOD prefixes the module's name: we name the driver */
+	{
+		size_t dl = strlen(ia->driver);
+		const char *m = xdp_extack;
+
+		if (dl && !strncmp(m, ia->driver, dl) && m[dl] == ':' && m[dl + 1] == ' ')
+			m += dl + 2;
+		snprintf(ia->xdp_native_msg, sizeof(ia->xdp_native_msg), "%s", m);
+	}
+}
+
+const char *attach_xdp_remedy(const struct if_attach *ia)
+{
+	const char *m = ia->xdp_native_msg;
+
+	if (strstr(m, "GRO_HW/CSUM"))
+		return "the hypervisor must let the guest switch its offloads off: QEMU "
+		       "virtio-net-pci with ctrl_guest_offloads=on (the default), or with "
+		       "guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off";
+	if (strstr(m, "MTU too large"))
+		return "lower the MTU (ip link set IFACE mtu 1500)";
+	if (strstr(m, "any_header_sg") || strstr(m, "single page"))
+		return "a virtio-net device with any_header_sg (QEMU 2.x or later)";
+	if (strstr(m, "queues") || strstr(m, "channels"))
+		return "give the NIC more queues than CPUs (ethtool -L IFACE combined N)";
+	if (ia->xdp_err == -EOPNOTSUPP)
+		return "a driver with native XDP support";
+	return "see the driver's message";
 }
 
 int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
@@ -200,6 +256,8 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 	if (fd >= 0) {
 		ia->xdp_mode = ATTACH_XDP_NATIVE;
 	} else {
+		ia->xdp_native_err = fd;
+		xdp_native_refusal(ia, xdp_prog_fd);
 		fd = xdp_link_create(xdp_prog_fd, ia->ifindex, XDP_FLAGS_SKB_MODE);
 		if (fd >= 0)
 			ia->xdp_mode = ATTACH_XDP_GENERIC;
@@ -208,7 +266,7 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 	}
 	if (fd >= 0)
 		ia->xdp_link_fd = fd;
-	ia->xdp_can_grow = xdp_can_grow(ia);
+	ia->xdp_may_tx = xdp_may_transmit(ia);
 	return 0;
 }
 
@@ -230,7 +288,9 @@ void detach_interface(struct if_attach *ia)
 void attach_describe(const struct if_attach *ia, char *buf, size_t len)
 {
 	const char *tc = ia->tc_mode == ATTACH_TC_TCX ? "TC (tcx link)" :
-			 ia->tc_mode == ATTACH_TC_LEGACY ? "TC (clsact filter)" : "no TC";
+			 ia->tc_mode == ATTACH_TC_LEGACY ?
+			 "TC (clsact filter: this kernel has no tcx links (6.6+); removed at exit, "
+			 "or at the next start if killed)" : "no TC";
 	const char *mode = ia->xdp_mode == ATTACH_XDP_NATIVE ? "native" : "generic";
 
 	if (ia->xdp_mode == ATTACH_XDP_NONE) {
@@ -238,10 +298,24 @@ void attach_describe(const struct if_attach *ia, char *buf, size_t len)
 			snprintf(buf, len, "%s (XDP off by request)", tc);
 		else
 			snprintf(buf, len, "%s (XDP not attached: %s)", tc, strerror(-ia->xdp_err));
-	} else if (!ia->xdp_can_grow) {
-		snprintf(buf, len, "XDP %s (cannot grow frames here: TC serves DATA) + %s",
-			 mode, tc);
+	} else if (!ia->xdp_may_tx) {
+		snprintf(buf, len, "XDP %s (counts and passes: TC serves DATA%s) + %s", mode,
+			 ia->xdp_mode == ATTACH_XDP_NATIVE ? ", XDP_TX on veth needs NAPI on the peer" :
+			 "", tc);
 	} else {
-		snprintf(buf, len, "XDP %s + %s", mode, tc);
+		snprintf(buf, len, "XDP %s (transmits where the driver lets frames grow; TC "
+			 "serves the rest) + %s", mode, tc);
 	}
+}
+
+void attach_describe_refusal(const struct if_attach *ia, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!ia->xdp_native_err || ia->xdp_mode == ATTACH_XDP_NATIVE)
+		return;
+	snprintf(buf, len, "cannot attach XDP natively (%s%s%s%s); remedy: %s",
+		 ia->driver[0] ? ia->driver : "driver",
+		 ia->xdp_native_msg[0] ? " says \"" : ": ",
+		 ia->xdp_native_msg[0] ? ia->xdp_native_msg : strerror(-ia->xdp_native_err),
+		 ia->xdp_native_msg[0] ? "\"" : "", attach_xdp_remedy(ia));
 }

@@ -40,8 +40,11 @@ struct if_attach {
 	char driver[32];        /* ethtool driver name, "" if unknown */
 	int xdp_link_fd;        /* -1: none */
 	enum attach_xdp_mode xdp_mode;
-	int xdp_can_grow;       /* bpf_xdp_adjust_tail can grow an ACK to a DATA frame */
+	int xdp_may_tx;         /* XDP may answer ACKs with XDP_TX here (growth is
+				 * learnt by the program: struct xdp_tx_iface) */
 	int xdp_err;            /* why XDP is not attached (negative errno), 0 */
+	int xdp_native_err;     /* why native XDP was refused (negative errno), 0 */
+	char xdp_native_msg[160]; /* the driver's extack message for that, "" */
 	int tc_link_fd;         /* tcx link, -1: none */
 	enum attach_tc_mode tc_mode;
 	int tc_hook_created;    /* we created the clsact qdisc (legacy only) */
@@ -58,8 +61,12 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 		     int tc_prog_fd, int no_xdp);
 /* Detach what attach_interface attached. Safe to call twice. */
 void detach_interface(struct if_attach *ia);
-/* One line for the log: "XDP generic (cannot grow frames: TC serves DATA) + TC (tcx)". */
+/* One line for the log: "XDP generic (counts and passes: TC serves DATA) + TC (tcx link)". */
 void attach_describe(const struct if_attach *ia, char *buf, size_t len);
+/* Why native XDP was refused, with the driver's words and the remedy; ""
+ * when it was not. */
+void attach_describe_refusal(const struct if_attach *ia, char *buf, size_t len);
+const char *attach_xdp_remedy(const struct if_attach *ia);
 
 /* Tests only: skip tcx and use the legacy clsact filter, as on kernels
  * before 6.6. */

@@ -929,8 +929,27 @@ static void obs_tiers_line(struct engine *e, char *buf, size_t len)
 
 		if (tier == FP_TIER_NONE)
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s: %s", off ? ", " : "", i->if_name,
-			     fastpath_tier_name(tier));
+		struct xdp_tx_iface g;
+		char growth[96] = "";
+
+		/* what the XDP program learnt of frame growth here */
+		switch (fastpath_xdp_growth(e->fp, i->if_index, &g)) {
+		case 1:
+			snprintf(growth, sizeof(growth), " (XDP grew frames to %u bytes)",
+				 g.grow_ok_len);
+			break;
+		case -1:
+			snprintf(growth, sizeof(growth),
+				 " (XDP could not grow a frame to %u bytes: TC serves)",
+				 g.grow_fail_len);
+			break;
+		default:
+			if (tier == FP_TIER_XDP_NATIVE_TC)
+				snprintf(growth, sizeof(growth), " (XDP growth untried: the first "
+					 "ACK decides)");
+		}
+		n = snprintf(buf + off, len - off, "%s%s: %s%s", off ? ", " : "", i->if_name,
+			     fastpath_tier_name(tier), growth);
 		if (n < 0 || (size_t)n >= len - off)
 			break;
 		off += (size_t)n;

@@ -44,15 +44,13 @@ struct fastpath {
 static char off_reason[400];
 /* What libbpf said last about a failure we report in our own words. */
 static char failed_prog[64];        /* "prog 'NAME': BPF program load failed" */
-static char kernel_errmsg[200];     /* "Kernel error message: ..." (netlink extack) */
 static int libbpf_verbose;
 
-/* Every libbpf message passes here: the two facts our one-line reports need
- * are kept, and the text goes to stderr only at -vv. */
+/* Every libbpf message passes here: the failing program's name is kept for
+ * our one-line report, and the text goes to stderr only at -vv. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[512];
-	const char *p;
 	va_list copy;
 
 	(void)level;
@@ -65,11 +63,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		if (end)
 			snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)(end - line - 14),
 				 line + 14);
-	}
-	p = strstr(line, "Kernel error message: ");
-	if (p) {
-		snprintf(kernel_errmsg, sizeof(kernel_errmsg), "%s", p + 22);
-		kernel_errmsg[strcspn(kernel_errmsg, "\n")] = '\0';
 	}
 	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
@@ -86,16 +79,6 @@ void fastpath_set_off_reason(const char *fmt, ...)
 const char *fastpath_off_reason(void)
 {
 	return off_reason[0] ? off_reason : "not loaded";
-}
-
-const char *fastpath_kernel_errmsg(void)
-{
-	return kernel_errmsg;
-}
-
-void fastpath_clear_kernel_errmsg(void)
-{
-	kernel_errmsg[0] = '\0';
 }
 
 /* The verifier's verdict: the last line of its log that is not the
@@ -293,7 +276,7 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 		return -ENOMEM;
 	for (i = 0; i < cfg->n_ifnames; i++) {
 		struct if_attach *ia = &fp->ifs[i];
-		char what[160];
+		char what[512];
 
 		err = attach_interface(ia, cfg->ifnames[i], xdp_fd, tc_fd, cfg->no_xdp);
 		fp->n_ifs = i + 1;
@@ -310,14 +293,19 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 			continue;
 		}
 		attached++;
-		if (ia->xdp_link_fd >= 0 && ia->xdp_can_grow) {
-			__u32 key = ia->ifindex, one = 1;
+		if (ia->xdp_link_fd >= 0 && ia->xdp_may_tx) {
+			struct xdp_tx_iface none = { 0 };
+			__u32 key = ia->ifindex;
 
 			/* Let XDP transmit here; elsewhere it leaves DATA to TC. */
 			if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.XT_MAP_XDP_TX),
-						&key, &one, BPF_ANY))
-				ia->xdp_can_grow = 0;
+						&key, &none, BPF_ANY))
+				ia->xdp_may_tx = 0;
 		}
+		attach_describe_refusal(ia, what, sizeof(what));
+		if (what[0])
+			log_warn("%s: %s; using %s XDP", ia->name, what,
+				 ia->xdp_mode == ATTACH_XDP_GENERIC ? "generic" : "no");
 		attach_describe(ia, what, sizeof(what));
 		log_info("%s: %s%s", ia->name, what,
 			 ia->stale_removed ? " (removed a TC filter left by an earlier run)" : "");
@@ -447,15 +435,33 @@ static const struct if_attach *find_if(const struct fastpath *fp, unsigned int i
 	return NULL;
 }
 
+int fastpath_xdp_growth(const struct fastpath *fp, unsigned int ifindex,
+			struct xdp_tx_iface *out)
+{
+	struct xdp_tx_iface v = { 0 };
+	__u32 key = ifindex;
+
+	if (out)
+		*out = v;
+	if (!fastpath_kernel_active(fp) ||
+	    bpf_map_lookup_elem(bpf_map__fd(fp->skel->maps.XT_MAP_XDP_TX), &key, &v))
+		return 0;
+	if (out)
+		*out = v;
+	if (v.grow_ok_len)
+		return 1;
+	return v.grow_fail_len ? -1 : 0;
+}
+
 enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex)
 {
 	const struct if_attach *ia = find_if(fp, ifindex);
 
 	if (!ia)
 		return FP_TIER_NONE;
-	/* XDP attached where it cannot grow frames only counts and passes:
-	 * TC is what serves there (fastpath.h: FP_TIER_TC) */
-	if (!ia->xdp_can_grow)
+	/* XDP that may not transmit here, or has found that frames cannot
+	 * grow, only counts and passes: TC is what serves there (fastpath.h) */
+	if (!ia->xdp_may_tx || fastpath_xdp_growth(fp, ifindex, NULL) < 0)
 		return ia->tc_mode != ATTACH_TC_NONE ? FP_TIER_TC : FP_TIER_NONE;
 	switch (ia->xdp_mode) {
 	case ATTACH_XDP_NATIVE:
@@ -486,7 +492,7 @@ int fastpath_can_serve_frame(const struct fastpath *fp, unsigned int ifindex, in
 	if (data_overhead(family) + blksize > ia->mtu)
 		return 0;
 	/* TC serves everything; XDP alone would need growable frames. */
-	return ia->tc_mode != ATTACH_TC_NONE || (ia->xdp_can_grow && windowsize == 1);
+	return ia->tc_mode != ATTACH_TC_NONE || (ia->xdp_may_tx && windowsize == 1);
 }
 
 int fastpath_can_serve(const struct fastpath *fp, unsigned int ifindex,

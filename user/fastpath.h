@@ -58,12 +58,14 @@ int fastpath_open_pool_only(uint64_t pool_bytes, struct fastpath **out);
  * by fastpath_open on failure, or by the caller: "off by --no-bpf"). */
 const char *fastpath_off_reason(void);
 void fastpath_set_off_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The kernel's extack message of the last failed netlink attach ("" none). */
-const char *fastpath_kernel_errmsg(void);
-void fastpath_clear_kernel_errmsg(void);
 /* 1 if fp has the kernel tiers loaded (0 for NULL or a pool-only fastpath). */
 int fastpath_kernel_active(const struct fastpath *fp);
 
+/* What the XDP program learnt of frame growth on ifindex (struct
+ * xdp_tx_iface, zero if XDP may not transmit there): 1 frames grew, -1 a
+ * grow failed and none succeeded (TC serves there), 0 not tried yet. */
+int fastpath_xdp_growth(const struct fastpath *fp, unsigned int ifindex,
+			struct xdp_tx_iface *out);
 /* Tier active on an interface (FP_TIER_NONE if not one of ours). */
 enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex);
 /* 1 if a session on ifindex with these parameters can be served in the kernel.

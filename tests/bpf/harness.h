@@ -321,9 +321,10 @@ static void flow_key(const struct flow *fl, unsigned int ifindex, struct session
  * frames (without it XDP leaves new ACKs to TC: PASS_XDP_TX_OFF). */
 static int xdp_tx_allow(unsigned int ifindex)
 {
-	__u32 key = ifindex, one = 1;
+	struct xdp_tx_iface none = { 0 };
+	__u32 key = ifindex;
 
-	return bpf_map_update_elem(bpf_map__fd(skel->maps.xdp_tx_ifaces), &key, &one, BPF_ANY);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.xdp_tx_ifaces), &key, &none, BPF_ANY);
 }
 
 static int session_put(const struct flow *fl, unsigned int ifindex, const struct image *img,

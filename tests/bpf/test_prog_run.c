@@ -642,9 +642,27 @@ static void test_live_veth(void)
 	got = capture_blocks(sock, &fl, &img_a, 1468, 2, 1, 3.0);
 	CHECK(got == 1, "DATA 2 did not come back intact");
 	if (stat_read(XT_STAT_DATA_TC) == tc0 + 1) {
+		struct xdp_tx_iface g = { 0 };
+		__u32 key = ifa;
+		uint8_t ack2[FRAME_MAX];
+		size_t n2;
+
 		CHECK(stat_read(XT_STAT_PASS_GROW_FAILED) == grow0 + 1,
 		      "TC served but XDP did not count GROW_FAILED");
-		printf("  live veth: served by TC (XDP grow failed, counted)\n");
+		/* the failure is learnt for this interface and frame length */
+		CHECK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.xdp_tx_ifaces), &key, &g) == 0,
+		      "xdp_tx_ifaces lost the interface");
+		CHECK(g.grow_fail_len == 14 + 20 + 8 + 4 + 1468 && g.grow_ok_len == 0,
+		      "xdp_tx_ifaces: grow_fail_len %u grow_ok_len %u, want 1514 and 0",
+		      g.grow_fail_len, g.grow_ok_len);
+		/* the next ACK goes to TC without a grow: served, counted */
+		n2 = build_ack(ack2, &fl, 2);
+		CHECK(send(sock, ack2, n2, 0) == (ssize_t)n2, "send ACK 2: %s", strerror(errno));
+		got = capture_blocks(sock, &fl, &img_a, 1468, 3, 3, 3.0);
+		CHECK(got == 1, "DATA 3 did not come back intact after the learnt failure");
+		CHECK(stat_read(XT_STAT_PASS_GROW_FAILED) == grow0 + 2 &&
+		      stat_read(XT_STAT_DATA_TC) == tc0 + 2, "ACK 2: not passed to TC as grow-failed");
+		printf("  live veth: served by TC (XDP grow failed, counted, learnt)\n");
 	} else {
 		CHECK(stat_read(XT_STAT_DATA_XDP) == xdp0 + 1, "neither tier counted the DATA");
 		printf("  live veth: served by XDP\n");

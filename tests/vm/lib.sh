@@ -56,19 +56,36 @@ xtvm_cleanup() {
 	fi
 }
 
+# xtvm_shutdown: power the guest off (bounded), keeping the namespace, so
+# xtvm_boot can start it again with other NIC options.
+xtvm_shutdown() {
+	[ -n "$XTVM_QEMU_PID" ] || return 0
+	"$XTVM_DIR/vmctl.py" "$XTVM_SOCK" 2 'poweroff -f' >/dev/null 2>&1 || true
+	local deadline=$(( $(date +%s) + 10 ))
+	while kill -0 "$XTVM_QEMU_PID" 2>/dev/null && [ "$(date +%s)" -le "$deadline" ]; do
+		sleep 0.1
+	done
+	kill -KILL "$XTVM_QEMU_PID" 2>/dev/null || true
+	wait "$XTVM_QEMU_PID" 2>/dev/null || true
+	XTVM_QEMU_PID=""
+	rm -f "$XTVM_SOCK"
+}
+
 # xtvm_boot [EXTRA virtio-net-pci OPTIONS, e.g. mrg_rxbuf=off]
 xtvm_boot() {
 	local nic_opts=${1:-}
-	ip netns add "$XT_NS_CLI" || xt_fail "cannot create netns $XT_NS_CLI"
-	XT_RIG_UP=1
-	xt_on_cleanup xtvm_cleanup
-	ip -n "$XT_NS_CLI" link set lo up
-	ip -n "$XT_NS_CLI" tuntap add dev "$XTVM_TAP" mode tap
-	ip -n "$XT_NS_CLI" addr add "$XTVM_HOST4/24" dev "$XTVM_TAP"
-	ip -n "$XT_NS_CLI" link set "$XTVM_TAP" up
-
-	"$XTVM_DIR/initramfs.sh" "$XTVM_KDIR" "$(dirname "$XTFTPD")" "$XT_ROOT" \
-		"$XT_TMP/initrd.gz" || xt_fail "cannot build the initramfs"
+	if [ "$XT_RIG_UP" != 1 ]; then
+		ip netns add "$XT_NS_CLI" || xt_fail "cannot create netns $XT_NS_CLI"
+		XT_RIG_UP=1
+		xt_on_cleanup xtvm_cleanup
+		ip -n "$XT_NS_CLI" link set lo up
+		ip -n "$XT_NS_CLI" tuntap add dev "$XTVM_TAP" mode tap
+		ip -n "$XT_NS_CLI" addr add "$XTVM_HOST4/24" dev "$XTVM_TAP"
+		ip -n "$XT_NS_CLI" link set "$XTVM_TAP" up
+	fi
+	[ -s "$XT_TMP/initrd.gz" ] ||
+		"$XTVM_DIR/initramfs.sh" "$XTVM_KDIR" "$(dirname "$XTFTPD")" "$XT_ROOT" \
+			"$XT_TMP/initrd.gz" || xt_fail "cannot build the initramfs"
 	XTVM_SHOW_CONSOLE=1
 	ip netns exec "$XT_NS_CLI" qemu-system-x86_64 -machine q35 -cpu max -m 768 -smp 1 \
 		-nographic -no-reboot -nodefaults \
