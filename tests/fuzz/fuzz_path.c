@@ -3,9 +3,15 @@
  * libFuzzer target: requested names. Invariants (abort = finding):
  * - path_clean never yields an absolute name, a ".." or "." component, an
  *   empty component, a backslash or a control byte, and never overflows;
- * - path_open_read beneath a fixed temporary root never opens a file
- *   outside it: the root holds symlinks that point out (absolute, relative,
- *   a directory), and the opened inode must be one of the root's files.
+ * - path_open_read beneath a fixed temporary root opens only the root's own
+ *   regular files: the opened inode must be one of them (not merely "not
+ *   the one outside file"). The root holds symlinks that point out
+ *   (absolute, relative, chained, a directory, "/", "..") and in (to a
+ *   file, to a directory, through ".." that stays inside); outside are
+ *   several files, a directory and the root's parent;
+ * - both resolvers, openat2(RESOLVE_BENEATH) and the component walk used
+ *   where openat2 is missing (path_force_walk), agree: the same inode, or
+ *   both refuse with the same TFTP error code.
  * The temporary tree is built once and removed at exit.
  */
 #include <errno.h>
@@ -23,8 +29,9 @@
 
 static char top[64];
 static int root_fd = -1;
-static ino_t outside_ino;
-static dev_t outside_dev;
+/* the root's own regular files: the only inodes an open may return */
+static struct { dev_t dev; ino_t ino; } inside[8];
+static unsigned int n_inside;
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -62,10 +69,30 @@ static void lnk(const char *target, const char *rel)
 		abort();
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void note_inside(const char *rel)
 {
 	char p[256];
 	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", top, rel);
+	if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode) || n_inside >= sizeof(inside) / sizeof(inside[0]))
+		abort();
+	inside[n_inside].dev = st.st_dev;
+	inside[n_inside].ino = st.st_ino;
+	n_inside++;
+}
+
+static int is_inside(const struct stat *st)
+{
+	for (unsigned int i = 0; i < n_inside; i++)
+		if (inside[i].dev == st->st_dev && inside[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char p[256];
 
 	(void)argc;
 	(void)argv;
@@ -77,21 +104,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/root/d", top);
 	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/root/d/e", top);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/other", top);
+	mkdir(p, 0755);
 	put("outside", "secret");
+	put("other/x", "secret too");
 	put("root/a", "a");
 	put("root/d/b", "b");
+	put("root/d/e/c", "c");
+	put("root/x y", "space");
+	note_inside("root/a");
+	note_inside("root/d/b");
+	note_inside("root/d/e/c");
+	note_inside("root/x y");
 	lnk("a", "root/in");
 	lnk("../a", "root/d/up");
+	lnk("d", "root/dl");
+	lnk("e/../../d/e/c", "root/d/wind");
 	snprintf(p, sizeof(p), "%s/outside", top);
 	lnk(p, "root/abs");
+	snprintf(p, sizeof(p), "%s/other", top);
+	lnk(p, "root/absdir");
 	lnk("../outside", "root/rel");
+	lnk("../other", "root/reldir");
 	lnk("..", "root/dotdot");
 	lnk("/", "root/slash");
 	lnk("d/../../outside", "root/deep");
-	if (stat(p, &st) < 0)
-		abort();
-	outside_ino = st.st_ino;
-	outside_dev = st.st_dev;
+	lnk("chain2", "root/chain1");
+	lnk("d/chain3", "root/chain2");
+	lnk("../../other/x", "root/d/chain3");
+	lnk("/proc/self/root/etc/passwd", "root/magic");
 	snprintf(p, sizeof(p), "%s/root", top);
 	root_fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
@@ -127,8 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *name, out[PATH_MAX];
 	size_t out_len;
 	long long sz;
-	struct stat st;
-	int fd, err;
+	struct stat st = { 0 }, first_st = { 0 };
+	int fd, err, first_fd = -1;
 
 	name = malloc(size + 1);
 	if (!name)
@@ -147,14 +190,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 
-	fd = path_open_read(root_fd, name, &sz);
-	if (fd >= 0) {
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || sz != st.st_size)
-			abort();
-		if (st.st_ino == outside_ino && st.st_dev == outside_dev)
-			abort();        /* escaped the root */
-		close(fd);
+	/* both resolvers: openat2 first, then the component walk */
+	for (int walk = 0; walk < 2; walk++) {
+		path_force_walk = walk;
+		fd = path_open_read(root_fd, name, &sz);
+		if (fd >= 0) {
+			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || sz != st.st_size)
+				abort();
+			if (!is_inside(&st))
+				abort();        /* escaped the root */
+			close(fd);
+		}
+		if (!walk) {
+			first_fd = fd;
+			first_st = st;
+		} else if ((fd >= 0) != (first_fd >= 0)) {
+			abort();                /* one resolver opened, the other refused */
+		} else if (fd >= 0 && (st.st_ino != first_st.st_ino || st.st_dev != first_st.st_dev)) {
+			abort();                /* different files */
+		} else if (fd < 0 && path_errno_to_tftp(fd) != path_errno_to_tftp(first_fd)) {
+			abort();                /* a different answer on the wire */
+		}
 	}
+	path_force_walk = 0;
 	free(name);
 	return 0;
 }
