@@ -250,6 +250,34 @@ out:
 	return action;
 }
 
+/*
+ * --check-config's growth probe, attached for a moment to an interface whose
+ * xdp_tx_ifaces entry has a probe_len: the first frame that arrives is grown
+ * to probe_len, the outcome recorded, and the frame shrunk back to its own
+ * length and passed on unchanged (the grown bytes were never part of it).
+ */
+SEC("xdp")
+int xdp_grow_probe(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct xdp_tx_iface *tx = bpf_map_lookup_elem(&XT_MAP_XDP_TX, &ifindex);
+	int len = (int)((long)ctx->data_end - (long)ctx->data);
+	int target;
+
+	if (!tx || !tx->probe_len || tx->grow_ok_len || tx->grow_fail_len)
+		return XDP_PASS;
+	target = (int)(tx->probe_len & 0xffff);
+	if (len >= target)
+		return XDP_PASS;
+	if (bpf_xdp_adjust_tail(ctx, target - len)) {
+		tx->grow_fail_len = (__u32)target;
+		return XDP_PASS;
+	}
+	tx->grow_ok_len = (__u32)target;
+	bpf_xdp_adjust_tail(ctx, len - target);
+	return XDP_PASS;
+}
+
 /* Write the reply for block blk into the skb (already the reply's length).
  * At TC ingress a VLAN tag sits in skb->vlan_tci, not in the frame; it
  * stays set, so egress puts the tag back. 0 or a negative errno.

@@ -107,6 +107,8 @@ struct xdp_tx_iface {
 	__u32 grow_fail_len;    /* smallest frame length a grow to failed; 0 = none.
 				 * Frames this long or longer go to TC untried. */
 	__u32 grow_ok_len;      /* largest frame length grown to; 0 = none yet */
+	__u32 probe_len;        /* xdp_grow_probe (--check-config): grow any received
+				 * frame to this length, record, shrink it back */
 };
 
 /* ---- per-CPU stats (array map indexed by enum xt_stat) ------------------ */

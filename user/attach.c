@@ -18,6 +18,19 @@
 #define XT_TC_PROG_NAME "tc_tftp"
 
 int attach_force_legacy_tc;
+int attach_probe_mode;
+
+/* Our legacy clsact filter's identity; a probe (--check-config) uses its
+ * own, so it never replaces nor removes a running daemon's filter. */
+static __u32 tc_handle(void)
+{
+	return attach_probe_mode ? XT_TC_HANDLE + 1 : XT_TC_HANDLE;
+}
+
+static __u32 tc_priority(void)
+{
+	return attach_probe_mode ? XT_TC_PRIORITY + 1 : XT_TC_PRIORITY;
+}
 
 int tcx_link_create(int prog_fd, unsigned int ifindex)
 {
@@ -73,8 +86,8 @@ int tc_legacy_remove_stale(unsigned int ifindex)
 static int tc_legacy_attach(struct if_attach *ia, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ia->ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = XT_TC_HANDLE,
-		    .priority = XT_TC_PRIORITY, .flags = BPF_TC_F_REPLACE);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = tc_handle(),
+		    .priority = tc_priority(), .flags = attach_probe_mode ? 0 : BPF_TC_F_REPLACE);
 	int err;
 
 	err = bpf_tc_hook_create(&hook);
@@ -97,7 +110,7 @@ static int tc_legacy_attach(struct if_attach *ia, int prog_fd)
 static void tc_legacy_detach(struct if_attach *ia)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ia->ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = tc_handle(), .priority = tc_priority());
 
 	bpf_tc_detach(&hook, &opts);
 	if (ia->tc_hook_created) {
@@ -234,7 +247,8 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 	query_interface(ia);
 
 	/* A filter left by a daemon that was killed while on legacy TC. */
-	ia->stale_removed = tc_legacy_remove_stale(ia->ifindex) > 0;
+	if (!attach_probe_mode)
+		ia->stale_removed = tc_legacy_remove_stale(ia->ifindex) > 0;
 
 	fd = attach_force_legacy_tc ? -EOPNOTSUPP : tcx_link_create(tc_prog_fd, ia->ifindex);
 	if (fd >= 0) {
@@ -255,6 +269,11 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 	fd = xdp_link_create(xdp_prog_fd, ia->ifindex, XDP_FLAGS_DRV_MODE);
 	if (fd >= 0) {
 		ia->xdp_mode = ATTACH_XDP_NATIVE;
+	} else if (fd == -EEXIST || fd == -EBUSY) {
+		/* another XDP program holds the interface: generic mode would
+		 * be refused too, and the driver has nothing to say */
+		ia->xdp_native_err = fd;
+		ia->xdp_err = fd;
 	} else {
 		ia->xdp_native_err = fd;
 		xdp_native_refusal(ia, xdp_prog_fd);
@@ -313,6 +332,12 @@ void attach_describe_refusal(const struct if_attach *ia, char *buf, size_t len)
 	buf[0] = '\0';
 	if (!ia->xdp_native_err || ia->xdp_mode == ATTACH_XDP_NATIVE)
 		return;
+	if (ia->xdp_native_err == -EEXIST || ia->xdp_native_err == -EBUSY) {
+		snprintf(buf, len, "cannot attach XDP: another XDP program is attached here (a "
+			 "running xtftpd?); remedy: stop it, or detach it with ip link set %s "
+			 "xdp off", ia->name);
+		return;
+	}
 	snprintf(buf, len, "cannot attach XDP natively (%s%s%s%s); remedy: %s",
 		 ia->driver[0] ? ia->driver : "driver",
 		 ia->xdp_native_msg[0] ? " says \"" : ": ",

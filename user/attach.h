@@ -71,6 +71,9 @@ const char *attach_xdp_remedy(const struct if_attach *ia);
 /* Tests only: skip tcx and use the legacy clsact filter, as on kernels
  * before 6.6. */
 extern int attach_force_legacy_tc;
+/* --check-config: attach to see what works, beside a daemon that may be
+ * running: no stale filter removal, a legacy filter identity of its own. */
+extern int attach_probe_mode;
 
 /* BPF_LINK_CREATE for BPF_TCX_INGRESS: a link fd, or a negative errno
  * (-EINVAL: kernel without tcx). */

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <linux/types.h>
 #include "xtftp_kern.h"
@@ -43,6 +44,16 @@ enum fastpath_tier {
  */
 int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out);
 void fastpath_close(struct fastpath *fp);
+/*
+ * --check-config: load the programs (the verifier's verdict on this kernel)
+ * and, on each of cfg->ifnames, attach for a moment to see what will serve
+ * there and why: XDP native with frames that grow (probed on a frame the
+ * interface receives, waiting up to 3 s), TC, or userspace. One line per
+ * finding to out; nothing stays attached. 0, or a negative errno when the
+ * kernel tiers cannot serve at all (not a configuration error: userspace
+ * serves then).
+ */
+int fastpath_probe(const struct fastpath_config *cfg, FILE *out);
 /*
  * The image pool alone, for when the kernel tiers are off (--no-bpf, no
  * interface, BPF load failed): an anonymous mapping of pool_bytes (0 =

@@ -8,13 +8,65 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "catalog.h"
 #include "engine.h"
+#include "fastpath.h"
 #include "log.h"
 #include "options.h"
 #include "recover.h"
+
+/*
+ * --check-config's kernel half: which tier will serve on each interface (-i,
+ * or every UP interface but loopback, as the daemon would pick for a
+ * wildcard address), found by loading and attaching for a moment.
+ */
+static void check_kernel_tiers(const struct xtftpd_options *opt, FILE *out)
+{
+	const char *names[XT_MAX_IFNAMES];
+	struct fastpath_config cfg = { 0 };
+	struct if_nameindex *ifs = NULL;
+	unsigned int n = 0;
+
+	if (opt->no_bpf) {
+		fprintf(out, "kernel tiers: off by --no-bpf (userspace serves everything)\n");
+		return;
+	}
+	if (opt->n_ifnames) {
+		for (n = 0; n < opt->n_ifnames; n++)
+			names[n] = opt->ifnames[n];
+	} else if ((ifs = if_nameindex())) {
+		for (struct if_nameindex *i = ifs; i->if_index && n < XT_MAX_IFNAMES; i++) {
+			struct ifreq ifr = { 0 };
+			int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			int up = 0;
+
+			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
+			if (sock >= 0 && !ioctl(sock, SIOCGIFFLAGS, &ifr))
+				up = (ifr.ifr_flags & IFF_UP) && !(ifr.ifr_flags & IFF_LOOPBACK);
+			if (sock >= 0)
+				close(sock);
+			if (up)
+				names[n++] = i->if_name;
+		}
+	}
+	if (!n) {
+		fprintf(out, "kernel tiers: no interface to attach to (-i IFNAME): userspace serves "
+			"everything\n");
+	} else {
+		cfg.ifnames = names;
+		cfg.n_ifnames = n;
+		cfg.no_xdp = opt->no_xdp;
+		cfg.verbose = opt->verbose >= 2;
+		fastpath_probe(&cfg, out);
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+}
 
 /* One socket per transfer: make room for --max-sessions of them (the usual
  * soft limit of 1024 would refuse transfers long before 4096). */
@@ -51,8 +103,10 @@ int main(int argc, char **argv)
 	if (rc)
 		return 2;
 	log_init("xtftpd", 0, opt.verbose);
-	if (opt.check_config)
+	if (opt.check_config) {
+		check_kernel_tiers(&opt, stderr);
 		return catalog_check_config(&opt, NULL, stderr) ? 1 : 0;
+	}
 	raise_fd_limit(opt.max_sessions);
 
 	if (engine_create(&opt, &e) != 0)

@@ -23,6 +23,25 @@ for s in "${SIZES[@]}"; do
 	xt_make_file "$XT_ROOT/f$s" "$s"
 done
 xtvm_boot "${XTVM_NIC_OPTS:-}"
+
+# --check-config probes before serving: the programs load, and a frame the
+# NIC receives (the host pings meanwhile) grows to a full DATA frame.
+xtvm_check_config() {
+	local pinger rc=0
+	xt_cli ping -q -c 2000 -i 0.05 "$XTVM_GUEST4" >/dev/null 2>&1 &
+	pinger=$!
+	xtvm_run 60 'xtftpd --check-config -s -i eth0 /srv/tftp 2>&1' > "$XT_TMP/check.txt" || rc=$?
+	kill "$pinger" 2>/dev/null || true
+	wait "$pinger" 2>/dev/null || true
+	sed 's/^/  check-config: /' "$XT_TMP/check.txt"
+	[ "$rc" -eq 0 ] || xt_fail "kernel $FLAVOUR: --check-config exited $rc"
+}
+xtvm_check_config
+grep -q "kernel tiers: the BPF programs load on kernel $(xtvm_run 5 'uname -r')" "$XT_TMP/check.txt" ||
+	xt_fail "kernel $FLAVOUR: --check-config does not say the programs load"
+grep -q 'interface eth0 (virtio_net, MTU 1500): XDP native serves lock-step transfers (a received frame grew to 1514 bytes)' "$XT_TMP/check.txt" ||
+	xt_fail "kernel $FLAVOUR: --check-config did not find XDP growth on virtio-net"
+
 xtvm_daemon_start --event-log /tmp/events.jsonl
 
 status=$(xtvm_ctl status) || xt_fail "xtftpctl status failed in the guest"
@@ -132,10 +151,13 @@ echo "per-ACK run time under TCG (lock-step): XDP $xdp_ack; TC $tc_ack"
 if [ "${XTVM_REFUSAL:-$FLAVOUR}" = 6.1 ]; then
 	xtvm_shutdown
 	xtvm_boot ctrl_guest_offloads=off
+	xtvm_check_config
+	grep -q 'interface eth0 (virtio_net, MTU 1500): TC through a clsact filter .*serves every DATA block; XDP generic only counts and passes' "$XT_TMP/check.txt" ||
+		xt_fail "kernel $FLAVOUR: --check-config does not say TC serves where native XDP is refused"
 	xtvm_daemon_start
 	log=$(xtvm_run 5 'cat /tmp/xtftpd.log')
 	echo "$log" | sed 's/^/  daemon: /'
-	grep -q 'eth0: cannot attach XDP natively (virtio_net says "Can.t set XDP while host is implementing GRO_HW/CSUM.*remedy: .*ctrl_guest_offloads=on' <<<"$log" ||
+	grep -q 'eth0: cannot attach XDP natively (virtio_net says "Can.t set XDP while host is implementing GRO_HW/CSUM.*remedy: .*ctrl_guest_offloads=on.*; using generic XDP$' <<<"$log" ||
 		xt_fail "kernel $FLAVOUR: no one-line reason and remedy for the refused native XDP"
 	xt_get atftp-1468 f2097152 "$XT_OUT/refused" "$XTVM_GUEST4" || xt_fail "atftp-1468 with native XDP refused: client failed"
 	xt_check_file "$XT_OUT/refused" "$XT_ROOT/f2097152" "atftp-1468 with native XDP refused"
