@@ -10,16 +10,29 @@
  *   dup: XDP leaves it to TC (pass_inject), TC sends the frame plus a clone;
  *   TC window with a dropped first, middle or last block: the frames that do
  *     leave are exact (layer 2 written by the first block actually built).
+ * The clones TC sends (the window's other blocks, the dup's copy) leave
+ * through bpf_clone_redirect, not in the returned frame: those cases run
+ * again on a veth pair in a private network namespace and the peer
+ * captures them (AF_PACKET): exactly the blocks that must leave, byte for
+ * byte, and none that was dropped (a marker frame sent after the run ends
+ * the capture: the queue is in order on one CPU).
  * One line per subtest; exit 0 all passed, 1 any failed, 77 not root/no BPF.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -215,6 +228,207 @@ static void test_tc_window_first_dropped(void)
 	inject_off();
 }
 
+/* ---- clones captured on a veth pair ------------------------------------------ */
+
+#define MARKER_PROTO 0x88b5     /* IEEE local experimental ethertype */
+
+static int packet_socket(unsigned int ifindex)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = (int)ifindex };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * After a run on ifa: send a marker frame out of ifa (tx) and collect, from
+ * rx on the peer, the DATA frames of the flow until the marker arrives
+ * (3 s at most). Each must be byte for byte the frame build_data makes;
+ * their block numbers go to blocks[] in arrival order. Returns how many,
+ * or -1 (a frame differs, or no marker).
+ */
+static int capture_until_marker(int tx, int rx, unsigned int ifa, const struct flow *fl,
+				const struct image *img, uint16_t blksize, uint32_t *blocks, int max)
+{
+	static uint8_t buf[FRAME_MAX], want[FRAME_MAX];
+	uint8_t marker[60] = { 0 };
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = (int)ifa, .sll_halen = 6 };
+	struct timespec t0, t;
+	int n = 0;
+
+	memcpy(marker, fl->client_mac, 6);
+	memcpy(marker + 6, fl->server_mac, 6);
+	put16(marker + 12, MARKER_PROTO);
+	memcpy(to.sll_addr, fl->client_mac, 6);
+	if (sendto(tx, marker, sizeof(marker), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		fprintf(stderr, "  marker: %s\n", strerror(errno));
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = rx, .events = POLLIN };
+		ssize_t len;
+		size_t l4 = 14 + 20, wlen;
+		uint32_t blk;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 3) {
+			fprintf(stderr, "  the marker frame never arrived\n");
+			return -1;
+		}
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		len = recv(rx, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 14)
+			continue;
+		if (get16(buf + 12) == MARKER_PROTO)
+			return n;
+		if (len < (ssize_t)(l4 + 8 + 4) || get16(buf + 12) != 0x0800 || buf[14 + 9] != 17 ||
+		    get16(buf + l4 + 2) != fl->client_port || get16(buf + l4 + 8) != TFTP_DATA)
+			continue;       /* not ours (IPv6 ND, ...) */
+		blk = get16(buf + l4 + 10);
+		wlen = build_data(want, fl, img, blksize, blk);
+		if ((size_t)len != wlen || memcmp(buf, want, wlen)) {
+			fprintf(stderr, "  captured block %u differs from the expected frame\n", blk);
+			dump_diff(buf, (size_t)len, want, wlen);
+			return -1;
+		}
+		if (n < max)
+			blocks[n] = blk;
+		n++;
+	}
+}
+
+/* "6,8" (two calls may share one printf: the buffers alternate) */
+static const char *block_list(const uint32_t *b, int n)
+{
+	static char bufs[2][128];
+	static int which;
+	char *s = bufs[which ^= 1];
+	size_t off = 0;
+
+	s[0] = '\0';
+	for (int i = 0; i < n && off < sizeof(bufs[0]) - 12; i++)
+		off += (size_t)snprintf(s + off, sizeof(bufs[0]) - off, "%s%u", i ? "," : "", b[i]);
+	return n ? s : "none";
+}
+
+/* One TC run on the veth with injection c: window win from ACK ack, the
+ * returned frame want_ret (0: none, TC_ACT_SHOT), and the clones captured
+ * on the peer exactly want[0..n_want). */
+static void clones_case(unsigned int ifa, int tx, int rx, const struct xt_inject *c, uint16_t win,
+			uint32_t ack, uint32_t want_ret, const uint32_t *want, int n_want)
+{
+	static uint8_t in[FRAME_MAX], wframe[FRAME_MAX];
+	uint32_t got[16];
+	struct flow fl;
+	struct run r;
+	size_t n, wlen;
+	int k;
+
+	flow_init(&fl, 4, 0);
+	if (inject_set(c) || session_put(&fl, ifa, &img_a, 1428, win, ack, ack - 1, XT_SESS_ACTIVE)) {
+		CHECK(0, "setup: %s", strerror(errno));
+		return;
+	}
+	n = build_ack(in, &fl, (uint16_t)ack);
+	run_prog(skel->progs.tc_tftp, in, n, ifa, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	if (want_ret) {
+		CHECK(r.retval == TC_ACT_REDIRECT, "retval %u", r.retval);
+		wlen = build_data(wframe, &fl, &img_a, 1428, want_ret);
+		check_frame(&r, wframe, wlen);
+	} else {
+		CHECK(r.retval == (unsigned)TC_ACT_SHOT, "retval %u, want SHOT", r.retval);
+	}
+	k = capture_until_marker(tx, rx, ifa, &fl, &img_a, 1428, got, 16);
+	CHECK(k == n_want && (k <= 0 || !memcmp(got, want, (size_t)k * sizeof(got[0]))),
+	      "clones on the wire: %s, want %s", k < 0 ? "capture failed" : block_list(got, k),
+	      block_list(want, n_want));
+	session_del(&fl, ifa);
+	inject_off();
+}
+
+/* The clone cases in a private network namespace, pinned to one CPU (the
+ * veth's receive queue is per CPU: the marker then comes after the clones). */
+static void test_clones_veth(void)
+{
+	static const uint32_t mid[] = { 6, 8 }, last[] = { 6, 7, 8 }, dup[] = { 8 };
+	int orig_ns, tx = -1, rx = -1;
+	cpu_set_t old_cpus, one;
+	unsigned int ifa, ifb;
+	struct xt_inject c;
+
+	orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (orig_ns < 0 || sched_getaffinity(0, sizeof(old_cpus), &old_cpus)) {
+		CHECK(0, "own netns / affinity: %s", strerror(errno));
+		return;
+	}
+	CPU_ZERO(&one);
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &old_cpus)) {
+			CPU_SET(i, &one);
+			break;
+		}
+	if (sched_setaffinity(0, sizeof(one), &one) || unshare(CLONE_NEWNET)) {
+		CHECK(0, "pin / unshare(CLONE_NEWNET): %s", strerror(errno));
+		goto out;
+	}
+	if (system("ip link add xti0 type veth peer name xti1 && ip link set xti0 up && "
+		   "ip link set xti1 up")) {
+		CHECK(0, "cannot create the veth pair");
+		goto out;
+	}
+	ifa = if_nametoindex("xti0");
+	ifb = if_nametoindex("xti1");
+	tx = packet_socket(ifa);
+	rx = packet_socket(ifb);
+	if (!ifa || !ifb || tx < 0 || rx < 0) {
+		CHECK(0, "veth %u/%u, packet sockets %d/%d", ifa, ifb, tx, rx);
+		goto out;
+	}
+
+	/* window 4 from ACK 5 (6..9): 6..8 are clones, 9 the returned frame */
+	c = drop_blocks(7, 7);
+	c.n_blocks = 1;
+	clones_case(ifa, tx, rx, &c, 4, 5, 9, mid, 2);
+	report("tc_window_middle_dropped_clones_captured");
+	c.blocks[0] = 9;
+	clones_case(ifa, tx, rx, &c, 4, 5, 0, last, 3);
+	report("tc_window_last_dropped_clones_captured");
+	/* window 2 from ACK 5 with 6 dropped: 7 returned, nothing cloned */
+	c.blocks[0] = 6;
+	clones_case(ifa, tx, rx, &c, 2, 5, 7, NULL, 0);
+	report("tc_window_first_dropped_nothing_cloned");
+	/* no injection: the whole window's clones, as a control */
+	c = (struct xt_inject){ 0 };
+	clones_case(ifa, tx, rx, &c, 4, 5, 9, last, 3);
+	report("tc_window_clones_captured");
+	/* dup: window 1 from ACK 7: DATA 8 returned and one copy cloned */
+	c = (struct xt_inject){ .mode = XT_INJECT_DUP, .prob = XT_INJECT_PROB_ONE };
+	clones_case(ifa, tx, rx, &c, 1, 7, 8, dup, 1);
+	report("tc_dup_clone_captured");
+out:
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+	if (setns(orig_ns, CLONE_NEWNET) || sched_setaffinity(0, sizeof(old_cpus), &old_cpus)) {
+		fprintf(stderr, "setns / affinity back: %s\n", strerror(errno));
+		exit(1);
+	}
+	close(orig_ns);
+}
+
 int main(void)
 {
 	struct xt_inject c;
@@ -281,6 +495,7 @@ int main(void)
 	report("tc_window_last_dropped");
 	test_tc_window_first_dropped();
 	report("tc_window_first_dropped_l2_exact");
+	test_clones_veth();
 
 	harness_unload();
 	printf("%d inject subtests passed, %d failed\n", n_pass, n_fail);
