@@ -5,7 +5,12 @@
 #   xt_rig_create                     server + client namespaces, one veth pair
 #   xt_srv CMD... / xt_cli CMD...     run a command in the server / client ns
 #   xt_make_file PATH SIZE            SIZE bytes of random data
-#   xt_daemon_start [ARGS...]         start $XTFTPD in the server ns, wait ready
+#   xt_daemon_start [ARGS...]         start $XTFTPD in the server ns, wait ready;
+#                                     with -i (and no --no-bpf) the kernel tiers
+#                                     must be attached (XT_EXPECT_BPF=0: not)
+#   xt_require_kernel_tiers           fail on bpf_active 0 unless BPF is truly
+#                                     unavailable here (then skip, saying why)
+#   xt_check_transfers ARGS...        per-transfer records (xfer_check.py)
 #   xt_daemon_stop                    SIGTERM, bounded wait, check exit + log
 #   xt_stat NAME                      one counter from `xtftpctl stats`
 #   xt_wait_until SECS DESC CMD...    poll CMD until it succeeds or SECS pass
