@@ -153,6 +153,35 @@ static void query_interface(struct if_attach *ia)
 }
 
 /*
+ * virtio-net with small receive buffers (no VIRTIO_NET_F_MRG_RXBUF, bit 15)
+ * while the host offers guest TSO/ECN/UFO (bits 7-10) runs in "big packets"
+ * mode, whose receive path never runs XDP (seen on Debian's 6.1 and 6.12:
+ * the program attaches and sees no frame). Read from the negotiated
+ * features in sysfs, a string of '0'/'1' indexed by feature bit.
+ */
+static int virtio_big_packets(const struct if_attach *ia)
+{
+	char path[96], feat[72] = "";
+	FILE *f;
+	int i, tso = 0;
+
+	if (strcmp(ia->driver, "virtio_net"))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/features", ia->name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(feat, sizeof(feat), f))
+		feat[0] = '\0';
+	fclose(f);
+	if (strlen(feat) < 16 || feat[15] == '1')
+		return 0;
+	for (i = 7; i <= 10; i++)
+		tso |= feat[i] == '1';
+	return tso;
+}
+
+/*
  * May XDP transmit here? Where XDP runs natively and XDP_TX is delivered.
  * Not generic XDP (skbs: no gain over TC) and not veth, whose XDP_TX frames
  * are lost unless the peer runs NAPI, which cannot be known from this end.
@@ -162,7 +191,8 @@ static void query_interface(struct if_attach *ia)
  */
 static int xdp_may_transmit(const struct if_attach *ia)
 {
-	return ia->xdp_mode == ATTACH_XDP_NATIVE && strcmp(ia->driver, "veth") != 0;
+	return ia->xdp_mode == ATTACH_XDP_NATIVE && strcmp(ia->driver, "veth") != 0 &&
+	       !ia->xdp_blind;
 }
 
 /* libbpf's netlink attach reports the driver's extack as a message; the
@@ -285,6 +315,7 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 	}
 	if (fd >= 0)
 		ia->xdp_link_fd = fd;
+	ia->xdp_blind = ia->xdp_mode == ATTACH_XDP_NATIVE && virtio_big_packets(ia);
 	ia->xdp_may_tx = xdp_may_transmit(ia);
 	return 0;
 }
@@ -317,6 +348,8 @@ void attach_describe(const struct if_attach *ia, char *buf, size_t len)
 			snprintf(buf, len, "%s (XDP off by request)", tc);
 		else
 			snprintf(buf, len, "%s (XDP not attached: %s)", tc, strerror(-ia->xdp_err));
+	} else if (ia->xdp_blind) {
+		snprintf(buf, len, "XDP native (sees no frame here: TC serves DATA) + %s", tc);
 	} else if (!ia->xdp_may_tx) {
 		snprintf(buf, len, "XDP %s (counts and passes: TC serves DATA%s) + %s", mode,
 			 ia->xdp_mode == ATTACH_XDP_NATIVE ? ", XDP_TX on veth needs NAPI on the peer" :
@@ -330,6 +363,13 @@ void attach_describe(const struct if_attach *ia, char *buf, size_t len)
 void attach_describe_refusal(const struct if_attach *ia, char *buf, size_t len)
 {
 	buf[0] = '\0';
+	if (ia->xdp_blind) {
+		snprintf(buf, len, "virtio-net in big-packet mode (small receive buffers while the "
+			 "host offers guest TSO): its receive path never runs XDP; remedy: QEMU "
+			 "virtio-net-pci with mrg_rxbuf=on (the default), or with guest_tso4=off,"
+			 "guest_tso6=off,guest_ecn=off,guest_ufo=off");
+		return;
+	}
 	if (!ia->xdp_native_err || ia->xdp_mode == ATTACH_XDP_NATIVE)
 		return;
 	if (ia->xdp_native_err == -EEXIST || ia->xdp_native_err == -EBUSY) {

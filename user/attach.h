@@ -42,6 +42,8 @@ struct if_attach {
 	enum attach_xdp_mode xdp_mode;
 	int xdp_may_tx;         /* XDP may answer ACKs with XDP_TX here (growth is
 				 * learnt by the program: struct xdp_tx_iface) */
+	int xdp_blind;          /* attached natively, but the driver's receive path
+				 * never runs XDP (virtio-net big-packet mode) */
 	int xdp_err;            /* why XDP is not attached (negative errno), 0 */
 	int xdp_native_err;     /* why native XDP was refused (negative errno), 0 */
 	char xdp_native_msg[160]; /* the driver's extack message for that, "" */

@@ -305,7 +305,7 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 		attach_describe_refusal(ia, what, sizeof(what));
 		if (what[0])
 			log_warn("%s: %s; using %s", ia->name, what,
-				 ia->xdp_mode == ATTACH_XDP_GENERIC ? "generic XDP" : "TC alone");
+				 ia->xdp_mode == ATTACH_XDP_GENERIC ? "generic XDP" : "TC");
 		attach_describe(ia, what, sizeof(what));
 		log_info("%s: %s%s", ia->name, what,
 			 ia->stale_removed ? " (removed a TC filter left by an earlier run)" : "");
@@ -814,6 +814,11 @@ static void probe_interface(struct fastpath *fp, struct if_attach *ia, const cha
 		fprintf(out, "interface %s (%s, MTU %u): %s serves every DATA block%s\n", ifname,
 			ia->driver[0] ? ia->driver : "?", ia->mtu, tc,
 			no_xdp ? " (XDP off by --no-xdp)" : "; XDP not attached (above)");
+		goto detach;
+	}
+	if (ia->xdp_blind) {
+		fprintf(out, "interface %s (%s, MTU %u): %s serves every DATA block; XDP native "
+			"sees no frame here (above)\n", ifname, ia->driver, ia->mtu, tc);
 		goto detach;
 	}
 	if (!ia->xdp_may_tx) {
