@@ -129,13 +129,17 @@ import json, sys
 recs = [json.loads(l) for l in sys.stdin if l.strip()]
 recs = [r for r in recs if r["file"] == sys.argv[1] and r["outcome"] == "done"]
 r = recs[-1] if recs else None
-print("none" if r is None else "blksize %d windowsize %d options %s" % (r["blksize"], r["windowsize"], r["options"]))' "$file") ||
+print("none" if r is None else "blksize %d windowsize %d options %s kernel_blocks %d" %
+      (r["blksize"], r["windowsize"], r["options"], r["blocks_xdp"] + r["blocks_tc"]))' "$file") ||
 			ub_fail "$name: cannot read the transfer record"
 		[[ $granted == "blksize $blk windowsize $win "* ]] ||
 			ub_fail "$name: asked blksize $blk windowsize $win, the daemon granted: $granted"
 		if [ "$win" -gt 1 ]; then
 			[[ $granted == *"windowsize=$win"* ]] || ub_fail "$name: no windowsize=$win in the OACK: $granted"
 		fi
+		# and the kernel tiers served it (TC on the tap), this transfer itself
+		[[ $granted == *" kernel_blocks 0" ]] &&
+			ub_fail "$name: no DATA block of this transfer came from the kernel tiers: $granted"
 	fi
 	echo "case $name: $size bytes (blksize $blk window $win) in $secs s," \
 		"U-Boot ${rate:-? }, crc32 $got_crc ok $(ub_server_stats "$UB_DIR/stats.before")"
