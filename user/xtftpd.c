@@ -21,51 +21,56 @@
 #include "recover.h"
 
 /*
- * --check-config's kernel half: which tier will serve on each interface (-i,
- * or every UP interface but loopback, as the daemon would pick for a
- * wildcard address), found by loading and attaching for a moment.
+ * --check-config's kernel half: which tier will serve on each -i interface,
+ * found by loading and attaching for a moment. Without -i it only names the
+ * interfaces the daemon would pick (every UP one but loopback): attaching to
+ * all of a host's interfaces is not what a check should do unasked.
  */
 static void check_kernel_tiers(const struct xtftpd_options *opt, FILE *out)
 {
-	const char *names[XT_MAX_IFNAMES];
 	struct fastpath_config cfg = { 0 };
-	struct if_nameindex *ifs = NULL;
-	unsigned int n = 0;
+	struct if_nameindex *ifs;
+	char names[512] = "";
+	size_t off = 0;
 
 	if (opt->no_bpf) {
 		fprintf(out, "kernel tiers: off by --no-bpf (userspace serves everything)\n");
 		return;
 	}
 	if (opt->n_ifnames) {
-		for (n = 0; n < opt->n_ifnames; n++)
-			names[n] = opt->ifnames[n];
-	} else if ((ifs = if_nameindex())) {
-		for (struct if_nameindex *i = ifs; i->if_index && n < XT_MAX_IFNAMES; i++) {
+		cfg.ifnames = opt->ifnames;
+		cfg.n_ifnames = opt->n_ifnames;
+		cfg.no_xdp = opt->no_xdp;
+		cfg.verbose = opt->verbose >= 2;
+		fastpath_probe(&cfg, out);
+		return;
+	}
+	if ((ifs = if_nameindex())) {
+		for (struct if_nameindex *i = ifs; i->if_index; i++) {
 			struct ifreq ifr = { 0 };
 			int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-			int up = 0;
+			int up = 0, n;
 
 			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
 			if (sock >= 0 && !ioctl(sock, SIOCGIFFLAGS, &ifr))
 				up = (ifr.ifr_flags & IFF_UP) && !(ifr.ifr_flags & IFF_LOOPBACK);
 			if (sock >= 0)
 				close(sock);
-			if (up)
-				names[n++] = i->if_name;
+			if (!up)
+				continue;
+			n = snprintf(names + off, sizeof(names) - off, " -i %s", i->if_name);
+			if (n < 0 || (size_t)n >= sizeof(names) - off)
+				break;
+			off += (size_t)n;
 		}
-	}
-	if (!n) {
-		fprintf(out, "kernel tiers: no interface to attach to (-i IFNAME): userspace serves "
-			"everything\n");
-	} else {
-		cfg.ifnames = names;
-		cfg.n_ifnames = n;
-		cfg.no_xdp = opt->no_xdp;
-		cfg.verbose = opt->verbose >= 2;
-		fastpath_probe(&cfg, out);
-	}
-	if (ifs)
 		if_freenameindex(ifs);
+	}
+	if (off)
+		fprintf(out, "kernel tiers: not probed: add%s to see which tier will serve there\n",
+			names);
+	else
+		fprintf(out, "kernel tiers: no interface is up to attach to: userspace serves "
+			"everything\n");
 }
 
 /* One socket per transfer: make room for --max-sessions of them (the usual
