@@ -7,7 +7,9 @@
 # and no options) and busybox (blksize 1468), 3 files each, all 15 of a
 # flavour at once. Every file must arrive with the right sha256, and the
 # daemon's retransmit counter must show the loss was seen (and repaired by
-# the server, not only by the clients). test_loss.sh covers 3 % loss with
+# the server, not only by the clients); per transfer, no more resends than
+# timeouts (lock-step), and in the kernel flavour DATA from the kernel
+# tiers in each finished one. test_loss.sh covers 3 % loss with
 # tftp-hpa and busybox and the DATA == blocks + retransmits accounting.
 #
 # Timing: clients retry after ~5 s (tftp-hpa's rexmt, curl's retry time,
@@ -132,6 +134,10 @@ for flavour in kernel userspace; do
 		"timeouts $(xt_stat timeouts), dup_acks $(xt_stat dup_acks), done $done_n," \
 		"failed $failed_n; blocks user $(xt_stat blocks_user) tc $(xt_stat blocks_tc)" \
 		"xdp $(xt_stat blocks_xdp)"
+	# per transfer: every client here is lock-step, so no resend without a
+	# timeout (a duplicate ACK is never answered); in the kernel flavour
+	# each finished one had DATA from the kernel tiers
+	xt_check_transfers --lockstep --min "$done_n" $( [ "$flavour" = kernel ] && echo --kernel)
 	xt_daemon_stop
 done
 echo "$total_ok of 30 transfers under ${LOSS_PCT}% loss verified by sha256 in both flavours"
