@@ -44,15 +44,16 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 
 HDRS_SHARED := $(wildcard include/*.h)
 HDRS_BPF    := $(wildcard bpf/*.h)
-HDRS_USER   := $(wildcard user/*.h)
+HDRS_USER   := $(wildcard user/*.h user/proto/*.h)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 # user/xtftpd.c and user/xtftpctl.c hold main(); everything else is the library.
+# user/proto/: the pure protocol modules (no socket, no clock, no libbpf).
 MAIN_SRCS := user/xtftpd.c user/xtftpctl.c
-LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard user/*.c))
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard user/*.c user/proto/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libxtftp.a
 
@@ -84,6 +85,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # ---- userspace ---------------------------------------------------------------
 $(BUILD)/user/%.o: user/%.c $(HDRS_SHARED) $(HDRS_USER) $(SKELS) | $(BUILD)/user
 	$(msg) CC $@
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
@@ -148,7 +150,7 @@ MAN8DIR    ?= $(PREFIX)/share/man/man8
 LIBEXECDIR ?= $(PREFIX)/lib/xtftpd
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
-PKG_SUBST  := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+PKG_SUBST  := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
 
 install: all
 	install -D -m 0755 $(BUILD)/xtftpd $(DESTDIR)$(SBINDIR)/xtftpd

@@ -37,6 +37,9 @@ unit="$dest/usr/lib/systemd/system/xtftpd.service"
 grep -q '@[A-Z]*@' "$unit" "$dest/usr/lib/xtftpd/xtftpd-start" &&
 	xt_fail "placeholders left in the installed unit or wrapper: $(grep -h '@[A-Z]*@' "$unit" "$dest/usr/lib/xtftpd/xtftpd-start")"
 grep -qx 'ExecStart=/usr/lib/xtftpd/xtftpd-start' "$unit" || xt_fail "unit ExecStart does not point at /usr/lib/xtftpd/xtftpd-start"
+# A legacy clsact filter (kernels before 6.6) is removed after every stop,
+# also of a killed daemon that had dropped its privileges.
+grep -qx 'ExecStopPost=+/usr/bin/xtftpctl detach' "$unit" || xt_fail "unit has no ExecStopPost=+/usr/bin/xtftpctl detach"
 grep -qx 'EnvironmentFile=-/etc/default/xtftpd' "$unit" || xt_fail "unit does not read /etc/default/xtftpd"
 grep -q '^DAEMON=${XTFTPD:-/usr/sbin/xtftpd}$' "$dest/usr/lib/xtftpd/xtftpd-start" ||
 	xt_fail "wrapper does not start /usr/sbin/xtftpd"
