@@ -37,6 +37,8 @@
 
 #include <linux/types.h>
 #include "xtftp_wire.h"
+#include "xtftp_block.h"
+#include "xtftp_ack.h"
 #include "xtftp_kern.h"
 #include "catalog.h"
 #include "control.h"
@@ -52,6 +54,7 @@
 #include "netascii.h"
 #include "packet.h"
 #include "path.h"
+#include "proto/xfer.h"
 #include "report.h"
 #include "timerheap.h"
 
@@ -103,7 +106,8 @@ struct session {
 	unsigned int blksize;
 	unsigned int windowsize;
 	uint64_t timeout_ns;
-	unsigned int retries;           /* consecutive timeouts without progress */
+	struct xfer x;                  /* RRQ progress, retries, kernel hand-off
+					 * (WRQ: retries and final_block) */
 	struct negotiated neg;
 	uint8_t *pkt;                   /* blksize + 4 */
 	uint8_t *oack;
@@ -113,23 +117,17 @@ struct session {
 	uint64_t file_size;
 	struct stat file_st;            /* the file as opened: read directly (no image),
 					 * a change ends the transfer */
-	int64_t last_sent;              /* absolute; 0 = the OACK */
-	int64_t last_acked;             /* -1 = nothing yet */
-	int64_t final_block;            /* 0 = not known yet (netascii) */
 	size_t final_len;
 	struct na_slot *na;
 	unsigned int na_n;
 	int64_t na_next_block;
 	uint64_t na_next_src;
 	struct netascii_enc na_enc;
-	/* kernel tier */
-	int kernel;                     /* the kernel answers this session's ACKs */
+	/* kernel tier (x.kernel: the kernel answers this session's ACKs) */
 	int in_map;                     /* a session_key entry exists */
 	struct session_key key;
 	const struct fastpath_image *img;
-	int64_t k_seen_acked;
 	uint32_t k_inject_drops;        /* the kernel's fault injection on it (session_value) */
-	uint64_t k_resend_ns;           /* no progress: earliest next resend (backoff), 0 = now */
 	uint32_t k_inject_dups;
 	/* turnaround sample (obs): when the newest block went out; 0 after a
 	 * resend of it (Karn: a resent block's ACK is ambiguous) */
@@ -200,21 +198,6 @@ static uint64_t now_ns(void)
 }
 
 /* ---- small pure helpers ---------------------------------------------------- */
-
-enum ack_action engine_classify_ack(int64_t last_sent, int64_t last_acked,
-				    int64_t final_block, uint16_t wire, int64_t *acked)
-{
-	int64_t a = engine_ack_abs(last_sent, wire);
-
-	if (a <= last_acked)
-		return ACK_DUPLICATE;
-	if (final_block > 0 && a >= final_block) {
-		*acked = final_block;
-		return ACK_FINAL;
-	}
-	*acked = a;
-	return ACK_ADVANCE;
-}
 
 void engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
@@ -619,31 +602,16 @@ static void hash_remove(struct engine *e, struct session *s)
 	s->hnext = NULL;
 }
 
-/*
- * Interval before the next resend: the timeout doubled per retry so far, as
- * tftpd-hpa does, up to RETRANSMIT_CAP_NS (or the timeout itself if that is
- * longer). Why: a client that speaks only on its own timer and restarts it on
- * every duplicate it receives (atftp, after its ACK was lost) is heard once
- * our gap outgrows its timer; a fixed interval would keep both sides silent
- * until we give up.
- */
-#define RETRANSMIT_CAP_NS (8ull * 1000000000ull)
-
-static uint64_t retransmit_interval(uint64_t timeout_ns, unsigned int retries)
+static void session_arm_at(struct session *s, uint64_t deadline_ns)
 {
-	uint64_t cap = timeout_ns > RETRANSMIT_CAP_NS ? timeout_ns : RETRANSMIT_CAP_NS;
-	uint64_t t = timeout_ns;
-
-	while (retries-- > 0 && t < cap)
-		t = t * 2 < cap ? t * 2 : cap;
-	return t;
+	/* -ENOMEM leaves the timer unarmed; the session then ends by the
+	 * client or at shutdown, which is the best left to do */
+	theap_arm(&s->e->timers, &s->timer, deadline_ns);
 }
 
 static void session_arm(struct session *s, uint64_t delay_ns)
 {
-	/* -ENOMEM leaves the timer unarmed; the session then ends by the
-	 * client or at shutdown, which is the best left to do */
-	theap_arm(&s->e->timers, &s->timer, now_ns() + delay_ns);
+	session_arm_at(s, now_ns() + delay_ns);
 }
 
 static void record_push(struct engine *e, const struct transfer *t)
@@ -660,7 +628,7 @@ static void record_push(struct engine *e, const struct transfer *t)
  * the kernel's session entry when the kernel serves it. */
 static void session_live_view(const struct session *s, struct transfer *t, uint64_t now)
 {
-	int64_t acked = s->last_acked;
+	int64_t acked = s->x.last_acked;
 
 	*t = s->rec;
 	if (!s->is_write && s->in_map) {
@@ -685,9 +653,9 @@ static void session_live_view(const struct session *s, struct transfer *t, uint6
 			if (s->file_size && t->bytes > s->file_size)
 				t->bytes = s->file_size;
 		}
-		t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+		t->final_block = s->x.final_block > 0 ? (uint64_t)s->x.final_block : 0;
 	}
-	if (s->kernel && !(t->blocks_xdp || t->blocks_tc))
+	if (s->x.kernel && !(t->blocks_xdp || t->blocks_tc))
 		t->tiers |= XFER_TIER_TC;
 	if (t->blocks_user)
 		t->tiers |= XFER_TIER_USER;
@@ -797,7 +765,7 @@ static void obs_session_start(struct session *s)
 		t->ifname[0] = '\0';
 	if (!t->mac_session)    /* else mac is the requester's, not the neighbour table's */
 		diagnose_neighbour(&t->client, t->ifindex, t->mac, sizeof(t->mac));
-	t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+	t->final_block = s->x.final_block > 0 ? (uint64_t)s->x.final_block : 0;
 	events_emit(s->e->ev, EVT_START, t, now);
 	if (!s->is_write)
 		obs_detect_restart(s, now);
@@ -819,7 +787,7 @@ static void obs_on_ack(struct session *s, int64_t acked, uint64_t t_ack)
 	t->bytes = (uint64_t)acked * s->blksize;
 	if (s->file_size && t->bytes > s->file_size)
 		t->bytes = s->file_size;
-	t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+	t->final_block = s->x.final_block > 0 ? (uint64_t)s->x.final_block : 0;
 	events_progress(s->e->ev, t, t_ack);
 }
 
@@ -868,9 +836,9 @@ static int session_count_timeout(struct session *s, uint64_t stall_block)
 {
 	s->rec.timeouts++;
 	s->e->tot.timeouts++;
-	if (s->retries == 0)
+	if (s->x.retries == 0)
 		obs_stall(s);
-	if (s->retries < s->e->opt->retries)
+	if (s->x.retries < s->e->opt->retries)
 		return 0;
 	s->rec.stall_block = stall_block;
 	return 1;
@@ -1153,8 +1121,8 @@ static void session_kernel_collect(struct session *s)
 	s->k_inject_dups = val.inject_dups;
 	if (val.last_ack_ns > s->rec.last_ack_ns)
 		s->rec.last_ack_ns = val.last_ack_ns;
-	if ((int32_t)val.last_acked > s->last_acked && !s->is_write)
-		s->last_acked = (int32_t)val.last_acked;
+	if ((int32_t)val.last_acked > s->x.last_acked && !s->is_write)
+		s->x.last_acked = (int32_t)val.last_acked;
 }
 
 static void session_kernel_release(struct session *s)
@@ -1167,7 +1135,7 @@ static void session_kernel_release(struct session *s)
 		fastpath_image_release(s->e->fp, s->img);
 		s->img = NULL;
 	}
-	s->kernel = 0;
+	s->x.kernel = 0;
 }
 
 /*
@@ -1187,17 +1155,17 @@ static void session_record(struct session *s)
 	struct transfer *t = &s->rec;
 	char line[1024];
 
-	if (s->kernel || s->in_map)
+	if (s->x.kernel || s->in_map)
 		session_kernel_collect(s);
 	t->inject_drops += s->k_inject_drops;   /* rec holds userspace's own */
 	t->inject_dups += s->k_inject_dups;
 	t->end_ns = now_ns();
-	if (!t->is_write && s->last_acked > 0) {
-		t->blocks = (uint64_t)s->last_acked;
-		if (t->outcome == XFER_DONE && s->final_block > 0)
-			t->bytes = (uint64_t)(s->final_block - 1) * s->blksize + s->final_len;
+	if (!t->is_write && s->x.last_acked > 0) {
+		t->blocks = (uint64_t)s->x.last_acked;
+		if (t->outcome == XFER_DONE && s->x.final_block > 0)
+			t->bytes = (uint64_t)(s->x.final_block - 1) * s->blksize + s->final_len;
 		else
-			t->bytes = (uint64_t)s->last_acked * s->blksize;
+			t->bytes = (uint64_t)s->x.last_acked * s->blksize;
 	}
 	if (t->blocks_user || t->is_write)
 		t->tiers |= XFER_TIER_USER;
@@ -1205,7 +1173,7 @@ static void session_record(struct session *s)
 		t->tiers |= XFER_TIER_TC;
 	if (t->blocks_xdp)
 		t->tiers |= XFER_TIER_XDP;
-	t->final_block = s->final_block > 0 ? (uint64_t)s->final_block : 0;
+	t->final_block = s->x.final_block > 0 ? (uint64_t)s->x.final_block : 0;
 	e->tot.dup_acks += t->dup_acks;
 	if (t->outcome == XFER_DONE)
 		e->tot.transfers_done++;
@@ -1461,28 +1429,32 @@ static uint32_t rrq_inject(struct session *s, int64_t n, int first_send)
 	return what;
 }
 
-/* Send DATA n; returns 0, or a negative errno for a read failure. */
-static int rrq_send_block(struct session *s, int64_t n)
+/* Send block n (0: the OACK); first_send: never sent before, else a resend
+ * (counted). Returns 0, or a negative errno for a read failure. */
+static int rrq_send_block(struct session *s, int64_t n, int first_send)
 {
 	uint32_t inject;
 	ssize_t len;
 	int hdr;
 
-	if (n == 0)
-		return rrq_send_oack(s);
+	if (n == 0) {
+		if (!first_send)
+			session_count_retransmit(s);
+		rrq_send_oack(s);       /* a lost OACK is the timer's to resend */
+		return 0;
+	}
 	len = rrq_block(s, n, s->pkt + TFTP_HDR_LEN);
 	if (len < 0)
 		return (int)len;
 	hdr = tftp_build_data_header(s->pkt, TFTP_HDR_LEN, TFTP_BLOCK_WIRE(n));
 	if (hdr < 0)
 		return hdr;
-	if ((size_t)len < s->blksize && (s->final_block == 0 || n < s->final_block)) {
-		s->final_block = n;
-	}
-	if (n == s->final_block)
+	if ((size_t)len < s->blksize)
+		xfer_set_final(&s->x, n);
+	if (n == s->x.final_block)
 		s->final_len = (size_t)len;
 	/* a dropped frame is accounted as sent: the loss is the wire's */
-	inject = rrq_inject(s, n, n > s->last_sent);
+	inject = rrq_inject(s, n, first_send);
 	if (inject != XT_INJECT_DROP)
 		session_send(s, s->pkt, (size_t)len + TFTP_HDR_LEN);
 	if (inject == XT_INJECT_DUP)
@@ -1490,29 +1462,13 @@ static int rrq_send_block(struct session *s, int64_t n)
 	s->rec.blocks_user++;
 	s->e->tot.blocks_user++;
 	s->e->tot.bytes_user += (uint64_t)len;
-	if (n <= s->last_sent) {
+	if (!first_send) {
 		session_count_retransmit(s);
 		if (n == s->turn_block)
 			s->turn_ns = 0;
 	} else {
-		s->last_sent = n;
 		s->turn_block = n;
 		s->turn_ns = now_ns();
-	}
-	return 0;
-}
-
-/* Send blocks from..from+window-1, stopping after the final block. */
-static int rrq_send_window(struct session *s, int64_t from)
-{
-	for (int64_t n = from; n < from + (int64_t)s->windowsize; n++) {
-		int err;
-
-		if (s->final_block > 0 && n > s->final_block)
-			break;
-		err = rrq_send_block(s, n);
-		if (err)
-			return err;
 	}
 	return 0;
 }
@@ -1530,144 +1486,119 @@ static void rrq_read_failed(struct session *s, int err)
 	session_finish(s, XFER_ABORTED, TFTP_EUNDEF, "read error: %s", strerror(-err));
 }
 
-/* Take over a kernel session: the kernel passes its ACKs from now on. */
-static void rrq_takeover(struct session *s)
+/* The kernel's entry for xfer, read into val; NULL when it is gone. */
+static const struct xfer_kview *rrq_kview(struct session *s, struct session_value *val,
+					  struct xfer_kview *kv)
 {
-	struct session_value val;
+	if (fastpath_session_get(s->e->fp, &s->key, val) != 0)
+		return NULL;
+	kv->last_sent = val->last_sent;
+	kv->last_acked = (int32_t)val->last_acked;
+	kv->done = val->state == XT_SESS_DONE;
+	kv->last_data_ns = val->last_data_ns;
+	return kv;
+}
 
-	if (!s->kernel)
-		return;
-	fastpath_session_pause(s->e->fp, &s->key);
-	if (fastpath_session_get(s->e->fp, &s->key, &val) == 0) {
-		s->last_sent = val.last_sent;
-		s->last_acked = (int32_t)val.last_acked;
-		s->rec.blocks_xdp = val.blocks_xdp;
-		s->rec.blocks_tc = val.blocks_tc;
-		s->k_inject_drops = val.inject_drops;
-		s->k_inject_dups = val.inject_dups;
+/* xfer took a kernel session back (val: the entry as read, NULL: gone):
+ * the kernel's counters join the record. */
+static void rrq_took_back(struct session *s, const struct session_value *val)
+{
+	if (val) {
+		s->rec.blocks_xdp = val->blocks_xdp;
+		s->rec.blocks_tc = val->blocks_tc;
+		s->k_inject_drops = val->inject_drops;
+		s->k_inject_dups = val->inject_dups;
 	} else {
-		/* entry gone (LRU eviction): continue from what was seen */
-		s->last_acked = s->k_seen_acked;
-		if (s->last_sent < s->last_acked)
-			s->last_sent = s->last_acked;
 		s->in_map = 0;
 	}
-	s->kernel = 0;
 	s->e->tot.kernel_takeovers++;
 	log_verbose("transfer %" PRIu64 ": userspace takes over at block %" PRId64,
-		    s->rec.id, s->last_acked);
+		    s->rec.id, s->x.last_acked);
 }
 
-static void rrq_on_ack(struct session *s, uint16_t wire)
+/*
+ * Carry out what xfer decided for an RRQ: counters, events, the blocks to
+ * send, the timer. val: the kernel's entry xfer was given (NULL: none or
+ * gone); t_ack: when the ACK was seen (0 on the timer).
+ */
+static void rrq_carry_out(struct session *s, const struct xfer_out *out,
+			  const struct session_value *val, uint64_t t_ack)
 {
-	uint64_t t_ack = now_ns();
-	int64_t acked;
-	int err;
-
-	if (s->kernel)
-		rrq_takeover(s);
-	switch (engine_classify_ack(s->last_sent, s->last_acked, s->final_block, wire, &acked)) {
-	case ACK_DUPLICATE:
-		/* Sorcerer's Apprentice: never answered; the timer resends */
+	if (out->events & XFER_EV_TAKE_BACK)
+		rrq_took_back(s, out->k_gone ? NULL : val);
+	if (out->events & XFER_EV_DUP_ACK)
 		s->rec.dup_acks++;
-		return;
-	case ACK_FINAL:
-		s->last_acked = acked;
-		obs_on_ack(s, acked, t_ack);
+	if (out->events & XFER_EV_ACK_NEW)
+		obs_on_ack(s, out->acked, t_ack);
+	if (out->events & XFER_EV_K_PROGRESS)
+		obs_kernel_progress(s);
+	if (out->events & XFER_EV_DONE) {
 		session_finish(s, XFER_DONE, 0, NULL);
 		return;
-	case ACK_ADVANCE:
-		break;
 	}
-	s->last_acked = acked;
-	s->retries = 0;
-	obs_on_ack(s, acked, t_ack);
-	err = rrq_send_window(s, acked + 1);
-	if (err) {
-		rrq_read_failed(s, err);
-		return;
+	if (out->events & XFER_EV_TIMEOUT) {
+		s->rec.timeouts++;
+		s->e->tot.timeouts++;
+		if (out->events & XFER_EV_STALL)
+			obs_stall(s);
 	}
-	obs_data_sent(s, t_ack);
-	session_arm(s, s->timeout_ns);
-}
-
-static void rrq_on_timeout(struct session *s)
-{
-	int err;
-
-	if (s->kernel) {
-		struct session_value val;
-
-		if (fastpath_session_get(s->e->fp, &s->key, &val) != 0) {
-			rrq_takeover(s);
-		} else if (val.state == XT_SESS_DONE) {
-			s->last_acked = (int32_t)val.last_acked;
-			s->last_sent = val.last_sent;
-			session_finish(s, XFER_DONE, 0, NULL);
-			return;
-		} else {
-			s->last_sent = val.last_sent;
-			if ((int32_t)val.last_acked != s->k_seen_acked) {
-				/* the kernel made progress: not a stall */
-				s->k_seen_acked = (int32_t)val.last_acked;
-				s->last_acked = s->k_seen_acked;
-				s->retries = 0;
-				s->k_resend_ns = 0;
-				obs_kernel_progress(s);
-				/* due one timeout after the kernel's last DATA, not
-				 * after this check: a DATA lost since then is resent
-				 * after one timeout, not up to two */
-				{
-					uint64_t now = now_ns(), due = val.last_data_ns + s->timeout_ns;
-
-					session_arm(s, due > now + 1000000 ? due - now : 1000000);
-				}
-				return;
-			}
-			s->last_acked = (int32_t)val.last_acked;
-			/* checked at the plain timeout after a resend (below),
-			 * resent on the backoff schedule */
-			if (s->k_resend_ns && now_ns() < s->k_resend_ns) {
-				session_arm(s, s->k_resend_ns - now_ns());
-				return;
-			}
-		}
-	}
-	if (session_count_timeout(s, (uint64_t)(s->last_acked + 1))) {
-		if (s->final_block > 0)
+	if (out->events & XFER_EV_GIVE_UP) {
+		s->rec.stall_block = (uint64_t)(out->acked + 1);
+		if (s->x.final_block > 0)
 			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64 " of %" PRId64,
-				       s->last_acked + 1, s->final_block);
+				       out->acked + 1, s->x.final_block);
 		else
 			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64,
-				       s->last_acked + 1);
+				       out->acked + 1);
 		return;
 	}
-	s->retries++;
-	/* resend the outstanding window: last_acked+1 .. last_sent */
-	for (int64_t n = s->last_acked + 1; n <= s->last_sent; n++) {
-		if (n == 0) {
-			rrq_send_oack(s);
-			session_count_retransmit(s);
-			continue;
-		}
-		err = rrq_send_block(s, n);
+	for (int64_t n = out->send_from; n <= out->send_to; n++) {
+		int err;
+
+		/* a short block (netascii) ended the window early */
+		if (s->x.final_block > 0 && n > s->x.final_block)
+			break;
+		err = rrq_send_block(s, n, n >= out->first_new);
 		if (err) {
 			rrq_read_failed(s, err);
 			return;
 		}
 	}
-	if (s->kernel) {
-		/* the client's answer to the resend goes to the kernel, which
-		 * carries on unseen: look again after one timeout, so a loss
-		 * soon after is resent as fast as the first (U-Boot counts
-		 * every timeout of its own against one budget per transfer) */
-		uint64_t iv = retransmit_interval(s->timeout_ns, s->retries);
+	if ((out->events & XFER_EV_ACK_NEW) && out->send_from <= out->send_to)
+		obs_data_sent(s, t_ack);
+	if (out->deadline)
+		session_arm_at(s, out->deadline);
+}
 
-		s->k_resend_ns = now_ns() + iv;
-		session_arm(s, iv < s->timeout_ns ? iv : s->timeout_ns);
-		return;
+static void rrq_on_ack(struct session *s, uint16_t wire)
+{
+	uint64_t t_ack = now_ns();
+	struct session_value val;
+	struct xfer_kview kv;
+	const struct xfer_kview *k = NULL;
+	struct xfer_out out;
+
+	if (s->x.kernel) {
+		/* the kernel passed this ACK on: stop it before reading where
+		 * it got to, so it cannot advance behind our back */
+		fastpath_session_pause(s->e->fp, &s->key);
+		k = rrq_kview(s, &val, &kv);
 	}
-	session_arm(s, retransmit_interval(s->timeout_ns, s->retries));
+	xfer_on_ack(&s->x, wire, k, t_ack, &out);
+	rrq_carry_out(s, &out, k ? &val : NULL, t_ack);
+}
+
+static void rrq_on_timeout(struct session *s)
+{
+	struct session_value val;
+	struct xfer_kview kv;
+	const struct xfer_kview *k = NULL;
+	struct xfer_out out;
+
+	if (s->x.kernel)
+		k = rrq_kview(s, &val, &kv);
+	xfer_on_timer(&s->x, k, now_ns(), &out);
+	rrq_carry_out(s, &out, k ? &val : NULL, 0);
 }
 
 /* ---- WRQ ------------------------------------------------------------------- */
@@ -1791,9 +1722,9 @@ static void wrq_on_data(struct session *s, const uint8_t *buf, size_t len)
 	s->expected++;
 	s->since_ack++;
 	s->gap_acked = 0;
-	s->retries = 0;
+	s->x.retries = 0;
 	if (plen < s->blksize) {
-		s->final_block = s->expected - 1;
+		s->x.final_block = s->expected - 1;
 		wrq_complete(s);
 		return;
 	}
@@ -1814,11 +1745,11 @@ static void wrq_on_timeout(struct session *s)
 		session_finish(s, XFER_TIMEOUT, 0, "timeout waiting for block %" PRId64, s->expected);
 		return;
 	}
-	s->retries++;
+	s->x.retries++;
 	session_count_retransmit(s);
 	s->since_ack = 0;
 	wrq_send_ack(s, s->expected - 1);
-	session_arm(s, retransmit_interval(s->timeout_ns, s->retries));
+	session_arm(s, xfer_retransmit_interval(s->timeout_ns, s->x.retries));
 }
 
 /* ---- packets for a live session ---------------------------------------------- */
@@ -1849,7 +1780,7 @@ static void session_on_packet(struct session *s, const uint8_t *buf, size_t len)
 			code = 0;
 			msg = "";
 		}
-		if (s->kernel)
+		if (s->x.kernel)
 			session_kernel_collect(s);
 		session_finish(s, XFER_CLIENT_ERROR, code, "client error %u: %.100s", code, msg);
 		return;
@@ -2080,8 +2011,7 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
 	if (fastpath_session_start(e->fp, &s->key, &val) != 0)
 		return;
 	s->in_map = 1;
-	s->kernel = 1;
-	s->k_seen_acked = (int32_t)val.last_acked;
+	s->x.kernel = 1;        /* xfer_rrq_start keeps it */
 	e->tot.kernel_sessions++;
 }
 
@@ -2093,7 +2023,7 @@ static void rrq_try_kernel(struct session *s, uint32_t first_sent)
  */
 static int link_refuse_unserved(struct session *s)
 {
-	if (!s->link.valid || !s->rec.vlan_id || s->kernel)
+	if (!s->link.valid || !s->rec.vlan_id || s->x.kernel)
 		return 0;
 	session_send_error(s, TFTP_EUNDEF, "transfer not possible over a VLAN tag");
 	session_finish(s, XFER_REFUSED, TFTP_EUNDEF,
@@ -2149,12 +2079,12 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		struct session_value val;
 		uint64_t last = old->rec.last_ack_ns ? old->rec.last_ack_ns : old->rec.start_ns;
 
-		if (old->kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
+		if (old->x.kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
 		    val.last_ack_ns > last)
 			last = val.last_ack_ns;
 		if (!old->dallying && old->is_write == is_write &&
 		    !strcmp(old->rec.requested, req.filename) &&
-		    (old->retries == 0 || now_ns() - last < old->timeout_ns)) {
+		    (old->x.retries == 0 || now_ns() - last < old->timeout_ns)) {
 			log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
 			return;
 		}
@@ -2226,7 +2156,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	s->lst = rc->lst;
 	s->is_write = is_write;
 	s->netascii = req.netascii;
-	s->last_acked = -1;
+	s->x.last_acked = -1;
 	timer_node_init(&s->timer);
 	s->rec.is_write = is_write;
 	s->rec.client = rc->peer;
@@ -2301,7 +2231,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 			if (s->neg.has_tsize)
 				negotiate_set_tsize(&s->neg, netascii_size(s, e->scratch, RX_BUF_SIZE));
 		} else {
-			s->final_block = (int64_t)(s->file_size / s->blksize) + 1;
+			s->x.final_block = xt_final_block(s->file_size, s->blksize);
 			s->final_len = (size_t)(s->file_size % s->blksize);
 			if (s->neg.has_tsize)
 				negotiate_set_tsize(&s->neg, s->file_size);
@@ -2418,29 +2348,21 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 
 	if (is_write) {
 		wrq_send_ack(s, 0);
+		session_arm(s, s->timeout_ns);
 	} else {
-		if (s->neg.n_oack) {
-			rrq_try_kernel(s, 0);
-			if (link_refuse_unserved(s))
-				return;
-			s->last_sent = 0;
-			s->last_acked = -1;
-			rrq_send_oack(s);
-		} else {
-			rrq_try_kernel(s, 1);
-			if (link_refuse_unserved(s))
-				return;
-			s->last_sent = 0;
-			s->last_acked = 0;
-			err = rrq_send_block(s, 1);
-			if (err) {
-				rrq_read_failed(s, err);
-				return;
-			}
-		}
+		struct xfer_out out;
+		int has_oack = s->neg.n_oack > 0;
+
+		rrq_try_kernel(s, has_oack ? 0 : 1);
+		if (link_refuse_unserved(s))
+			return;
+		xfer_rrq_start(&s->x, s->windowsize, s->timeout_ns, e->opt->retries,
+			       s->x.final_block, has_oack, s->x.kernel, now_ns(), &out);
+		rrq_carry_out(s, &out, NULL, 0);
+		if (s->dead)
+			return;
 	}
 	obs_session_start(s);
-	session_arm(s, s->timeout_ns);
 	return;
 fail:
 	if (fd >= 0)
@@ -2702,16 +2624,16 @@ static struct session *session_by_key(struct engine *e, const struct session_key
 static void on_kernel_event(void *ctx, const struct xt_event *ev)
 {
 	struct engine *e = ctx;
+	struct xfer_out out;
 	struct session *s;
 
 	if (ev->type != XT_EV_DONE)
 		return;
 	s = session_by_key(e, &ev->key);
-	if (!s || s->dead || !s->kernel)
+	if (!s || s->dead || !s->x.kernel)
 		return;
 	session_kernel_collect(s);
-	if (s->final_block > 0)
-		s->last_acked = s->final_block;
+	xfer_on_kernel_done(&s->x, &out);
 	session_finish(s, XFER_DONE, 0, NULL);
 }
 
@@ -2993,11 +2915,11 @@ void engine_write_status(struct engine *e, FILE *f)
 		for (struct session *s = e->sessions; s; s = s->next) {
 			struct transfer t = s->rec;
 
-			if (!s->is_write && s->last_acked > 0) {
-				t.blocks = (uint64_t)s->last_acked;
-				t.bytes = (uint64_t)s->last_acked * s->blksize;
+			if (!s->is_write && s->x.last_acked > 0) {
+				t.blocks = (uint64_t)s->x.last_acked;
+				t.bytes = (uint64_t)s->x.last_acked * s->blksize;
 			}
-			if (s->kernel)
+			if (s->x.kernel)
 				t.tiers |= XFER_TIER_TC;
 			if (t.blocks_user)
 				t.tiers |= XFER_TIER_USER;
@@ -3267,7 +3189,7 @@ static void engine_abort_all(struct engine *e)
 
 		if (!s->dallying)
 			session_send_error(s, TFTP_EUNDEF, "server shutting down");
-		if (s->kernel)
+		if (s->x.kernel)
 			session_kernel_collect(s);
 		session_finish(s, XFER_ABORTED, 0, "server shutting down");
 	}

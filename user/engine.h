@@ -129,24 +129,6 @@ void engine_destroy(struct engine *e);
 
 /* ---- pieces exposed for unit tests ---------------------------------------- */
 
-/* Absolute block number of a 16-bit wire block number seen in an ACK, taking
- * the nearest value not above last_sent (blocks roll over 65535 -> 0). */
-static inline int64_t engine_ack_abs(int64_t last_sent, uint16_t wire)
-{
-	return last_sent - (int64_t)(uint16_t)((uint16_t)last_sent - wire);
-}
-
-enum ack_action {
-	ACK_DUPLICATE,  /* at or below last_acked (or never sent): ignore, never resend */
-	ACK_ADVANCE,    /* new: *acked is the new last_acked; send from acked+1 */
-	ACK_FINAL,      /* the final block is acknowledged: transfer done */
-};
-
-/* Sender-side window bookkeeping (RFC 7440): given what was sent and acked so
- * far, classify an ACK. final_block 0 = not known yet. */
-enum ack_action engine_classify_ack(int64_t last_sent, int64_t last_acked,
-				    int64_t final_block, uint16_t wire, int64_t *acked);
-
 /* Format the one-line summary of a finished transfer into buf. */
 void transfer_format(const struct transfer *t, char *buf, size_t len);
 /* Outcome as a short word: "done", "client-error", "timeout", ... */

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests for the RRQ transfer state machine (user/proto/xfer.c) and the
+ * ACK arithmetic it shares with the BPF programs (include/xtftp_ack.h):
+ * scripted ACK and timer sequences with times, no socket and no clock.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <linux/types.h>
+
+#include "xtftp_wire.h"
+#include "xtftp_block.h"
+#include "xtftp_ack.h"
+#include "proto/xfer.h"
+
+#define SEC 1000000000ull
+#define T   (1 * SEC)               /* the negotiated timeout in these scripts */
+#define RETRIES 5
+
+/* The sends of one answer: from..to, none when from > to. */
+#define assert_sends(out, from, to) do {                        \
+	assert_int_equal((out)->send_from, (from));             \
+	assert_int_equal((out)->send_to, (to));                 \
+} while (0)
+#define assert_no_send(out) assert_true((out)->send_from > (out)->send_to)
+
+/* ---- the ACK arithmetic (include/xtftp_ack.h) ---------------------------- */
+
+/* Absolute block an ACK names: the nearest at or below last sent. */
+static void test_ack_expand(void **state)
+{
+	__u32 abs = 0;
+
+	(void)state;
+	assert_int_equal(xt_ack_classify(0, (__u32)-1, 10, 0, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 0);               /* ACK 0 of the OACK */
+	assert_int_equal(xt_ack_classify(5, 4, 10, 5, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 5);
+	assert_int_equal(xt_ack_classify(5, 2, 10, 3, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 3);
+	/* never sent: a block before the start */
+	assert_int_equal(xt_ack_classify(0, (__u32)-1, 10, 65535, &abs), XT_ACK_BEFORE_START);
+	/* block 65536 goes on the wire as 0, 65537 as 1 */
+	assert_int_equal(xt_ack_classify(65536, 65535, 0, 0, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 65536);
+	assert_int_equal(xt_ack_classify(65537, 65536, 0, 1, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 65537);
+	assert_int_equal(xt_ack_classify(65537, 1, 0, 65535, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 65535);
+	assert_int_equal(xt_ack_classify(65540, 1, 0, 65534, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 65534);
+	/* 40 MiB at 512: 81921 blocks */
+	assert_int_equal(xt_ack_classify(81921, 81920, 81921, (__u16)81921, &abs), XT_ACK_FINAL);
+	assert_int_equal(abs, 81921);
+	assert_int_equal(xt_ack_classify(3 * 65536 + 2, 1, 0, 65535, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 3 * 65536 - 1);
+}
+
+static void test_ack_classify(void **state)
+{
+	__u32 abs = 0;
+
+	(void)state;
+	/* lock-step: the ACK of the last block sent advances */
+	assert_int_equal(xt_ack_classify(4, 3, 10, 4, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 4);
+	/* duplicate ACK (Sorcerer's Apprentice): never a resend */
+	assert_int_equal(xt_ack_classify(4, 3, 10, 3, &abs), XT_ACK_DUP);
+	assert_int_equal(xt_ack_classify(4, 3, 10, 2, &abs), XT_ACK_DUP);
+	/* an ACK for a block never sent maps below: before the start here
+	 * (xfer counts it as a duplicate), a duplicate further in */
+	assert_int_equal(xt_ack_classify(4, 3, 10, 9, &abs), XT_ACK_BEFORE_START);
+	assert_int_equal(xt_ack_classify(70004, 70003, 0, TFTP_BLOCK_WIRE(70009), &abs),
+			 XT_ACK_DUP);
+	assert_int_equal(abs, 70009 - 65536);
+	/* final block */
+	assert_int_equal(xt_ack_classify(10, 9, 10, 10, &abs), XT_ACK_FINAL);
+	assert_int_equal(abs, 10);
+	/* final not known yet (netascii) */
+	assert_int_equal(xt_ack_classify(10, 9, 0, 10, &abs), XT_ACK_NEW);
+	/* window 8: sent 9..16 after ACK 8; ACK 12 (13 lost) re-bases at 12 */
+	assert_int_equal(xt_ack_classify(16, 8, 100, 12, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 12);
+	/* a late ACK 10 after that is a duplicate */
+	assert_int_equal(xt_ack_classify(20, 12, 100, 10, &abs), XT_ACK_DUP);
+	/* window across the rollover: sent 65530..65541, acked 65529 */
+	assert_int_equal(xt_ack_classify(65541, 65529, 0, 2, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 65538);
+	assert_int_equal(xt_ack_classify(65541, 65529, 0, 65533, &abs), XT_ACK_NEW);
+	assert_int_equal(abs, 65533);
+}
+
+static void test_final_block(void **state)
+{
+	(void)state;
+	assert_int_equal(xt_final_block(0, 512), 1);           /* one empty block */
+	assert_int_equal(xt_final_block(511, 512), 1);
+	assert_int_equal(xt_final_block(512, 512), 2);         /* ends with an empty one */
+	assert_int_equal(xt_final_block(513, 512), 2);
+	assert_int_equal(xt_final_block(40ull << 20, 512), 81921);
+	assert_int_equal(xt_final_block(16ull << 20, 1468), 11429);
+}
+
+/* ---- the state machine ---------------------------------------------------- */
+
+static void start(struct xfer *x, unsigned int w, int64_t final, int oack, int kernel,
+		  uint64_t now, struct xfer_out *out)
+{
+	xfer_rrq_start(x, w, T, RETRIES, final, oack, kernel, now, out);
+}
+
+static void ack(struct xfer *x, int64_t n, uint64_t now, struct xfer_out *out)
+{
+	xfer_on_ack(x, TFTP_BLOCK_WIRE((uint64_t)n), NULL, now, out);
+}
+
+static void test_lockstep(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	/* with options: the OACK first, DATA 1 after ACK 0 */
+	start(&x, 1, 3, 1, 0, 100, &out);
+	assert_sends(&out, 0, 0);
+	assert_int_equal(out.first_new, 0);
+	assert_int_equal(out.deadline, 100 + T);
+	assert_int_equal(out.events, 0);
+	ack(&x, 0, 200, &out);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW);
+	assert_int_equal(out.acked, 0);
+	assert_sends(&out, 1, 1);
+	assert_int_equal(out.first_new, 1);
+	assert_int_equal(out.deadline, 200 + T);
+	ack(&x, 1, 300, &out);
+	assert_sends(&out, 2, 2);
+	ack(&x, 2, 400, &out);
+	assert_sends(&out, 3, 3);
+	ack(&x, 3, 500, &out);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW | XFER_EV_DONE);
+	assert_int_equal(out.acked, 3);
+	assert_no_send(&out);
+	assert_true(x.done);
+	/* after the end nothing is answered, not even on the timer */
+	ack(&x, 3, 600, &out);
+	assert_int_equal(out.events, 0);
+	assert_no_send(&out);
+	xfer_on_timer(&x, NULL, 700, &out);
+	assert_int_equal(out.events, 0);
+	assert_no_send(&out);
+	assert_int_equal(out.deadline, 0);
+
+	/* plain RFC 1350: DATA 1 at once, even with a window set */
+	start(&x, 8, 3, 0, 0, 0, &out);
+	assert_sends(&out, 1, 1);
+	assert_int_equal(out.first_new, 1);
+	assert_int_equal(x.last_acked, 0);
+	ack(&x, 1, 10, &out);
+	assert_sends(&out, 2, 3);       /* the window, clamped to the final block */
+}
+
+static void test_window_rebase(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	start(&x, 4, 10, 1, 0, 0, &out);
+	ack(&x, 0, 1, &out);
+	assert_sends(&out, 1, 4);
+	assert_int_equal(out.first_new, 1);
+	ack(&x, 4, 2, &out);
+	assert_sends(&out, 5, 8);
+	/* 7 lost: the client ACKs 6; the window re-bases there: 7 and 8 are
+	 * resends, 9 and 10 new */
+	ack(&x, 6, 3, &out);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW);
+	assert_sends(&out, 7, 10);
+	assert_int_equal(out.first_new, 9);
+	assert_int_equal(x.last_sent, 10);
+	/* a late ACK 5: a duplicate */
+	ack(&x, 5, 4, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	assert_int_equal(x.last_acked, 6);
+	ack(&x, 10, 5, &out);
+	assert_true(out.events & XFER_EV_DONE);
+}
+
+/* Sorcerer's Apprentice: a duplicate ACK is never answered, however many
+ * come, and does not move the timer. */
+static void test_duplicates_never_answered(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	start(&x, 1, 100, 1, 0, 0, &out);
+	ack(&x, 0, 1, &out);
+	ack(&x, 1, 2, &out);
+	assert_sends(&out, 2, 2);
+	for (int i = 0; i < 50; i++) {
+		ack(&x, 1, 3 + (uint64_t)i, &out);
+		assert_int_equal(out.events, XFER_EV_DUP_ACK);
+		assert_no_send(&out);
+		assert_int_equal(out.deadline, 0);
+		assert_int_equal(out.acked, 1);
+	}
+	/* ACK 0 again, and an ACK for a block never sent (maps below) */
+	ack(&x, 0, 60, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	xfer_on_ack(&x, 9, NULL, 61, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	/* before the start: only the OACK is out, the wire says 65535 */
+	start(&x, 1, 100, 1, 0, 0, &out);
+	xfer_on_ack(&x, 65535, NULL, 1, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	assert_int_equal(x.last_acked, -1);
+	/* the answer came once: the next new ACK still works */
+	ack(&x, 0, 2, &out);
+	assert_sends(&out, 1, 1);
+}
+
+/* 70,000 blocks of 512 in lock-step and with a window of 8: the wire
+ * number rolls over 65535 -> 0, the absolute count never does. */
+static void test_rollover(void **state)
+{
+	const int64_t final = 70000;
+	unsigned int windows[] = { 1, 8 };
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	for (unsigned int wi = 0; wi < 2; wi++) {
+		unsigned int w = windows[wi];
+		int64_t acked = 0;
+		uint64_t now = 0;
+		int saw_wrap = 0;
+
+		start(&x, w, final, 1, 0, now, &out);
+		ack(&x, 0, ++now, &out);
+		while (!(out.events & XFER_EV_DONE)) {
+			int64_t top = out.send_to;
+
+			assert_int_equal(out.send_from, acked + 1);
+			assert_true(top <= final);
+			assert_true(top - out.send_from < (int64_t)w);
+			if (top >= 65536 && out.send_from <= 65536)
+				saw_wrap = 1;
+			/* the client ACKs the last block of the window; the wire
+			 * carries it mod 65536 */
+			xfer_on_ack(&x, TFTP_BLOCK_WIRE((uint64_t)top), NULL, ++now, &out);
+			assert_true(out.acked > acked);
+			acked = out.acked;
+		}
+		assert_int_equal(acked, final);
+		assert_true(saw_wrap);
+	}
+	/* around the wrap: last sent 65537 (wire 1), a late ACK 65535 and
+	 * the ACK of wire 0 (65536) */
+	start(&x, 1, 0, 0, 0, 0, &out);
+	x.last_sent = 65537;
+	x.last_acked = 65536;
+	xfer_on_ack(&x, 65535, NULL, 1, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	xfer_on_ack(&x, 0, NULL, 2, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	xfer_on_ack(&x, 1, NULL, 3, &out);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW);
+	assert_int_equal(out.acked, 65537);
+	assert_sends(&out, 65538, 65538);
+}
+
+/* No answer: the window is resent on a timer doubled per retry (capped at
+ * 8 s), the first timeout of a run is a stall, and after RETRIES resends
+ * the transfer gives up at the block it waited for. */
+static void test_backoff(void **state)
+{
+	static const uint64_t gaps[] = { 2 * T, 4 * T, 8 * T, 8 * T, 8 * T };
+	struct xfer x;
+	struct xfer_out out;
+	uint64_t now;
+
+	(void)state;
+	start(&x, 4, 100, 1, 0, 0, &out);
+	ack(&x, 0, 10, &out);
+	assert_sends(&out, 1, 4);
+	now = out.deadline;
+	for (unsigned int i = 0; i < RETRIES; i++) {
+		xfer_on_timer(&x, NULL, now, &out);
+		assert_int_equal(out.events, XFER_EV_TIMEOUT | (i == 0 ? XFER_EV_STALL : 0));
+		assert_sends(&out, 1, 4);               /* the whole outstanding window */
+		assert_int_equal(out.first_new, 5);     /* all resends */
+		assert_int_equal(out.deadline, now + gaps[i]);
+		assert_int_equal(x.retries, i + 1);
+		now = out.deadline;
+	}
+	xfer_on_timer(&x, NULL, now, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT | XFER_EV_GIVE_UP);
+	assert_int_equal(out.acked, 0);         /* gave up waiting for block 1 */
+	assert_no_send(&out);
+	assert_true(x.done);
+
+	/* progress resets the run: the next timeout is a stall again */
+	start(&x, 1, 100, 1, 0, 0, &out);
+	xfer_on_timer(&x, NULL, T, &out);
+	assert_sends(&out, 0, 0);               /* the OACK again */
+	assert_int_equal(out.first_new, 1);
+	xfer_on_timer(&x, NULL, 3 * T, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT);
+	ack(&x, 0, 4 * T, &out);
+	assert_int_equal(x.retries, 0);
+	assert_int_equal(out.deadline, 5 * T);
+	xfer_on_timer(&x, NULL, 5 * T, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT | XFER_EV_STALL);
+	assert_sends(&out, 1, 1);
+
+	/* the interval itself: a timeout above the cap is not shortened */
+	assert_int_equal(xfer_retransmit_interval(T, 0), T);
+	assert_int_equal(xfer_retransmit_interval(T, 3), 8 * T);
+	assert_int_equal(xfer_retransmit_interval(T, 30), 8 * T);
+	assert_int_equal(xfer_retransmit_interval(3 * T, 1), 6 * T);
+	assert_int_equal(xfer_retransmit_interval(3 * T, 2), 8 * T);
+	assert_int_equal(xfer_retransmit_interval(10 * T, 4), 10 * T);
+}
+
+static struct xfer_kview kview(uint32_t sent, int32_t acked, uint64_t last_data_ns)
+{
+	struct xfer_kview k = { .last_sent = sent, .last_acked = acked,
+				.done = 0, .last_data_ns = last_data_ns };
+	return k;
+}
+
+/* The kernel serves: its progress re-arms the timer one timeout after its
+ * last DATA and is no stall; without progress userspace resends on the
+ * backoff schedule but looks every timeout; the kernel's DONE ends it. */
+static void test_kernel_progress(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+
+	(void)state;
+	start(&x, 1, 1000, 1, 1, 0, &out);
+	assert_sends(&out, 0, 0);               /* userspace sends the OACK */
+	assert_int_equal(x.k_seen_acked, -1);
+	/* one timeout later the kernel has sent up to 40, acked 39 */
+	k = kview(40, 39, T - 1000);
+	xfer_on_timer(&x, &k, T, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_no_send(&out);
+	assert_int_equal(out.acked, 39);
+	assert_int_equal(out.deadline, 2 * T - 1000);
+	/* its last DATA a timeout ago already: looked at again no sooner
+	 * than 1 ms from now */
+	k = kview(80, 79, T - 2000);
+	xfer_on_timer(&x, &k, 2 * T - 1000, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_int_equal(out.deadline, 2 * T - 1000 + 1000000);
+	/* no progress: a stall, 80 resent by userspace, looked at after
+	 * one timeout, the next resend due after the backoff interval */
+	xfer_on_timer(&x, &k, 3 * T, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT | XFER_EV_STALL);
+	assert_sends(&out, 80, 80);
+	assert_int_equal(out.first_new, 81);
+	assert_int_equal(out.deadline, 4 * T);
+	assert_int_equal(x.k_resend_ns, 5 * T);
+	assert_true(x.kernel);
+	/* looked at: no progress, resend not due yet: wait for it, no send */
+	xfer_on_timer(&x, &k, 4 * T, &out);
+	assert_int_equal(out.events, 0);
+	assert_no_send(&out);
+	assert_int_equal(out.deadline, 5 * T);
+	/* due: the second resend, the interval doubled */
+	xfer_on_timer(&x, &k, 5 * T, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT);
+	assert_sends(&out, 80, 80);
+	assert_int_equal(x.k_resend_ns, 9 * T);
+	assert_int_equal(out.deadline, 6 * T);
+	/* the client answered the resend to the kernel: progress, the run
+	 * of retries is over */
+	k = kview(81, 80, 6 * T - 5);
+	xfer_on_timer(&x, &k, 6 * T, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_int_equal(x.retries, 0);
+	assert_int_equal(x.k_resend_ns, 0);
+	/* the kernel saw the final ACK */
+	k = kview(1000, 1000, 7 * T);
+	k.done = 1;
+	xfer_on_timer(&x, &k, 7 * T, &out);
+	assert_int_equal(out.events, XFER_EV_DONE);
+	assert_int_equal(out.acked, 1000);
+	assert_true(x.done);
+
+	/* the ring buffer's DONE: the final block is acknowledged */
+	start(&x, 1, 1000, 1, 1, 0, &out);
+	xfer_on_kernel_done(&x, &out);
+	assert_int_equal(out.events, XFER_EV_DONE);
+	assert_int_equal(x.last_acked, 1000);
+}
+
+/* An ACK the kernel passed on: userspace continues from the kernel's entry
+ * (read after pausing it) or, when it is gone, from what it last saw. */
+static void test_kernel_take_back(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+
+	(void)state;
+	start(&x, 4, 1000, 1, 1, 0, &out);
+	k = kview(20, 16, 0);
+	xfer_on_ack(&x, 18, &k, 10, &out);
+	assert_int_equal(out.events, XFER_EV_TAKE_BACK | XFER_EV_ACK_NEW);
+	assert_false(out.k_gone);
+	assert_false(x.kernel);
+	assert_int_equal(out.acked, 18);
+	assert_sends(&out, 19, 22);
+	assert_int_equal(out.first_new, 21);    /* 19 and 20 the kernel sent */
+	/* from here userspace answers itself */
+	xfer_on_ack(&x, 22, NULL, 11, &out);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW);
+	assert_sends(&out, 23, 26);
+	/* a duplicate that made the kernel pass: taken back, not answered */
+	start(&x, 1, 1000, 1, 1, 0, &out);
+	k = kview(30, 30, 0);
+	xfer_on_ack(&x, 30, &k, 10, &out);
+	assert_int_equal(out.events, XFER_EV_TAKE_BACK | XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	/* the entry is gone (LRU eviction): from the kernel's progress last
+	 * seen on the timer */
+	start(&x, 1, 1000, 1, 1, 0, &out);
+	k = kview(12, 11, T);
+	xfer_on_timer(&x, &k, T, &out);
+	xfer_on_ack(&x, 12, NULL, T + 1, &out);
+	assert_int_equal(out.events, XFER_EV_TAKE_BACK | XFER_EV_ACK_NEW);
+	assert_true(out.k_gone);
+	assert_int_equal(out.acked, 12);
+	assert_sends(&out, 13, 13);
+	/* gone, seen on the timer: taken back and resent from userspace */
+	start(&x, 2, 1000, 1, 1, 0, &out);
+	k = kview(12, 11, T);
+	xfer_on_timer(&x, &k, T, &out);
+	xfer_on_timer(&x, NULL, 2 * T, &out);
+	assert_true(out.events & XFER_EV_TAKE_BACK);
+	assert_true(out.events & XFER_EV_TIMEOUT);
+	assert_true(out.k_gone);
+	assert_false(x.kernel);
+	assert_sends(&out, 12, 12);
+	assert_int_equal(out.deadline, 2 * T + xfer_retransmit_interval(T, 1));
+}
+
+/* netascii: the final block is found while encoding; a short block in the
+ * middle of a window ends it there, and nothing past it is ever sent. */
+static void test_netascii_final(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	start(&x, 8, 0, 1, 0, 0, &out);
+	ack(&x, 0, 1, &out);
+	assert_sends(&out, 1, 8);
+	/* the caller finds 5 short and stops there */
+	xfer_set_final(&x, 5);
+	assert_int_equal(x.final_block, 5);
+	assert_int_equal(x.last_sent, 5);
+	ack(&x, 3, 2, &out);
+	assert_sends(&out, 4, 5);
+	assert_int_equal(out.first_new, 6);     /* 4 and 5 again */
+	xfer_on_timer(&x, NULL, 2 + T, &out);
+	assert_sends(&out, 4, 5);
+	ack(&x, 5, 3 + T, &out);
+	assert_true(out.events & XFER_EV_DONE);
+	/* a later short block does not move the end back out */
+	start(&x, 1, 0, 1, 0, 0, &out);
+	xfer_set_final(&x, 3);
+	xfer_set_final(&x, 7);
+	assert_int_equal(x.final_block, 3);
+}
+
+/* Random ACK, loss and timer sequences against a model client: acked never
+ * goes back, nothing past the final block is sent, a duplicate is never
+ * answered, and every block the client gets is one it can use. */
+static void test_random_sequences(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	srand(12);
+	for (int run = 0; run < 300; run++) {
+		unsigned int w = 1 + (unsigned int)rand() % 16;
+		int64_t final = 1 + rand() % 300;
+		int oack = rand() % 2;
+		int64_t client_have = oack ? -1 : 0;    /* highest in-order block received */
+		int64_t acked = oack ? -1 : 0;
+		uint64_t now = 0;
+		int steps = 0;
+
+		xfer_rrq_start(&x, w, T, 1000, final, oack, 0, now, &out);
+		while (!x.done && steps++ < 20000) {
+			int64_t prev_acked = x.last_acked;
+			int r = rand() % 10;
+
+			assert_true(out.send_to <= final);
+			/* the client receives what was sent, losing some */
+			for (int64_t n = out.send_from; n <= out.send_to; n++)
+				if (rand() % 5 && n == client_have + 1)
+					client_have = n;
+			now += 1000;
+			if (r < 7 && client_have >= 0) {
+				/* the client ACKs what it has (maybe again) */
+				xfer_on_ack(&x, TFTP_BLOCK_WIRE((uint64_t)client_have), NULL, now, &out);
+				if (client_have <= prev_acked)
+					assert_int_equal(out.events, XFER_EV_DUP_ACK);
+				if (out.events & XFER_EV_DUP_ACK)
+					assert_no_send(&out);
+			} else if (r < 9 && prev_acked >= 0) {
+				/* an old ACK, delayed in the network */
+				int64_t old = prev_acked - rand() % 4;
+
+				if (old < 0)
+					old = 0;
+				xfer_on_ack(&x, TFTP_BLOCK_WIRE((uint64_t)old), NULL, now, &out);
+				assert_int_equal(out.events, XFER_EV_DUP_ACK);
+				assert_no_send(&out);
+			} else {
+				xfer_on_timer(&x, NULL, now, &out);
+				if (!x.done)
+					assert_int_equal(out.send_from, x.last_acked + 1);
+			}
+			assert_true(x.last_acked >= prev_acked);
+			assert_true(x.last_acked >= acked);
+			acked = x.last_acked;
+			assert_true(x.last_sent <= final);
+			assert_true(x.last_acked <= x.last_sent);
+		}
+		assert_true(x.done);
+		assert_int_equal(x.last_acked, final);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ack_expand),
+		cmocka_unit_test(test_ack_classify),
+		cmocka_unit_test(test_final_block),
+		cmocka_unit_test(test_lockstep),
+		cmocka_unit_test(test_window_rebase),
+		cmocka_unit_test(test_duplicates_never_answered),
+		cmocka_unit_test(test_rollover),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_kernel_progress),
+		cmocka_unit_test(test_kernel_take_back),
+		cmocka_unit_test(test_netascii_final),
+		cmocka_unit_test(test_random_sequences),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

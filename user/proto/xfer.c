@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The RRQ transfer state machine (xfer.h): what the sender does on an ACK,
+ * on its timer and when the kernel tiers hand a session back. Pure: time is
+ * an argument and every action is a field of struct xfer_out.
+ */
+#include <stddef.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "xtftp_block.h"
+#include "xtftp_ack.h"
+#include "proto/xfer.h"
+
+#define MS_NS 1000000ull
+
+/*
+ * Interval before the next resend: the timeout doubled per retry so far, as
+ * tftpd-hpa does, up to RETRANSMIT_CAP_NS (or the timeout itself if that is
+ * longer). Why: a client that speaks only on its own timer and restarts it on
+ * every duplicate it receives (atftp, after its ACK was lost) is heard once
+ * our gap outgrows its timer; a fixed interval would keep both sides silent
+ * until we give up.
+ */
+#define RETRANSMIT_CAP_NS (8ull * 1000000000ull)
+
+uint64_t xfer_retransmit_interval(uint64_t timeout_ns, unsigned int retries)
+{
+	uint64_t cap = timeout_ns > RETRANSMIT_CAP_NS ? timeout_ns : RETRANSMIT_CAP_NS;
+	uint64_t t = timeout_ns;
+
+	while (retries-- > 0 && t < cap)
+		t = t * 2 < cap ? t * 2 : cap;
+	return t;
+}
+
+static void out_init(const struct xfer *x, struct xfer_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->send_from = 1;
+	out->send_to = 0;               /* nothing to send */
+	out->first_new = x->last_sent + 1;
+}
+
+/* Send from..to, clamped to the final block when it is known; blocks past
+ * last_sent are new and advance it. */
+static void out_send(struct xfer *x, struct xfer_out *out, int64_t from, int64_t to)
+{
+	if (x->final_block > 0 && to > x->final_block)
+		to = x->final_block;
+	out->send_from = from;
+	out->send_to = to;
+	out->first_new = x->last_sent + 1;
+	if (to > x->last_sent)
+		x->last_sent = to;
+}
+
+void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns,
+		    unsigned int max_retries, int64_t final_block, int has_oack, int kernel,
+		    uint64_t now, struct xfer_out *out)
+{
+	int64_t first = has_oack ? 0 : 1;
+
+	memset(x, 0, sizeof(*x));
+	x->windowsize = windowsize ? windowsize : 1;
+	x->timeout_ns = timeout_ns;
+	x->max_retries = max_retries;
+	x->final_block = final_block;
+	x->last_sent = first - 1;
+	x->last_acked = first - 1;
+	x->kernel = kernel;
+	x->k_seen_acked = first - 1;    /* as the kernel's entry starts */
+	out_init(x, out);
+	/* the first DATA is one block whatever the window: the client has
+	 * not said yet that it can take more (no OACK: no options) */
+	out_send(x, out, first, first);
+	out->acked = x->last_acked;
+	out->deadline = now + x->timeout_ns;
+}
+
+/* Userspace serves the session from here: continue from the kernel's
+ * entry, or, when it is gone (LRU eviction), from what was last seen. */
+static void take_back(struct xfer *x, const struct xfer_kview *k, struct xfer_out *out)
+{
+	if (k) {
+		x->last_sent = k->last_sent;
+		x->last_acked = k->last_acked;
+	} else {
+		x->last_acked = x->k_seen_acked;
+		if (x->last_sent < x->last_acked)
+			x->last_sent = x->last_acked;
+		out->k_gone = 1;
+	}
+	x->kernel = 0;
+	out->events |= XFER_EV_TAKE_BACK;
+	out->first_new = x->last_sent + 1;
+}
+
+void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k,
+		 uint64_t now, struct xfer_out *out)
+{
+	__u32 abs = 0;
+
+	out_init(x, out);
+	if (x->done)
+		return;
+	if (x->kernel)
+		take_back(x, k, out);
+	switch (xt_ack_classify((__u32)x->last_sent, (__u32)x->last_acked, (__u32)x->final_block,
+				wire_block, &abs)) {
+	case XT_ACK_BEFORE_START:
+	case XT_ACK_DUP:
+		/* Sorcerer's Apprentice: never answered; the timer resends */
+		out->events |= XFER_EV_DUP_ACK;
+		out->acked = x->last_acked;
+		return;
+	case XT_ACK_FINAL:
+		x->last_acked = abs;
+		x->done = 1;
+		out->events |= XFER_EV_ACK_NEW | XFER_EV_DONE;
+		out->acked = x->last_acked;
+		return;
+	default:
+		break;
+	}
+	x->last_acked = abs;
+	x->retries = 0;
+	out->events |= XFER_EV_ACK_NEW;
+	out->acked = x->last_acked;
+	/* RFC 7440: an ACK inside the window re-bases it there */
+	out_send(x, out, x->last_acked + 1, x->last_acked + (int64_t)x->windowsize);
+	out->deadline = now + x->timeout_ns;
+}
+
+/*
+ * The timer while the kernel serves: 1 when that settles this round
+ * (done, progress, or the backoff not yet due); 0 to go on as a timeout.
+ */
+static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
+			struct xfer_out *out)
+{
+	if (!k) {
+		take_back(x, NULL, out);
+		return 0;
+	}
+	x->last_sent = k->last_sent;
+	out->first_new = x->last_sent + 1;
+	if (k->done) {
+		x->last_acked = k->last_acked;
+		x->done = 1;
+		out->events |= XFER_EV_DONE;
+		out->acked = x->last_acked;
+		return 1;
+	}
+	if (k->last_acked != x->k_seen_acked) {
+		uint64_t due = k->last_data_ns + x->timeout_ns;
+
+		/* the kernel made progress: not a stall */
+		x->k_seen_acked = k->last_acked;
+		x->last_acked = k->last_acked;
+		x->retries = 0;
+		x->k_resend_ns = 0;
+		out->events |= XFER_EV_K_PROGRESS;
+		out->acked = x->last_acked;
+		/* due one timeout after the kernel's last DATA, not after this
+		 * look: a DATA lost since then is resent after one timeout,
+		 * not up to two */
+		out->deadline = due > now + MS_NS ? due : now + MS_NS;
+		return 1;
+	}
+	x->last_acked = k->last_acked;
+	out->acked = x->last_acked;
+	/* looked at on the plain timeout after a resend (below), resent on
+	 * the backoff schedule */
+	if (x->k_resend_ns && now < x->k_resend_ns) {
+		out->deadline = x->k_resend_ns;
+		return 1;
+	}
+	return 0;
+}
+
+void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
+		   struct xfer_out *out)
+{
+	uint64_t iv;
+
+	out_init(x, out);
+	if (x->done)
+		return;
+	if (x->kernel && kernel_timer(x, k, now, out))
+		return;
+	out->acked = x->last_acked;
+	out->events |= XFER_EV_TIMEOUT;
+	if (x->retries == 0)
+		out->events |= XFER_EV_STALL;
+	if (x->retries >= x->max_retries) {
+		x->done = 1;
+		out->events |= XFER_EV_GIVE_UP;
+		return;
+	}
+	x->retries++;
+	/* resend the outstanding window: last_acked+1 .. last_sent */
+	out->send_from = x->last_acked + 1;
+	out->send_to = x->last_sent;
+	out->first_new = x->last_sent + 1;
+	iv = xfer_retransmit_interval(x->timeout_ns, x->retries);
+	if (x->kernel) {
+		/* the client's answer to the resend goes to the kernel, which
+		 * carries on unseen: look again after one timeout, so a loss
+		 * soon after is resent as fast as the first (U-Boot counts
+		 * every timeout of its own against one budget per transfer) */
+		x->k_resend_ns = now + iv;
+		out->deadline = now + (iv < x->timeout_ns ? iv : x->timeout_ns);
+		return;
+	}
+	out->deadline = now + iv;
+}
+
+void xfer_on_kernel_done(struct xfer *x, struct xfer_out *out)
+{
+	out_init(x, out);
+	if (x->final_block > 0)
+		x->last_acked = x->final_block;
+	x->done = 1;
+	out->events |= XFER_EV_DONE;
+	out->acked = x->last_acked;
+}
+
+void xfer_set_final(struct xfer *x, int64_t n)
+{
+	if (x->final_block == 0 || n < x->final_block)
+		x->final_block = n;
+	if (x->last_sent > x->final_block)
+		x->last_sent = x->final_block;
+}

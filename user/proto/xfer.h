@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The RRQ transfer state machine, pure: events and the time come in as
+ * arguments, what to do comes out in a struct xfer_out. It opens no socket,
+ * reads no clock and knows nothing of libbpf; the daemon's session code
+ * (engine.c) carries out its answer. Why: retransmission, windows, rollover
+ * and the kernel hand-off are tested by scripted sequences
+ * (tests/unit/test_xfer.c) instead of only through network namespaces.
+ *
+ * Blocks are absolute (int64_t here; the wire carries n & 0xffff, see
+ * xtftp_block.h): block 0 is the OACK, DATA starts at 1. The ACK
+ * arithmetic is xtftp_ack.h's, the one the BPF programs compile.
+ */
+#ifndef XTFTP_PROTO_XFER_H
+#define XTFTP_PROTO_XFER_H
+
+#include <stdint.h>
+
+struct xfer {
+	/* settings, fixed for the transfer */
+	unsigned int windowsize;        /* RFC 7440, >= 1 */
+	uint64_t timeout_ns;            /* RFC 2349, or the daemon's default */
+	unsigned int max_retries;       /* timeouts in a row before giving up */
+	/* progress */
+	int64_t last_sent;              /* highest block sent; 0 = the OACK */
+	int64_t last_acked;             /* highest block acknowledged; -1 = none */
+	int64_t final_block;            /* 0 = not known yet (netascii) */
+	unsigned int retries;           /* consecutive timeouts without progress */
+	int done;                       /* the final ACK arrived, or gave up */
+	/* kernel hand-off: while kernel is set the kernel tiers answer the
+	 * ACKs; xfer only watches their progress on its timer */
+	int kernel;
+	int64_t k_seen_acked;           /* the kernel's last_acked at the last look */
+	uint64_t k_resend_ns;           /* no progress: earliest next resend, 0 = now */
+};
+
+/* What the kernel's session entry says, read by the caller (after pausing
+ * the entry when the session is taken back on an ACK). */
+struct xfer_kview {
+	uint32_t last_sent;
+	int32_t last_acked;             /* -1: only the OACK is out */
+	int done;                       /* the kernel saw the final ACK */
+	uint64_t last_data_ns;          /* when the kernel last sent DATA (same clock as now) */
+};
+
+/* Bits of xfer_out.events: what happened, for counters, logs and events. */
+enum xfer_event {
+	XFER_EV_ACK_NEW    = 1u << 0,   /* a new ACK: acked is the new last_acked */
+	XFER_EV_DUP_ACK    = 1u << 1,   /* a duplicate ACK: counted, never answered */
+	XFER_EV_DONE       = 1u << 2,   /* the final block is acknowledged */
+	XFER_EV_TIMEOUT    = 1u << 3,   /* a timeout without progress */
+	XFER_EV_STALL      = 1u << 4,   /* ... the first of a run */
+	XFER_EV_GIVE_UP    = 1u << 5,   /* retries spent: fail at block acked + 1 */
+	XFER_EV_K_PROGRESS = 1u << 6,   /* the kernel advanced since the last look */
+	XFER_EV_TAKE_BACK  = 1u << 7,   /* userspace serves from here (see k_gone) */
+};
+
+struct xfer_out {
+	unsigned int events;            /* enum xfer_event bits */
+	int64_t acked;                  /* last_acked after the event */
+	/* send blocks send_from..send_to (inclusive; none when from > to).
+	 * Block 0 is the OACK. Blocks below first_new are resends. The
+	 * caller stops after a short block and reports it (xfer_set_final). */
+	int64_t send_from, send_to;
+	int64_t first_new;
+	int k_gone;                     /* with XFER_EV_TAKE_BACK: the kernel's entry is gone */
+	uint64_t deadline;              /* arm the timer for this time; 0 = leave it */
+};
+
+/* Set up an RRQ. When has_oack, the OACK (block 0) goes first and waits
+ * for ACK 0; else DATA 1. kernel: the kernel tiers hold the session (their
+ * entry was written before anything is sent). final_block 0 = unknown. */
+void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns,
+		    unsigned int max_retries, int64_t final_block, int has_oack, int kernel,
+		    uint64_t now, struct xfer_out *out);
+
+/* An ACK reached userspace. When x->kernel is set the kernel passed it on:
+ * the caller pauses the kernel's entry first and passes what it read after
+ * that (k NULL: the entry is gone); the session is taken back. */
+void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k,
+		 uint64_t now, struct xfer_out *out);
+
+/* The timer fired. k: the kernel's entry when x->kernel (NULL: gone). */
+void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
+		   struct xfer_out *out);
+
+/* The kernel reported the final ACK (ring buffer event). */
+void xfer_on_kernel_done(struct xfer *x, struct xfer_out *out);
+
+/* Block n turned out short while being sent: it is the last one (netascii,
+ * or a file that shrank). Nothing after it is sent. */
+void xfer_set_final(struct xfer *x, int64_t n);
+
+/* Interval before the next resend after retries timeouts in a row:
+ * timeout_ns doubled per retry, capped (see xfer.c). */
+uint64_t xfer_retransmit_interval(uint64_t timeout_ns, unsigned int retries);
+
+#endif /* XTFTP_PROTO_XFER_H */
