@@ -129,6 +129,8 @@ for flavour in kernel userspace; do
 	if [ "$flavour" = kernel ]; then   # bpf_active 1 (xt_daemon_start checked)
 		left=$(kernel_sessions_left)
 		[ "$left" = 0 ] || xt_fail "$flavour: $left entries left in the kernel session map"
+		# each transfer on its own (the daemon keeps the last 256 records)
+		xt_check_transfers --kernel --min 256
 	fi
 	xt_wait_until 10 "fd count back to $idle_fds" sh -c "[ \$(ls /proc/$XT_DAEMON_PID/fd | wc -l) -eq $idle_fds ]"
 	after_rss=$(rss_kb)

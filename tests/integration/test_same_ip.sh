@@ -122,6 +122,8 @@ for i in $(seq 1 "$N"); do
 		xt_fail "no event names client $i's MAC: $(head -c 600 "$XT_TMP/events.jsonl")"
 done
 retrans=$(xt_stat retransmits)
+# and each device's transfer on its own: DATA from the kernel tiers
+xt_check_transfers --kernel --min $(( N + 1 ))
 xt_daemon_stop
 summary="same address: $N clients x 16 MiB, same IP and source port, all sha256 ok in ${secs}s (blocks_tc $blocks_tc, retransmits $retrans)"
 echo "$summary"
