@@ -145,26 +145,36 @@ tc_only=$(xtvm_stat blocks_tc)
 xtvm_daemon_stop
 echo "per-ACK run time under TCG (lock-step): XDP $xdp_ack; TC $tc_ack"
 
+# nic_case DESC NIC_OPTS STAT: boot again with these virtio-net options,
+# start the daemon, download the 2 MiB image lock-step at 1468 and check
+# that STAT (blocks_xdp or blocks_tc) sent at least 99 % of its 1429 blocks.
+# --check-config's output is in $XT_TMP/check.txt, the daemon's log in $log.
+nic_case() {
+	local desc=$1 opts=$2 stat=$3 got
+	xtvm_shutdown
+	xtvm_boot "$opts"
+	xtvm_check_config
+	xtvm_daemon_start
+	log=$(xtvm_run 5 'cat /tmp/xtftpd.log')
+	echo "$log" | sed 's/^/  daemon: /'
+	xt_get atftp-1468 f2097152 "$XT_OUT/$stat" "$XTVM_GUEST4" || xt_fail "$desc: atftp-1468 failed"
+	xt_check_file "$XT_OUT/$stat" "$XT_ROOT/f2097152" "atftp-1468, $desc"
+	got=$(xtvm_stat "$stat")
+	[ "$got" -ge 1415 ] || xt_fail "$desc: $stat $got of 1429 blocks"
+	echo "$desc: $stat $got of 1429 blocks"
+	xtvm_daemon_stop
+	n=$((n + 1))
+}
+
 # A NIC that refuses native XDP: a host that keeps the guest's offloads on
 # (virtio-net without ctrl_guest_offloads). The daemon names the driver's
 # reason and the remedy in one line and serves with generic XDP + TC.
 if [ "${XTVM_REFUSAL:-$FLAVOUR}" = 6.1 ]; then
-	xtvm_shutdown
-	xtvm_boot ctrl_guest_offloads=off
-	xtvm_check_config
+	nic_case "native XDP refused" ctrl_guest_offloads=off blocks_tc
 	grep -q 'interface eth0 (virtio_net, MTU 1500): TC through a clsact filter .*serves every DATA block; XDP generic only counts and passes' "$XT_TMP/check.txt" ||
 		xt_fail "kernel $FLAVOUR: --check-config does not say TC serves where native XDP is refused"
-	xtvm_daemon_start
-	log=$(xtvm_run 5 'cat /tmp/xtftpd.log')
-	echo "$log" | sed 's/^/  daemon: /'
 	grep -q 'eth0: cannot attach XDP natively (virtio_net says "Can.t set XDP while host is implementing GRO_HW/CSUM.*remedy: .*ctrl_guest_offloads=on.*; using generic XDP$' <<<"$log" ||
 		xt_fail "kernel $FLAVOUR: no one-line reason and remedy for the refused native XDP"
-	xt_get atftp-1468 f2097152 "$XT_OUT/refused" "$XTVM_GUEST4" || xt_fail "atftp-1468 with native XDP refused: client failed"
-	xt_check_file "$XT_OUT/refused" "$XT_ROOT/f2097152" "atftp-1468 with native XDP refused"
-	refused_tc=$(xtvm_stat blocks_tc)
-	[ "$refused_tc" -ge 1400 ] || xt_fail "native XDP refused: TC sent $refused_tc of 1429 blocks"
-	xtvm_daemon_stop
-	n=$((n + 1))
 fi
 
 # Small receive buffers (mrg_rxbuf=off). While the host offers guest TSO
@@ -172,31 +182,12 @@ fi
 # the daemon says so and why in one line and TC serves. Without guest TSO
 # the small-buffer path gives XDP a frame it can grow: XDP serves.
 if [ "${XTVM_SMALL_BUFS:-$FLAVOUR}" = 6.12 ]; then
-	xtvm_shutdown
-	xtvm_boot mrg_rxbuf=off
-	xtvm_check_config
+	nic_case "big-packet mode" mrg_rxbuf=off blocks_tc
 	grep -q '^interface eth0: virtio-net in big-packet mode .*never runs XDP; remedy: .*mrg_rxbuf=on' "$XT_TMP/check.txt" ||
 		xt_fail "big-packet mode: --check-config does not name it"
-	xtvm_daemon_start
-	log=$(xtvm_run 5 'cat /tmp/xtftpd.log')
 	grep -q 'eth0: virtio-net in big-packet mode .*remedy: .*; using TC$' <<<"$log" ||
-		{ echo "$log"; xt_fail "big-packet mode: no one-line reason and remedy in the log"; }
-	xt_get atftp-1468 f2097152 "$XT_OUT/big" "$XTVM_GUEST4" || xt_fail "atftp-1468 in big-packet mode: client failed"
-	xt_check_file "$XT_OUT/big" "$XT_ROOT/f2097152" "atftp-1468 in big-packet mode"
-	big_tc=$(xtvm_stat blocks_tc)
-	[ "$big_tc" -ge 1415 ] || xt_fail "big-packet mode: TC sent $big_tc of 1429 blocks"
-	xtvm_daemon_stop
-	n=$((n + 1))
-
-	xtvm_shutdown
-	xtvm_boot mrg_rxbuf=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off
-	xtvm_daemon_start
-	xt_get atftp-1468 f2097152 "$XT_OUT/small" "$XTVM_GUEST4" || xt_fail "atftp-1468 with small buffers: client failed"
-	xt_check_file "$XT_OUT/small" "$XT_ROOT/f2097152" "atftp-1468 with small buffers"
-	small_xdp=$(xtvm_stat blocks_xdp)
-	[ "$small_xdp" -ge 1415 ] || xt_fail "small buffers without guest TSO: XDP sent $small_xdp of 1429 blocks"
-	echo "mrg_rxbuf=off: big-packet mode TC sent $big_tc of 1429 blocks; without guest TSO XDP sent $small_xdp"
-	xtvm_daemon_stop
-	n=$((n + 1))
+		xt_fail "big-packet mode: no one-line reason and remedy in the log"
+	nic_case "small buffers without guest TSO" \
+		mrg_rxbuf=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off blocks_xdp
 fi
 echo "kernel $(xtvm_run 5 'uname -r'): $n downloads verified by sha256; blocks xdp $xdp, tc $tc, user $user; TC alone $tc_only"
