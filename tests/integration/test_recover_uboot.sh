@@ -73,6 +73,9 @@ sed 's/^/  recover: /' "$UB_DIR/server.log" | grep -v '^  recover:  *[0-9.]*%'
 [ "$st" -eq 0 ] || ub_fail "recover exited $st after U-Boot got the image"
 grep -q 'for "ArcherC7v2_tp_recovery.bin"' "$UB_DIR/server.log" || ub_fail "the requested name is not printed"
 grep -q '^done: ' "$UB_DIR/server.log" || ub_fail "no done line"
+# the kernel tiers served it (TC on the tap); XT_EXPECT_BPF=0 accepts userspace
+[ "${XT_EXPECT_BPF:-1}" = 0 ] || grep -q '^done: .*served by .*TC' "$UB_DIR/server.log" ||
+	ub_fail "recover did not serve through the kernel tiers: $(grep '^done: ' "$UB_DIR/server.log")"
 grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$UB_DIR/server.log" &&
 	ub_fail "sanitizer report in the recover output"
 has_ip && ub_fail "recover left 192.168.0.66 on $UB_TAP"
