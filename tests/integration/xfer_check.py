@@ -9,7 +9,10 @@
             the OACK or DATA 1 and hands the session over (engine.c:
             rrq_try_kernel), so the kernel may send nothing only when there
             was no OACK and the file is one block (DATA 1 is the last), or
-            the mode is netascii (userspace only).
+            the mode is netascii (userspace only). A test that asks for
+            what the kernel tiers do not serve (a blksize whose frame
+            exceeds the MTU, a window above XT_KERN_MAX_WINDOW) leaves
+            those transfers out with --file-re.
 --lockstep  every ended transfer (any outcome) with windowsize 1 resent no
             more than it had timeouts: a duplicate ACK never triggers a
             resend, so in lock-step a resend happens only when the timer
