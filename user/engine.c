@@ -61,7 +61,6 @@
 #define RX_BUF_SIZE (TFTP_MAX_PACKET + 64)
 #define HASH_BUCKETS 4096u
 #define SHUTDOWN_GRACE_NS (2ull * 1000000000ull)
-#define DALLY_MIN_NS (200ull * 1000000ull)
 
 enum ev_kind {
 	EV_LISTENER = 1,
@@ -106,8 +105,8 @@ struct session {
 	unsigned int blksize;
 	unsigned int windowsize;
 	uint64_t timeout_ns;
-	struct xfer x;                  /* RRQ progress, retries, kernel hand-off
-					 * (WRQ: retries and final_block) */
+	struct xfer x;                  /* the protocol's state: progress, retries,
+					 * kernel hand-off, WRQ's dally */
 	struct negotiated neg;
 	uint8_t *pkt;                   /* blksize + 4 */
 	uint8_t *oack;
@@ -137,10 +136,6 @@ struct session {
 	int dir_fd;
 	char tmp_name[64];
 	char *final_name;
-	int64_t expected;               /* next block wanted */
-	unsigned int since_ack;
-	int gap_acked;
-	int dallying;
 	struct netascii_dec dec;
 };
 
@@ -609,11 +604,6 @@ static void session_arm_at(struct session *s, uint64_t deadline_ns)
 	theap_arm(&s->e->timers, &s->timer, deadline_ns);
 }
 
-static void session_arm(struct session *s, uint64_t delay_ns)
-{
-	session_arm_at(s, now_ns() + delay_ns);
-}
-
 static void record_push(struct engine *e, const struct transfer *t)
 {
 	e->ring[e->ring_head] = *t;
@@ -829,18 +819,21 @@ static void obs_stall(struct session *s)
 
 /*
  * The session's timer ran out with nothing new from the client (RRQ or
- * WRQ): count the timeout, the first of a run being a stall. 1 when the
- * retries are spent, stall_block recorded: the caller ends the session.
+ * WRQ), as xfer says: count the timeout, the first of a run being a stall.
+ * 1 when xfer gave up (at block out->acked + 1): the caller ends the
+ * session.
  */
-static int session_count_timeout(struct session *s, uint64_t stall_block)
+static int session_count_timeout(struct session *s, const struct xfer_out *out)
 {
+	if (!(out->events & XFER_EV_TIMEOUT))
+		return 0;
 	s->rec.timeouts++;
 	s->e->tot.timeouts++;
-	if (s->x.retries == 0)
+	if (out->events & XFER_EV_STALL)
 		obs_stall(s);
-	if (s->x.retries < s->e->opt->retries)
+	if (!(out->events & XFER_EV_GIVE_UP))
 		return 0;
-	s->rec.stall_block = stall_block;
+	s->rec.stall_block = (uint64_t)(out->acked + 1);
 	return 1;
 }
 
@@ -942,14 +935,14 @@ static void obs_write_top(struct engine *e, FILE *out, unsigned int width, unsig
 	}
 	/* active ones, oldest first: e->sessions is newest first */
 	for (struct session *s = e->sessions; s; s = s->next)
-		if (!s->dallying)
+		if (!s->x.dallying)
 			n++;
 	{
 		unsigned int skip = n > cap ? n - cap : 0, i = 0;
 
 		n = 0;
 		for (struct session *s = e->sessions; s; s = s->next) {
-			if (s->dallying)
+			if (s->x.dallying)
 				continue;
 			if (i++ < skip)
 				continue;
@@ -1203,7 +1196,7 @@ static void session_finish(struct session *s, enum xfer_outcome outcome, uint16_
 		vsnprintf(s->rec.message, sizeof(s->rec.message), fmt, ap);
 		va_end(ap);
 	}
-	if (!s->dallying)
+	if (!s->x.dallying)
 		session_record(s);
 	session_free_now(s);
 }
@@ -1536,14 +1529,7 @@ static void rrq_carry_out(struct session *s, const struct xfer_out *out,
 		session_finish(s, XFER_DONE, 0, NULL);
 		return;
 	}
-	if (out->events & XFER_EV_TIMEOUT) {
-		s->rec.timeouts++;
-		s->e->tot.timeouts++;
-		if (out->events & XFER_EV_STALL)
-			obs_stall(s);
-	}
-	if (out->events & XFER_EV_GIVE_UP) {
-		s->rec.stall_block = (uint64_t)(out->acked + 1);
+	if (session_count_timeout(s, out)) {
 		if (s->x.final_block > 0)
 			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64 " of %" PRId64,
 				       out->acked + 1, s->x.final_block);
@@ -1638,8 +1624,10 @@ static int wrq_write(struct session *s, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/* The last block is written: store the file, ACK it, dally. */
 static void wrq_complete(struct session *s)
 {
+	struct xfer_out out;
 	int err = 0;
 
 	if (s->netascii) {
@@ -1664,92 +1652,84 @@ static void wrq_complete(struct session *s)
 		session_finish(s, XFER_ABORTED, TFTP_ENOSPACE, "commit failed: %s", strerror(-err));
 		return;
 	}
-	wrq_send_ack(s, s->expected - 1);
+	xfer_on_committed(&s->x, now_ns(), &out);
+	wrq_send_ack(s, out.ack);
 	s->rec.outcome = XFER_DONE;
+	/* recorded now; the session lingers (x.dallying) to answer a repeated
+	 * final DATA until the timer ends it */
 	session_record(s);
-	/* dally: answer a repeated final DATA (our ACK was lost) for a while */
-	s->dallying = 1;
-	session_arm(s, s->timeout_ns > DALLY_MIN_NS ? s->timeout_ns : DALLY_MIN_NS);
+	session_arm_at(s, out.deadline);
 }
 
-static void wrq_on_data(struct session *s, const uint8_t *buf, size_t len)
+/* Carry out what xfer decided for a WRQ; payload: the DATA's, if any. */
+static void wrq_carry_out(struct session *s, const struct xfer_out *out,
+			  const uint8_t *payload, size_t plen)
 {
-	const uint8_t *payload;
-	size_t plen;
-	uint16_t wire;
 	int err;
 
-	if (tftp_parse_data(buf, len, &wire, &payload, &plen) != 0)
-		return;
-	if (s->dallying) {
-		if (wire == TFTP_BLOCK_WIRE(s->expected - 1))
-			wrq_send_ack(s, s->expected - 1);
+	if (out->events & XFER_EV_DALLY_END) {
+		session_free_now(s);
 		return;
 	}
-	if (plen > s->blksize) {
+	if (out->events & XFER_EV_OVERSIZE) {
 		session_send_error(s, TFTP_EBADOP, "block larger than blksize");
 		session_finish(s, XFER_ABORTED, TFTP_EBADOP, "client sent %zu bytes, blksize %u",
 			       plen, s->blksize);
 		return;
 	}
-	if (wire != TFTP_BLOCK_WIRE(s->expected)) {
-		uint16_t behind = (uint16_t)(TFTP_BLOCK_WIRE(s->expected) - wire);
-
-		if (behind <= s->windowsize + 1u) {
-			/* a repeat: our ACK was lost; say again where we are */
-			s->rec.dup_acks++;
-			if (s->windowsize == 1 || behind == 1)
-				wrq_send_ack(s, s->expected - 1);
-		} else if (!s->gap_acked) {
-			/* a gap inside a window: ack the last in-order block once */
-			s->gap_acked = 1;
-			wrq_send_ack(s, s->expected - 1);
+	if (out->events & XFER_EV_DUP_DATA)
+		s->rec.dup_acks++;
+	if (out->events & XFER_EV_DATA_NEW) {
+		err = wrq_write(s, payload, plen);
+		if (err) {
+			session_send_error(s, TFTP_ENOSPACE, "disk full or write error");
+			session_finish(s, XFER_ABORTED, TFTP_ENOSPACE, "write: %s", strerror(-err));
+			return;
 		}
+		s->rec.bytes += plen;
+		s->rec.blocks++;
+		s->rec.last_ack_ns = now_ns();
+		s->rec.stalled = 0;
+		events_progress(s->e->ev, &s->rec, s->rec.last_ack_ns);
+		s->e->tot.blocks_received++;
+		if (out->events & XFER_EV_LAST) {
+			wrq_complete(s);
+			return;
+		}
+	}
+	if (session_count_timeout(s, out)) {
+		session_finish(s, XFER_TIMEOUT, 0, "timeout waiting for block %" PRId64,
+			       out->acked + 1);
 		return;
 	}
-	err = wrq_write(s, payload, plen);
-	if (err) {
-		session_send_error(s, TFTP_ENOSPACE, "disk full or write error");
-		session_finish(s, XFER_ABORTED, TFTP_ENOSPACE, "write: %s", strerror(-err));
+	if (out->ack >= 0) {
+		if (out->events & XFER_EV_TIMEOUT)
+			session_count_retransmit(s);
+		wrq_send_ack(s, out->ack);
+	}
+	if (out->deadline)
+		session_arm_at(s, out->deadline);
+}
+
+static void wrq_on_data(struct session *s, const uint8_t *buf, size_t len)
+{
+	const uint8_t *payload;
+	struct xfer_out out;
+	size_t plen;
+	uint16_t wire;
+
+	if (tftp_parse_data(buf, len, &wire, &payload, &plen) != 0)
 		return;
-	}
-	s->rec.bytes += plen;
-	s->rec.blocks++;
-	s->rec.last_ack_ns = now_ns();
-	s->rec.stalled = 0;
-	events_progress(s->e->ev, &s->rec, s->rec.last_ack_ns);
-	s->e->tot.blocks_received++;
-	s->expected++;
-	s->since_ack++;
-	s->gap_acked = 0;
-	s->x.retries = 0;
-	if (plen < s->blksize) {
-		s->x.final_block = s->expected - 1;
-		wrq_complete(s);
-		return;
-	}
-	if (s->since_ack >= s->windowsize) {
-		s->since_ack = 0;
-		wrq_send_ack(s, s->expected - 1);
-	}
-	session_arm(s, s->timeout_ns);
+	xfer_on_data(&s->x, wire, plen, now_ns(), &out);
+	wrq_carry_out(s, &out, payload, plen);
 }
 
 static void wrq_on_timeout(struct session *s)
 {
-	if (s->dallying) {
-		session_free_now(s);
-		return;
-	}
-	if (session_count_timeout(s, (uint64_t)s->expected)) {
-		session_finish(s, XFER_TIMEOUT, 0, "timeout waiting for block %" PRId64, s->expected);
-		return;
-	}
-	s->x.retries++;
-	session_count_retransmit(s);
-	s->since_ack = 0;
-	wrq_send_ack(s, s->expected - 1);
-	session_arm(s, xfer_retransmit_interval(s->timeout_ns, s->x.retries));
+	struct xfer_out out;
+
+	xfer_on_timer(&s->x, NULL, now_ns(), &out);
+	wrq_carry_out(s, &out, NULL, 0);
 }
 
 /* ---- packets for a live session ---------------------------------------------- */
@@ -1772,7 +1752,7 @@ static void session_on_packet(struct session *s, const uint8_t *buf, size_t len)
 		wrq_on_data(s, buf, len);
 		return;
 	case TFTP_ERROR:
-		if (s->dallying) {
+		if (s->x.dallying) {
 			session_free_now(s);
 			return;
 		}
@@ -1788,7 +1768,7 @@ static void session_on_packet(struct session *s, const uint8_t *buf, size_t len)
 		break;
 	}
 illegal:
-	if (s->dallying)
+	if (s->x.dallying)
 		return;
 	session_send_error(s, TFTP_EBADOP, "illegal TFTP operation");
 	session_finish(s, XFER_ABORTED, TFTP_EBADOP, "illegal opcode %d from client", op);
@@ -2082,7 +2062,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		if (old->x.kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
 		    val.last_ack_ns > last)
 			last = val.last_ack_ns;
-		if (!old->dallying && old->is_write == is_write &&
+		if (!old->x.dallying && old->is_write == is_write &&
 		    !strcmp(old->rec.requested, req.filename) &&
 		    (old->x.retries == 0 || now_ns() - last < old->timeout_ns)) {
 			log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
@@ -2274,7 +2254,6 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 			goto fail;
 		}
 		netascii_dec_init(&s->dec);
-		s->expected = 1;
 		if (s->neg.has_tsize)
 			s->rec.tsize = s->neg.tsize;
 	}
@@ -2347,8 +2326,11 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		e->tot.rrq++;
 
 	if (is_write) {
-		wrq_send_ack(s, 0);
-		session_arm(s, s->timeout_ns);
+		struct xfer_out out;
+
+		xfer_wrq_start(&s->x, s->blksize, s->windowsize, s->timeout_ns, e->opt->retries,
+			       now_ns(), &out);
+		wrq_carry_out(s, &out, NULL, 0);
 	} else {
 		struct xfer_out out;
 		int has_oack = s->neg.n_oack > 0;
@@ -3187,7 +3169,7 @@ static void engine_abort_all(struct engine *e)
 	while (e->sessions) {
 		struct session *s = e->sessions;
 
-		if (!s->dallying)
+		if (!s->x.dallying)
 			session_send_error(s, TFTP_EUNDEF, "server shutting down");
 		if (s->x.kernel)
 			session_kernel_collect(s);
@@ -3276,7 +3258,7 @@ int engine_run(struct engine *e)
 			unsigned int live = 0;
 
 			for (struct session *s = e->sessions; s; s = s->next)
-				live += !s->dallying;
+				live += !s->x.dallying;
 			if (!live || now >= e->stop_deadline)
 				break;
 		}
@@ -3359,7 +3341,7 @@ unsigned int engine_live_transfers(struct engine *e, struct transfer *out, unsig
 	unsigned int n = 0;
 
 	for (struct session *s = e->sessions; s && n < max; s = s->next)
-		if (!s->dead && !s->dallying)
+		if (!s->dead && !s->x.dallying)
 			session_live_view(s, &out[n++], now);
 	return n;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests for the RRQ transfer state machine (user/proto/xfer.c) and the
+ * Unit tests for the transfer state machine (user/proto/xfer.c) and the
  * ACK arithmetic it shares with the BPF programs (include/xtftp_ack.h):
  * scripted ACK and timer sequences with times, no socket and no clock.
  */
@@ -548,6 +548,162 @@ static void test_random_sequences(void **state)
 	}
 }
 
+/* ---- WRQ --------------------------------------------------------------------- */
+
+#define BLK 512
+
+static void data(struct xfer *x, int64_t n, size_t len, uint64_t now, struct xfer_out *out)
+{
+	xfer_on_data(x, TFTP_BLOCK_WIRE((uint64_t)n), len, now, out);
+}
+
+/* Lock-step upload of 2.5 blocks: each DATA stored and ACKed, the short
+ * one ACKed only once the file is stored, then the dally. */
+static void test_wrq_lockstep(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	xfer_wrq_start(&x, BLK, 1, T, RETRIES, 0, &out);
+	assert_int_equal(out.ack, 0);
+	assert_int_equal(out.deadline, T);
+	assert_no_send(&out);
+	data(&x, 1, BLK, 10, &out);
+	assert_int_equal(out.events, XFER_EV_DATA_NEW);
+	assert_int_equal(out.ack, 1);
+	assert_int_equal(out.deadline, 10 + T);
+	data(&x, 2, BLK, 20, &out);
+	assert_int_equal(out.ack, 2);
+	data(&x, 3, 100, 30, &out);
+	assert_int_equal(out.events, XFER_EV_DATA_NEW | XFER_EV_LAST);
+	assert_int_equal(out.ack, -1);          /* not before the file is stored */
+	assert_int_equal(out.deadline, 0);
+	assert_int_equal(x.final_block, 3);
+	xfer_on_committed(&x, 40, &out);
+	assert_int_equal(out.ack, 3);
+	assert_int_equal(out.deadline, 40 + T);
+	/* dally: the final DATA again (our ACK was lost) is ACKed again;
+	 * anything else is not answered */
+	data(&x, 3, 100, 50, &out);
+	assert_int_equal(out.events, 0);
+	assert_int_equal(out.ack, 3);
+	data(&x, 2, BLK, 60, &out);
+	assert_int_equal(out.ack, -1);
+	xfer_on_timer(&x, NULL, 40 + T, &out);
+	assert_int_equal(out.events, XFER_EV_DALLY_END);
+	/* a short timeout still dallies 200 ms */
+	xfer_wrq_start(&x, BLK, 1, 1000, RETRIES, 0, &out);
+	data(&x, 1, 0, 10, &out);
+	assert_int_equal(out.events, XFER_EV_DATA_NEW | XFER_EV_LAST);
+	xfer_on_committed(&x, 20, &out);
+	assert_int_equal(out.deadline, 20 + 200000000ull);
+}
+
+/* Our ACK lost: the client sends its DATA again. In lock-step every repeat
+ * is ACKed again; with a window the repeat of a whole window is ACKed once
+ * (at its last block), a gap inside a window once per gap. */
+static void test_wrq_repeats_and_gaps(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+
+	(void)state;
+	xfer_wrq_start(&x, BLK, 1, T, RETRIES, 0, &out);
+	data(&x, 1, BLK, 1, &out);
+	data(&x, 1, BLK, 2, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_DATA);
+	assert_int_equal(out.ack, 1);
+	assert_int_equal(out.deadline, 0);
+
+	xfer_wrq_start(&x, BLK, 4, T, RETRIES, 0, &out);
+	for (int64_t n = 1; n <= 4; n++) {
+		data(&x, n, BLK, (uint64_t)n, &out);
+		assert_int_equal(out.ack, n == 4 ? 4 : -1);     /* one ACK per window */
+	}
+	/* the window again: only its last block (behind == 1) is ACKed */
+	for (int64_t n = 1; n <= 4; n++) {
+		data(&x, n, BLK, 10 + (uint64_t)n, &out);
+		assert_int_equal(out.events, XFER_EV_DUP_DATA);
+		assert_int_equal(out.ack, n == 4 ? 4 : -1);
+	}
+	/* 5 lost: 6, 7, 8 are a gap; the first is ACKed (4), the rest not */
+	data(&x, 6, BLK, 20, &out);
+	assert_int_equal(out.events, 0);
+	assert_int_equal(out.ack, 4);
+	data(&x, 7, BLK, 21, &out);
+	assert_int_equal(out.ack, -1);
+	data(&x, 8, BLK, 22, &out);
+	assert_int_equal(out.ack, -1);
+	/* the client re-bases at 5: taken, and a new gap is ACKed again */
+	data(&x, 5, BLK, 23, &out);
+	assert_int_equal(out.events, XFER_EV_DATA_NEW);
+	assert_int_equal(out.acked, 5);
+	data(&x, 7, BLK, 24, &out);
+	assert_int_equal(out.ack, 5);
+	/* too long: abort */
+	data(&x, 6, BLK + 1, 25, &out);
+	assert_int_equal(out.events, XFER_EV_OVERSIZE);
+}
+
+/* No DATA: our ACK again on the backoff schedule, then give up waiting for
+ * the block expected. */
+static void test_wrq_timeout(void **state)
+{
+	static const uint64_t gaps[] = { 2 * T, 4 * T, 8 * T, 8 * T, 8 * T };
+	struct xfer x;
+	struct xfer_out out;
+	uint64_t now;
+
+	(void)state;
+	xfer_wrq_start(&x, BLK, 1, T, RETRIES, 0, &out);
+	data(&x, 1, BLK, 0, &out);
+	now = out.deadline;
+	for (unsigned int i = 0; i < RETRIES; i++) {
+		xfer_on_timer(&x, NULL, now, &out);
+		assert_int_equal(out.events, XFER_EV_TIMEOUT | (i == 0 ? XFER_EV_STALL : 0));
+		assert_int_equal(out.ack, 1);
+		assert_int_equal(out.deadline, now + gaps[i]);
+		now = out.deadline;
+	}
+	xfer_on_timer(&x, NULL, now, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT | XFER_EV_GIVE_UP);
+	assert_int_equal(out.acked + 1, 2);     /* waited for block 2 */
+	assert_int_equal(out.ack, -1);
+	/* new DATA ends the run of retries */
+	xfer_wrq_start(&x, BLK, 1, T, RETRIES, 0, &out);
+	xfer_on_timer(&x, NULL, T, &out);
+	assert_int_equal(out.ack, 0);           /* ACK 0 (the OACK) again */
+	data(&x, 1, BLK, 2 * T, &out);
+	assert_int_equal(x.retries, 0);
+	xfer_on_timer(&x, NULL, 3 * T, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT | XFER_EV_STALL);
+}
+
+/* An upload of 70,000 blocks with a window of 8: wire numbers roll over,
+ * every block is taken once, in order. */
+static void test_wrq_rollover(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	int64_t n;
+
+	(void)state;
+	xfer_wrq_start(&x, BLK, 8, T, RETRIES, 0, &out);
+	for (n = 1; n < 70000; n++) {
+		data(&x, n, BLK, (uint64_t)n, &out);
+		assert_int_equal(out.events, XFER_EV_DATA_NEW);
+		assert_int_equal(out.acked, n);
+		assert_int_equal(out.ack, n % 8 == 0 ? n : -1);
+	}
+	/* a repeat of 65536 (wire 0) is far behind: a gap, not a repeat */
+	data(&x, 65536, BLK, (uint64_t)n, &out);
+	assert_int_equal(out.events, 0);
+	data(&x, n, 3, (uint64_t)n, &out);
+	assert_int_equal(out.events, XFER_EV_DATA_NEW | XFER_EV_LAST);
+	assert_int_equal(x.final_block, 70000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +719,10 @@ int main(void)
 		cmocka_unit_test(test_kernel_take_back),
 		cmocka_unit_test(test_netascii_final),
 		cmocka_unit_test(test_random_sequences),
+		cmocka_unit_test(test_wrq_lockstep),
+		cmocka_unit_test(test_wrq_repeats_and_gaps),
+		cmocka_unit_test(test_wrq_timeout),
+		cmocka_unit_test(test_wrq_rollover),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The RRQ transfer state machine (xfer.h): what the sender does on an ACK,
- * on its timer and when the kernel tiers hand a session back. Pure: time is
- * an argument and every action is a field of struct xfer_out.
+ * The transfer state machine (xfer.h): what the sender does on an ACK, on
+ * its timer and when the kernel tiers hand a session back; what the
+ * receiver of an upload does on DATA, on its timer and after the file is
+ * stored. Pure: time is an argument and every action is a field of struct
+ * xfer_out.
  */
 #include <stddef.h>
 #include <string.h>
 #include <linux/types.h>
 
+#include "xtftp_wire.h"
 #include "xtftp_block.h"
 #include "xtftp_ack.h"
 #include "proto/xfer.h"
 
 #define MS_NS 1000000ull
+#define DALLY_MIN_NS (200 * MS_NS)
 
 /*
  * Interval before the next resend: the timeout doubled per retry so far, as
@@ -40,6 +44,7 @@ static void out_init(const struct xfer *x, struct xfer_out *out)
 	out->send_from = 1;
 	out->send_to = 0;               /* nothing to send */
 	out->first_new = x->last_sent + 1;
+	out->ack = -1;
 }
 
 /* Send from..to, clamped to the final block when it is known; blocks past
@@ -179,26 +184,56 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 	return 0;
 }
 
-void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
-		   struct xfer_out *out)
+/* A timeout without progress: counted, the first of a run a stall; 1 when
+ * the retries are spent (given up at block out->acked + 1). */
+static int timeout_spent(struct xfer *x, struct xfer_out *out)
 {
-	uint64_t iv;
-
-	out_init(x, out);
-	if (x->done)
-		return;
-	if (x->kernel && kernel_timer(x, k, now, out))
-		return;
-	out->acked = x->last_acked;
 	out->events |= XFER_EV_TIMEOUT;
 	if (x->retries == 0)
 		out->events |= XFER_EV_STALL;
 	if (x->retries >= x->max_retries) {
 		x->done = 1;
 		out->events |= XFER_EV_GIVE_UP;
-		return;
+		return 1;
 	}
 	x->retries++;
+	return 0;
+}
+
+static void wrq_timer(struct xfer *x, uint64_t now, struct xfer_out *out)
+{
+	if (x->dallying) {
+		out->events |= XFER_EV_DALLY_END;
+		return;
+	}
+	if (x->done)
+		return;
+	out->acked = x->expected - 1;
+	if (timeout_spent(x, out))
+		return;
+	/* say again where we are: the client resends from there */
+	x->since_ack = 0;
+	out->ack = x->expected - 1;
+	out->deadline = now + xfer_retransmit_interval(x->timeout_ns, x->retries);
+}
+
+void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
+		   struct xfer_out *out)
+{
+	uint64_t iv;
+
+	out_init(x, out);
+	if (x->wrq) {
+		wrq_timer(x, now, out);
+		return;
+	}
+	if (x->done)
+		return;
+	if (x->kernel && kernel_timer(x, k, now, out))
+		return;
+	out->acked = x->last_acked;
+	if (timeout_spent(x, out))
+		return;
 	/* resend the outstanding window: last_acked+1 .. last_sent */
 	out->send_from = x->last_acked + 1;
 	out->send_to = x->last_sent;
@@ -232,4 +267,85 @@ void xfer_set_final(struct xfer *x, int64_t n)
 		x->final_block = n;
 	if (x->last_sent > x->final_block)
 		x->last_sent = x->final_block;
+}
+
+/* ---- WRQ ------------------------------------------------------------------- */
+
+void xfer_wrq_start(struct xfer *x, unsigned int blksize, unsigned int windowsize,
+		    uint64_t timeout_ns, unsigned int max_retries, uint64_t now,
+		    struct xfer_out *out)
+{
+	memset(x, 0, sizeof(*x));
+	x->wrq = 1;
+	x->blksize = blksize;
+	x->windowsize = windowsize ? windowsize : 1;
+	x->timeout_ns = timeout_ns;
+	x->max_retries = max_retries;
+	x->last_acked = -1;
+	x->expected = 1;
+	out_init(x, out);
+	out->ack = 0;
+	out->deadline = now + x->timeout_ns;
+}
+
+void xfer_on_data(struct xfer *x, uint16_t wire_block, size_t len, uint64_t now,
+		  struct xfer_out *out)
+{
+	out_init(x, out);
+	out->acked = x->expected - 1;
+	if (x->dallying) {
+		if (wire_block == TFTP_BLOCK_WIRE((__u64)(x->expected - 1)))
+			out->ack = x->expected - 1;
+		return;
+	}
+	if (x->done)
+		return;
+	if (len > x->blksize) {
+		x->done = 1;
+		out->events |= XFER_EV_OVERSIZE;
+		return;
+	}
+	if (wire_block != TFTP_BLOCK_WIRE((__u64)x->expected)) {
+		__u16 behind = (__u16)(TFTP_BLOCK_WIRE((__u64)x->expected) - wire_block);
+
+		if (behind <= x->windowsize + 1u) {
+			/* a repeat: our ACK was lost; say again where we are,
+			 * once per window (the client resends it whole) */
+			out->events |= XFER_EV_DUP_DATA;
+			if (x->windowsize == 1 || behind == 1)
+				out->ack = x->expected - 1;
+		} else if (!x->gap_acked) {
+			/* a gap inside a window: ack the last in-order block once */
+			x->gap_acked = 1;
+			out->ack = x->expected - 1;
+		}
+		return;
+	}
+	x->expected++;
+	x->since_ack++;
+	x->gap_acked = 0;
+	x->retries = 0;
+	out->events |= XFER_EV_DATA_NEW;
+	out->acked = x->expected - 1;
+	if (len < x->blksize) {
+		/* the ACK waits until the file is stored: xfer_on_committed */
+		x->final_block = x->expected - 1;
+		out->events |= XFER_EV_LAST;
+		return;
+	}
+	if (x->since_ack >= x->windowsize) {
+		x->since_ack = 0;
+		out->ack = x->expected - 1;
+	}
+	out->deadline = now + x->timeout_ns;
+}
+
+void xfer_on_committed(struct xfer *x, uint64_t now, struct xfer_out *out)
+{
+	out_init(x, out);
+	x->done = 1;
+	x->dallying = 1;
+	out->acked = x->expected - 1;
+	out->ack = x->expected - 1;
+	out->deadline = now + (x->timeout_ns > DALLY_MIN_NS ? x->timeout_ns : DALLY_MIN_NS);
 }

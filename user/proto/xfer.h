@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The RRQ transfer state machine, pure: events and the time come in as
+ * The transfer state machine (RRQ sender, WRQ receiver), pure: events and the time come in as
  * arguments, what to do comes out in a struct xfer_out. It opens no socket,
  * reads no clock and knows nothing of libbpf; the daemon's session code
  * (engine.c) carries out its answer. Why: retransmission, windows, rollover
@@ -14,10 +14,13 @@
 #ifndef XTFTP_PROTO_XFER_H
 #define XTFTP_PROTO_XFER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct xfer {
 	/* settings, fixed for the transfer */
+	int wrq;                        /* receiving an upload, else sending */
+	unsigned int blksize;           /* WRQ: a shorter DATA is the last */
 	unsigned int windowsize;        /* RFC 7440, >= 1 */
 	uint64_t timeout_ns;            /* RFC 2349, or the daemon's default */
 	unsigned int max_retries;       /* timeouts in a row before giving up */
@@ -32,6 +35,12 @@ struct xfer {
 	int kernel;
 	int64_t k_seen_acked;           /* the kernel's last_acked at the last look */
 	uint64_t k_resend_ns;           /* no progress: earliest next resend, 0 = now */
+	/* WRQ */
+	int64_t expected;               /* next block wanted */
+	unsigned int since_ack;         /* blocks taken since our last ACK */
+	int gap_acked;                  /* a gap in this window was ACKed (once) */
+	int dallying;                   /* stored and ACKed: answering a repeat of
+					 * the last DATA until the timer ends it */
 };
 
 /* What the kernel's session entry says, read by the caller (after pausing
@@ -53,6 +62,13 @@ enum xfer_event {
 	XFER_EV_GIVE_UP    = 1u << 5,   /* retries spent: fail at block acked + 1 */
 	XFER_EV_K_PROGRESS = 1u << 6,   /* the kernel advanced since the last look */
 	XFER_EV_TAKE_BACK  = 1u << 7,   /* userspace serves from here (see k_gone) */
+	/* WRQ */
+	XFER_EV_DATA_NEW   = 1u << 8,   /* the DATA is the next block: store it */
+	XFER_EV_LAST       = 1u << 9,   /* ... and the last: commit the file,
+					 * then tell xfer_on_committed */
+	XFER_EV_DUP_DATA   = 1u << 10,  /* a repeat (our ACK was lost): counted */
+	XFER_EV_OVERSIZE   = 1u << 11,  /* DATA longer than blksize: abort */
+	XFER_EV_DALLY_END  = 1u << 12,  /* the dally is over: free the session */
 };
 
 struct xfer_out {
@@ -64,6 +80,8 @@ struct xfer_out {
 	int64_t send_from, send_to;
 	int64_t first_new;
 	int k_gone;                     /* with XFER_EV_TAKE_BACK: the kernel's entry is gone */
+	int64_t ack;                    /* WRQ: send ACK of this block (0 with
+					 * options: the OACK); -1 none */
 	uint64_t deadline;              /* arm the timer for this time; 0 = leave it */
 };
 
@@ -80,7 +98,8 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k,
 		 uint64_t now, struct xfer_out *out);
 
-/* The timer fired. k: the kernel's entry when x->kernel (NULL: gone). */
+/* The timer fired (RRQ and WRQ). k: the kernel's entry when x->kernel
+ * (NULL: gone). */
 void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 		   struct xfer_out *out);
 
@@ -90,6 +109,19 @@ void xfer_on_kernel_done(struct xfer *x, struct xfer_out *out);
 /* Block n turned out short while being sent: it is the last one (netascii,
  * or a file that shrank). Nothing after it is sent. */
 void xfer_set_final(struct xfer *x, int64_t n);
+
+/* Set up a WRQ: ACK 0 (or the OACK) goes out, DATA 1 is wanted. */
+void xfer_wrq_start(struct xfer *x, unsigned int blksize, unsigned int windowsize,
+		    uint64_t timeout_ns, unsigned int max_retries, uint64_t now,
+		    struct xfer_out *out);
+
+/* DATA with wire_block and len payload bytes arrived. */
+void xfer_on_data(struct xfer *x, uint16_t wire_block, size_t len, uint64_t now,
+		  struct xfer_out *out);
+
+/* The upload is stored (after XFER_EV_LAST): ACK the last block and dally,
+ * RFC 1350: that ACK may be lost and the client then sends the DATA again. */
+void xfer_on_committed(struct xfer *x, uint64_t now, struct xfer_out *out);
 
 /* Interval before the next resend after retries timeouts in a row:
  * timeout_ns doubled per retry, capped (see xfer.c). */
