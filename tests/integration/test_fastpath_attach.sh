@@ -11,6 +11,9 @@ LOADER="$XT_BUILD/tests/test_loader"
 
 xt_require_root
 [ -x "$LOADER" ] || xt_skip "no $LOADER; build it with make tests"
+# every case runs: a missing tool skips the whole test, with the reason
+# (on CI a skip fails, tests/skip-allowlist), instead of a case quietly
+xt_require_cmd tc capsh tftp
 xt_rig_create
 
 # What is attached to the server end: "xdp=NAME/MODE tc=NAMES legacy=NAME".
@@ -50,9 +53,9 @@ echo "kill -9 of the loader: nothing left attached"
 
 # A legacy clsact filter of ours (what a kernel without tcx would have
 # left after kill -9): the next start removes it and says so.
-if xt_srv tc qdisc add dev "$XT_IF_SRV" clsact 2>/dev/null &&
+if xt_srv tc qdisc add dev "$XT_IF_SRV" clsact 2>"$XT_TMP/tc.err" &&
    xt_srv tc filter add dev "$XT_IF_SRV" ingress prio 0x7874 handle 0x7874 \
-	bpf da obj "$XT_BUILD/xtftp.bpf.o" sec tc 2>/dev/null; then
+	bpf da obj "$XT_BUILD/xtftp.bpf.o" sec tc 2>"$XT_TMP/tc.err"; then
 	[[ $(attached) == *"legacy=tc_tftp"* ]] || xt_fail "stale filter not visible: $(attached)"
 	hold_start
 	grep -q "removed a TC filter left by an earlier run" "$hold_log" ||
@@ -75,7 +78,7 @@ if xt_srv tc qdisc add dev "$XT_IF_SRV" clsact 2>/dev/null &&
 	xt_srv tc qdisc del dev "$XT_IF_SRV" clsact 2>/dev/null || true
 	echo "xtftpctl detach removed a planted legacy filter by hand"
 else
-	xt_note "tc cannot load $XT_BUILD/xtftp.bpf.o; stale legacy filter case not run"
+	xt_fail "tc cannot plant a legacy filter of $XT_BUILD/xtftp.bpf.o: $(head -n 3 "$XT_TMP/tc.err")"
 fi
 
 # ---- 2. the daemon ----------------------------------------------------------
@@ -103,7 +106,7 @@ nothing_attached || xt_fail "left attached after SIGTERM: $(attached)"
 echo "restarted daemon served 3000000 bytes (sha256 ok) and detached on SIGTERM"
 
 # ---- 3. no BPF privilege: one line, userspace serves -------------------------
-if command -v capsh >/dev/null; then
+{
 	wrapper="$XT_TMP/xtftpd-nocaps"
 	printf '#!/bin/sh\nexec capsh --drop=cap_bpf,cap_sys_admin,cap_net_admin,cap_perfmon -- -c '\''exec "$@"'\'' xtftpd %s "$@"\n' \
 		"$XTFTPD" > "$wrapper"
@@ -121,7 +124,5 @@ if command -v capsh >/dev/null; then
 	xt_check_file "$XT_OUT/img" "$XT_ROOT/img" "download without BPF privilege"
 	xt_daemon_stop
 	echo "without BPF privilege: one line, served from userspace"
-else
-	xt_note "no capsh (libcap2-bin): unprivileged case not run"
-fi
+}
 echo "attach, kill -9 detach, stale filter removal (at start and by xtftpctl detach), restart and no-privilege cases ok"
