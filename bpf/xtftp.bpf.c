@@ -213,7 +213,9 @@ int xdp_tftp(struct xdp_md *ctx)
 		handed_on = 1;
 		goto pass_ack;
 	}
-	if (reply_len > READ_ONCE(tx->grow_ok_len))
+	/* (a reply no longer than the ACK, an empty final block, proves
+	 * nothing about growth) */
+	if (reply_len > frame_len && reply_len > READ_ONCE(tx->grow_ok_len))
 		WRITE_ONCE(tx->grow_ok_len, reply_len);
 	/* data/data_end are stale now, and nothing below uses them: the
 	 * frame is written only through bpf_xdp_store_bytes, which checks

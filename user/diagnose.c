@@ -192,6 +192,11 @@ void diagnose_transfer(const struct transfer *t, uint64_t stalled_ns, char *buf,
 		snprintf(buf, len, "refused (TFTP error %u): %s", t->error_code, t->message);
 		return;
 	}
+	if (t->outcome == XFER_PROBE) {
+		snprintf(buf, len, "a size probe, not a failure: the client asked for the options "
+			 "(%s) and stopped; firmware (UEFI PXE, PXE ROMs) then asks again", t->options);
+		return;
+	}
 	where(t, block, at, sizeof(at));
 	if (t->icmp_errors && icmp_is_port_unreach(t)) {
 		snprintf(buf, len, "ICMP port unreachable from the client (%u) at %s: its TFTP program "

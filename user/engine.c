@@ -222,6 +222,7 @@ const char *transfer_outcome_name(enum xfer_outcome o)
 	case XFER_TIMEOUT: return "timeout";
 	case XFER_REFUSED: return "refused";
 	case XFER_ABORTED: return "aborted";
+	case XFER_PROBE: return "probe";
 	}
 	return "?";
 }
@@ -697,7 +698,7 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 	struct transfer *t = &s->rec, prev;
 	struct session *live = NULL;
 	unsigned int n_live = 0, n_host = 0;
-	int found = 0;
+	int found = 0, done_since = 0;
 	int pm;
 
 	for (struct session *o = e->sessions; o; o = o->next) {
@@ -724,15 +725,25 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 
 			if (now - r->end_ns > OBS_RESTART_WINDOW_NS)
 				break;
-			if (r->is_write || r->outcome == XFER_DONE || r->outcome == XFER_REFUSED ||
-			    !same_device(r, t) || strcmp(r->requested, t->requested))
+			if (r->is_write || r->outcome == XFER_REFUSED || !same_device(r, t) ||
+			    strcmp(r->requested, t->requested))
 				continue;
+			if (r->outcome == XFER_DONE) {
+				done_since = 1; /* a probe before it was that one's */
+				continue;
+			}
 			prev = *r;
 			found = 1;
 		}
 	}
 	if (!found)
 		return;
+	if (prev.outcome == XFER_PROBE) {
+		/* not a restart: the real transfer after a size probe */
+		if (!done_since)
+			t->after_probe = prev.id;
+		return;
+	}
 	pm = report_permille(&prev);
 	t->restart_of = prev.id;
 	t->restart_pct = pm < 0 ? 0 : (unsigned int)pm / 10;
@@ -1068,7 +1079,8 @@ static void json_string(FILE *f, const char *s)
 
 static void event_log_write(struct engine *e, const struct transfer *t)
 {
-	events_emit(e->ev, t->outcome == XFER_DONE ? EVT_DONE : EVT_FAILED, t, now_ns());
+	events_emit(e->ev, t->outcome == XFER_DONE ? EVT_DONE :
+		    t->outcome == XFER_PROBE ? EVT_PROBE : EVT_FAILED, t, now_ns());
 	if (e->ev)
 		return; /* events.c writes --event-log: one format for every event */
 	char peer[INET6_ADDRSTRLEN + 10], tiers[24], when[32];
@@ -1170,11 +1182,13 @@ static void session_record(struct session *s)
 	e->tot.dup_acks += t->dup_acks;
 	if (t->outcome == XFER_DONE)
 		e->tot.transfers_done++;
+	else if (t->outcome == XFER_PROBE)
+		e->tot.transfers_probes++;
 	else
 		e->tot.transfers_failed++;
 	diagnose_transfer(t, 0, t->diagnosis, sizeof(t->diagnosis));
 	transfer_format(t, line, sizeof(line));
-	if (t->outcome == XFER_DONE)
+	if (t->outcome == XFER_DONE || t->outcome == XFER_PROBE)
 		log_info("%s", line);
 	else
 		log_warn("%s", line);
@@ -1762,6 +1776,14 @@ static void session_on_packet(struct session *s, const uint8_t *buf, size_t len)
 		}
 		if (s->x.kernel)
 			session_kernel_collect(s);
+		/* An ERROR right after our OACK, before any DATA went out in
+		 * any tier: the client only wanted the options (tsize). */
+		if (!s->is_write && s->rec.options[0] && !s->rec.blocks_user &&
+		    !s->rec.blocks_xdp && !s->rec.blocks_tc) {
+			session_finish(s, XFER_PROBE, code, "size probe: the client stopped after "
+				       "the OACK (error %u: %.80s)", code, msg);
+			return;
+		}
 		session_finish(s, XFER_CLIENT_ERROR, code, "client error %u: %.100s", code, msg);
 		return;
 	default:
@@ -2823,6 +2845,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "transfers_started %" PRIu64 "\n", e->tot.transfers_started);
 	fprintf(f, "transfers_done %" PRIu64 "\n", e->tot.transfers_done);
 	fprintf(f, "transfers_failed %" PRIu64 "\n", e->tot.transfers_failed);
+	fprintf(f, "transfers_probes %" PRIu64 "\n", e->tot.transfers_probes);
 	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
 	fprintf(f, "sessions_active %u\n", e->n_sessions);
 	fprintf(f, "sessions_peak %" PRIu64 "\n", e->tot.sessions_peak);

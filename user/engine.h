@@ -24,6 +24,9 @@ enum xfer_outcome {
 	XFER_TIMEOUT,           /* retries exhausted at block N of M */
 	XFER_REFUSED,           /* request answered with an ERROR by us */
 	XFER_ABORTED,           /* server shutdown, I/O error */
+	XFER_PROBE,             /* the client stopped after the OACK, before any
+				 * DATA: a size probe (UEFI PXE, PXE ROMs ask for
+				 * tsize first), neither done nor failed */
 };
 
 /* Tiers a transfer was served by (bit mask). */
@@ -78,6 +81,7 @@ struct transfer {
 	uint64_t restart_of;            /* id of the incomplete transfer this one restarts */
 	unsigned int restart_pct;       /* how far that one had got, percent */
 	uint64_t restarted_by;          /* id of the transfer that restarted this one */
+	uint64_t after_probe;           /* id of the size probe this transfer follows */
 	unsigned int progress_pct;      /* last progress event sent */
 	int stalled;                    /* a stall event was sent since the last progress */
 	struct hist ack_to_data;        /* userspace-sent DATA only: ACK seen -> DATA sendto */
@@ -92,6 +96,7 @@ struct engine_totals {
 	uint64_t transfers_started;
 	uint64_t transfers_done;
 	uint64_t transfers_failed;      /* client error, timeout, aborted */
+	uint64_t transfers_probes;      /* size probes (XFER_PROBE) */
 	uint64_t requests_refused;      /* answered with an ERROR */
 	uint64_t sessions_peak;         /* most sessions at once since start */
 	uint64_t sessions_peak_client;  /* most sessions of one client address at once */

@@ -30,6 +30,7 @@ static const char *const type_names[EVT_MAX] = {
 	[EVT_FAILED] = "failed",
 	[EVT_RESTART] = "restart",
 	[EVT_STALL] = "stall",
+	[EVT_PROBE] = "probe",
 };
 
 const char *events_type_name(enum xt_evt type)

@@ -448,9 +448,10 @@ int fastpath_xdp_growth(const struct fastpath *fp, unsigned int ifindex,
 		return 0;
 	if (out)
 		*out = v;
-	if (v.grow_ok_len)
-		return 1;
-	return v.grow_fail_len ? -1 : 0;
+	/* A failure wins: full DATA frames are the longer ones. */
+	if (v.grow_fail_len)
+		return -1;
+	return v.grow_ok_len ? 1 : 0;
 }
 
 enum fastpath_tier fastpath_tier(const struct fastpath *fp, unsigned int ifindex)

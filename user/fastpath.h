@@ -73,8 +73,9 @@ void fastpath_set_off_reason(const char *fmt, ...) __attribute__((format(printf,
 int fastpath_kernel_active(const struct fastpath *fp);
 
 /* What the XDP program learnt of frame growth on ifindex (struct
- * xdp_tx_iface, zero if XDP may not transmit there): 1 frames grew, -1 a
- * grow failed and none succeeded (TC serves there), 0 not tried yet. */
+ * xdp_tx_iface, zero if XDP may not transmit there): 1 frames grew and
+ * none failed, -1 a grow failed (TC serves frames that long and longer),
+ * 0 not tried yet. */
 int fastpath_xdp_growth(const struct fastpath *fp, unsigned int ifindex,
 			struct xdp_tx_iface *out);
 /* Tier active on an interface (FP_TIER_NONE if not one of ours). */

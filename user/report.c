@@ -219,8 +219,8 @@ void report_transfer_members(FILE *f, const struct transfer *t, uint64_t now_ns)
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\"stall_block\":%" PRIu64 ",\"restart_of\":%" PRIu64 ",\"restart_percent\":%u"
-		",\"restarted_by\":%" PRIu64 ",\"outcome\":\"%s\",\"error_code\":%u,\"message\":",
-		t->stall_block, t->restart_of, t->restart_pct, t->restarted_by, report_outcome(t),
+		",\"restarted_by\":%" PRIu64 ",\"after_probe\":%" PRIu64 ",\"outcome\":\"%s\",\"error_code\":%u,\"message\":",
+		t->stall_block, t->restart_of, t->restart_pct, t->restarted_by, t->after_probe, report_outcome(t),
 		t->error_code);
 	json_write_string(f, t->message);
 	fprintf(f, ",\"diagnosis\":");
@@ -268,7 +268,7 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 
 	fprintf(f, "{\"uptime_ns\":%" PRIu64 ",\"transfers_started\":%" PRIu64
 		",\"transfers_done\":%" PRIu64 ",\"transfers_failed\":%" PRIu64
-		",\"requests_refused\":%" PRIu64 ",\"sessions_active\":%u,\"rrq\":%" PRIu64
+		",\"transfers_probes\":%" PRIu64 ",\"requests_refused\":%" PRIu64 ",\"sessions_active\":%u,\"rrq\":%" PRIu64
 		",\"wrq\":%" PRIu64 ",\"blocks_user\":%" PRIu64 ",\"bytes_user\":%" PRIu64
 		",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64 ",\"bytes_xdp\":%" PRIu64
 		",\"bytes_tc\":%" PRIu64 ",\"blocks_received\":%" PRIu64 ",\"retransmits\":%" PRIu64
@@ -276,7 +276,7 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 		",\"busy\":%" PRIu64 ",\"busy_per_client\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64
 		",\"bpf_active\":%d,\"pool_images\":%u,\"pool_image_bytes\":%" PRIu64,
 		st->uptime_ns, t->transfers_started, t->transfers_done, t->transfers_failed,
-		t->requests_refused, st->sessions_active, t->rrq, t->wrq, t->blocks_user,
+		t->transfers_probes, t->requests_refused, st->sessions_active, t->rrq, t->wrq, t->blocks_user,
 		t->bytes_user, st->kern[XT_STAT_DATA_XDP], st->kern[XT_STAT_DATA_TC],
 		st->kern[XT_STAT_BYTES_XDP], st->kern[XT_STAT_BYTES_TC], t->blocks_received,
 		t->retransmits, st->dup_acks_user + st->kern[XT_STAT_DUP_ACK], t->timeouts,
@@ -345,6 +345,9 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 	prom_counter(f, "xtftpd_transfers_done_total", "Transfers completed.", t->transfers_done);
 	prom_counter(f, "xtftpd_transfers_failed_total",
 		     "Transfers that failed: client error, timeout, aborted.", t->transfers_failed);
+	prom_counter(f, "xtftpd_transfers_probes_total",
+		     "Size probes: the client stopped after the OACK, before any DATA (UEFI PXE).",
+		     t->transfers_probes);
 	prom_counter(f, "xtftpd_requests_refused_total", "Requests answered with a TFTP ERROR.",
 		     t->requests_refused);
 	n = "xtftpd_requests_total";
