@@ -173,7 +173,7 @@ clean:
 #   make fuzz         the same, 600 s per target unless FUZZ_SECONDS is given
 # New inputs go to a scratch copy, never into the committed seed corpus;
 # crash reproducers land in $(BUILD)/fuzz/crash-*.
-FUZZ_TARGETS := request netascii path control remap linkpath
+FUZZ_TARGETS := request netascii path control remap linkpath xfer
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # The module sources each target is built from (instrumented with it).
 FUZZ_MODULES_request  := user/packet.c user/negotiate.c
@@ -182,6 +182,7 @@ FUZZ_MODULES_path     := user/path.c
 FUZZ_MODULES_control  := user/control.c user/inject.c user/log.c
 FUZZ_MODULES_remap    := user/remap.c user/names.c user/path.c
 FUZZ_MODULES_linkpath := user/linkpath.c user/log.c
+FUZZ_MODULES_xfer     := user/proto/xfer.c
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser
 

@@ -254,8 +254,13 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 void xfer_on_kernel_done(struct xfer *x, struct xfer_out *out)
 {
 	out_init(x, out);
-	if (x->final_block > 0)
+	if (x->done)
+		return;
+	if (x->final_block > 0) {
+		/* the kernel sent and saw acknowledged every block */
+		x->last_sent = x->final_block;
 		x->last_acked = x->final_block;
+	}
 	x->done = 1;
 	out->events |= XFER_EV_DONE;
 	out->acked = x->last_acked;
@@ -330,6 +335,7 @@ void xfer_on_data(struct xfer *x, uint16_t wire_block, size_t len, uint64_t now,
 	if (len < x->blksize) {
 		/* the ACK waits until the file is stored: xfer_on_committed */
 		x->final_block = x->expected - 1;
+		x->done = 1;
 		out->events |= XFER_EV_LAST;
 		return;
 	}
