@@ -176,8 +176,8 @@ clean:
 FUZZ_TARGETS := request netascii path control remap linkpath xfer
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # The module sources each target is built from (instrumented with it).
-FUZZ_MODULES_request  := user/packet.c user/negotiate.c
-FUZZ_MODULES_netascii := user/netascii.c
+FUZZ_MODULES_request  := user/proto/packet.c user/proto/negotiate.c
+FUZZ_MODULES_netascii := user/proto/netascii.c
 FUZZ_MODULES_path     := user/path.c
 FUZZ_MODULES_control  := user/control.c user/inject.c user/log.c
 FUZZ_MODULES_remap    := user/remap.c user/names.c user/path.c

@@ -36,7 +36,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#include "packet.h"
+#include "proto/packet.h"
 #include "remap.h"
 
 /* What the daemon's CLI collects; the strings must outlive names_init(). */

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "xtftp_wire.h"
-#include "packet.h"
-#include "negotiate.h"
+#include "proto/packet.h"
+#include "proto/negotiate.h"
 
 static int inside(const uint8_t *buf, size_t len, const char *s)
 {

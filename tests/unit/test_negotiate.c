@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests: option negotiation (user/negotiate.c). */
+/* Unit tests: option negotiation (user/proto/negotiate.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "xtftp_wire.h"
-#include "packet.h"
-#include "negotiate.h"
+#include "proto/packet.h"
+#include "proto/negotiate.h"
 
 static const struct negotiate_limits lim_default = {
 	.max_blksize = 1468,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests: netascii streaming encode/decode (user/netascii.c). */
+/* Unit tests: netascii streaming encode/decode (user/proto/netascii.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "netascii.h"
+#include "proto/netascii.h"
 
 /* Encode all of in with output blocks of block bytes; returns total length. */
 static size_t encode_all(const uint8_t *in, size_t len, uint8_t *out, size_t block)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests: TFTP packet parsing and building (user/packet.c). */
+/* Unit tests: TFTP packet parsing and building (user/proto/packet.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "xtftp_wire.h"
-#include "packet.h"
+#include "proto/packet.h"
 
 /* A packet from a string literal with embedded NULs; the literal's own
  * terminating NUL is not part of the packet. */
