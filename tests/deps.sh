@@ -17,6 +17,9 @@ PKGS=(
 	qemu-system-arm u-boot-qemu tcpdump
 	# the kernel matrix (tests/vm/): Debian's kernels under QEMU with virtio-net
 	qemu-system-x86 xz-utils gzip
+	# boot firmware as clients (tests/netboot/): UEFI (OVMF) -> GRUB / iPXE,
+	# BIOS (SeaBIOS + the NIC's iPXE ROM) -> PXELINUX
+	ovmf grub-efi-amd64-bin grub-common ipxe ipxe-qemu seabios pxelinux syslinux-common
 	# packaging (test_install.sh): systemd-analyze verify, capsh, setpriv, groff for man pages
 	systemd libcap2-bin util-linux groff-base
 	# benchmark rig (make bench): dnsmasq's TFTP server as a baseline, jq for results

@@ -65,6 +65,11 @@ for t in "$TOP"/tests/vm/test_*.sh; do
 	[ -f "$t" ] || continue
 	run_one "vm/$(basename "$t" .sh)" bash "$t"
 done
+# Boot firmware as clients under QEMU (tests/netboot/).
+for t in "$TOP"/tests/netboot/test_*.sh; do
+	[ -f "$t" ] || continue
+	run_one "netboot/$(basename "$t" .sh)" bash "$t"
+done
 
 # allowed_skip NAME LINE: prints the allow-list's reason when a line of
 # tests/skip-allowlist ("NAME-GLOB  ERE", the comment block above it says

@@ -48,7 +48,7 @@ xtvm_require() {
 xtvm_cleanup() {
 	if [ -n "$XTVM_QEMU_PID" ] && kill -0 "$XTVM_QEMU_PID" 2>/dev/null; then
 		kill -KILL "$XTVM_QEMU_PID" 2>/dev/null
-		wait "$XTVM_QEMU_PID" 2>/dev/null
+		wait "$XTVM_QEMU_PID" 2>/dev/null || true
 	fi
 	if [ -s "$XTVM_CONSOLE" ] && [ "${XTVM_SHOW_CONSOLE:-0}" = 1 ]; then
 		echo "---- guest console (last 30 lines) ----"
