@@ -30,12 +30,15 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/types.h>
+#include <linux/capability.h>
 #include "xtftp_wire.h"
 #include "xtftp_block.h"
 #include "xtftp_ack.h"
@@ -3152,6 +3155,8 @@ int engine_open_control(struct engine *e)
 
 int engine_drop_privileges(struct engine *e)
 {
+	int keep_net_admin;
+
 	if (!e->have_user)
 		return 0;
 	if (control_chown(e->ctl, e->uid, e->gid) != 0)
@@ -3161,9 +3166,25 @@ int engine_drop_privileges(struct engine *e)
 		goto fail;
 	if (initgroups(e->opt->user, e->gid) != 0 && errno != EPERM)
 		goto fail;
+	/* A legacy clsact filter (no tcx links before 6.6) outlives the
+	 * process: keep CAP_NET_ADMIN, and only it, to remove it at stop. */
+	keep_net_admin = fastpath_uses_legacy_tc(e->fp);
+	if (keep_net_admin && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+		keep_net_admin = 0;
 	if (setgid(e->gid) != 0 || setuid(e->uid) != 0)
 		goto fail;
-	log_verbose("running as %s (uid %u)", e->opt->user, (unsigned int)e->uid);
+	if (keep_net_admin) {
+		struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+		struct __user_cap_data_struct data[2] = { { 0 } };
+
+		data[0].permitted = data[0].effective = 1u << CAP_NET_ADMIN;
+		if (syscall(SYS_capset, &hdr, data) != 0)
+			log_warn("cannot keep CAP_NET_ADMIN as %s: %s; the TC filter stays at exit "
+				 "(xtftpctl detach removes it)", e->opt->user, strerror(errno));
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	}
+	log_verbose("running as %s (uid %u)%s", e->opt->user, (unsigned int)e->uid,
+		    keep_net_admin ? " with CAP_NET_ADMIN to remove its TC filter at exit" : "");
 	return 0;
 fail:
 	log_err("cannot drop privileges to %s: %s; start as root or leave out -u", e->opt->user,

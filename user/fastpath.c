@@ -247,6 +247,16 @@ fail:
 	return err;
 }
 
+int fastpath_uses_legacy_tc(const struct fastpath *fp)
+{
+	unsigned int i;
+
+	for (i = 0; fp && i < fp->n_ifs; i++)
+		if (fp->ifs[i].tc_mode == ATTACH_TC_LEGACY)
+			return 1;
+	return 0;
+}
+
 int fastpath_kernel_active(const struct fastpath *fp)
 {
 	return fp && fp->skel;

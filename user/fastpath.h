@@ -69,6 +69,9 @@ int fastpath_open_pool_only(uint64_t pool_bytes, struct fastpath **out);
  * by fastpath_open on failure, or by the caller: "off by --no-bpf"). */
 const char *fastpath_off_reason(void);
 void fastpath_set_off_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 1 if the TC tier is a legacy clsact filter on some interface (kernels
+ * without tcx links): removing it at stop needs CAP_NET_ADMIN. */
+int fastpath_uses_legacy_tc(const struct fastpath *fp);
 /* 1 if fp has the kernel tiers loaded (0 for NULL or a pool-only fastpath). */
 int fastpath_kernel_active(const struct fastpath *fp);
 

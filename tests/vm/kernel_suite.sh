@@ -145,6 +145,28 @@ tc_only=$(xtvm_stat blocks_tc)
 xtvm_daemon_stop
 echo "per-ACK run time under TCG (lock-step): XDP $xdp_ack; TC $tc_ack"
 
+# Nothing stays attached on a kernel without tcx links (6.1: the TC tier is
+# a clsact filter): a daemon that dropped to another user (-u) still
+# removes its filter at SIGTERM; after a SIGKILL the filter stays, and the
+# next start removes it and puts its own.
+if [[ $(xtvm_run 5 'uname -r') == 6.1.* ]]; then
+	xtvm_daemon_start -u nobody
+	xtvm_daemon_stop
+	left=$(xtvm_run 10 'xtftpctl detach eth0') || xt_fail "xtftpctl detach failed in the guest"
+	[ "$left" = "nothing of xtftpd's attached" ] ||
+		xt_fail "-u nobody, SIGTERM: the TC filter stayed ($left)"
+	xtvm_daemon_start -u nobody
+	xtvm_run 5 'kill -KILL $(pidof xtftpd)' >/dev/null
+	xt_wait_until 10 "the killed daemon's exit" xtvm_run 5 'test -e /tmp/xtftpd.rc'
+	xtvm_daemon_start
+	xtvm_run 5 'cat /tmp/xtftpd.log' | grep -q 'eth0: .*(removed a TC filter left by an earlier run)' ||
+		xt_fail "after SIGKILL the restart did not remove the filter left behind"
+	xtvm_daemon_stop
+	left=$(xtvm_run 10 'xtftpctl detach eth0')
+	[ "$left" = "nothing of xtftpd's attached" ] || xt_fail "after the restart and SIGTERM: $left"
+	echo "clsact filter (6.1): -u nobody + SIGTERM leaves nothing; SIGKILL, restart removes the stale one"
+fi
+
 # nic_case DESC NIC_OPTS STAT: boot again with these virtio-net options,
 # start the daemon, download the 2 MiB image lock-step at 1468 and check
 # that STAT (blocks_xdp or blocks_tc) sent at least 99 % of its 1429 blocks.
