@@ -131,6 +131,8 @@ struct session {
 	const struct fastpath_image *img;
 	uint32_t k_inject_drops;        /* the kernel's fault injection on it (session_value) */
 	uint32_t k_inject_dups;
+	uint32_t k_dup_acks;            /* duplicate ACKs the kernel counted on it, as last read;
+					 * rec.dup_acks holds userspace's own until session_record */
 	/* turnaround sample (obs): when the newest block went out; 0 after a
 	 * resend of it (Karn: a resent block's ACK is ambiguous) */
 	int64_t turn_block;
@@ -625,6 +627,7 @@ static void session_live_view(const struct session *s, struct transfer *t, uint6
 	int64_t acked = s->x.last_acked;
 
 	*t = s->rec;
+	t->dup_acks += s->k_dup_acks;
 	if (!s->is_write && s->in_map) {
 		struct session_value val;
 
@@ -633,7 +636,7 @@ static void session_live_view(const struct session *s, struct transfer *t, uint6
 				acked = (int32_t)val.last_acked;
 			t->blocks_xdp = val.blocks_xdp;
 			t->blocks_tc = val.blocks_tc;
-			t->dup_acks += val.dup_acks;
+			t->dup_acks += val.dup_acks - s->k_dup_acks;
 			t->inject_drops += val.inject_drops;
 			t->inject_dups += val.inject_dups;
 			if (val.last_ack_ns > t->last_ack_ns)
@@ -867,7 +870,9 @@ static void obs_fill_stats(struct engine *e, struct report_stats *st)
 	st->uptime_ns = now_ns() - e->start_ns;
 	st->sessions_active = e->n_sessions;
 	st->bpf_active = fastpath_kernel_active(e->fp);
-	st->dup_acks_user = e->tot.dup_acks;
+	/* userspace's own: the kernel's part of finished sessions is in
+	 * tot.kernel_dup_acks, of live ones not yet in rec (k_dup_acks) */
+	st->dup_acks_user = e->tot.dup_acks - e->tot.kernel_dup_acks;
 	for (struct session *s = e->sessions; s; s = s->next)
 		st->dup_acks_user += s->rec.dup_acks;
 	st->ack_to_data[REPORT_TIER_USER] = e->user_a2d;
@@ -880,9 +885,6 @@ static void obs_fill_stats(struct engine *e, struct report_stats *st)
 		st->pool_image_bytes += img->size;
 	}
 	fastpath_read_stats(e->fp, st->kern);
-	/* finished kernel sessions' dup ACKs were added to tot.dup_acks */
-	st->dup_acks_user = st->dup_acks_user > st->kern[XT_STAT_DUP_ACK] ?
-			    st->dup_acks_user - st->kern[XT_STAT_DUP_ACK] : 0;
 	if (fastpath_read_hist(e->fp, XT_HIST_ACK_TO_DATA, &kh) == 0)
 		hist_merge_kern(&st->ack_to_data[REPORT_TIER_KERNEL], &kh);
 	if (fastpath_read_hist(e->fp, XT_HIST_TURNAROUND, &kh) == 0)
@@ -1124,7 +1126,9 @@ static void session_kernel_collect(struct session *s)
 		return;
 	s->rec.blocks_xdp = val.blocks_xdp;
 	s->rec.blocks_tc = val.blocks_tc;
-	s->rec.dup_acks += val.dup_acks;
+	/* the kernel's count so far, not added: this runs more than once
+	 * (a kernel DONE event, then session_record) */
+	s->k_dup_acks = val.dup_acks;
 	s->k_inject_drops = val.inject_drops;
 	s->k_inject_dups = val.inject_dups;
 	if (val.last_ack_ns > s->rec.last_ack_ns)
@@ -1167,6 +1171,8 @@ static void session_record(struct session *s)
 		session_kernel_collect(s);
 	t->inject_drops += s->k_inject_drops;   /* rec holds userspace's own */
 	t->inject_dups += s->k_inject_dups;
+	t->dup_acks += s->k_dup_acks;
+	e->tot.kernel_dup_acks += s->k_dup_acks;
 	t->end_ns = now_ns();
 	if (!t->is_write && s->x.last_acked > 0) {
 		t->blocks = (uint64_t)s->x.last_acked;
@@ -1516,6 +1522,7 @@ static void rrq_took_back(struct session *s, const struct session_value *val)
 	if (val) {
 		s->rec.blocks_xdp = val->blocks_xdp;
 		s->rec.blocks_tc = val->blocks_tc;
+		s->k_dup_acks = val->dup_acks;
 		s->k_inject_drops = val->inject_drops;
 		s->k_inject_dups = val->inject_dups;
 	} else {
@@ -2862,7 +2869,9 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "blocks_received %" PRIu64 "\n", e->tot.blocks_received);
 	fprintf(f, "retransmits %" PRIu64 "\n", e->tot.retransmits);
 	/* user side: finished + live sessions; kernel side from its counter */
-	fprintf(f, "dup_acks %" PRIu64 "\n", e->tot.dup_acks + live_dup + k[XT_STAT_DUP_ACK]);
+	/* userspace's (finished and live) + the kernel's (all sessions) */
+	fprintf(f, "dup_acks %" PRIu64 "\n",
+		e->tot.dup_acks - e->tot.kernel_dup_acks + live_dup + k[XT_STAT_DUP_ACK]);
 	fprintf(f, "timeouts %" PRIu64 "\n", e->tot.timeouts);
 	fprintf(f, "wrong_tid %" PRIu64 "\n", e->tot.wrong_tid);
 	fprintf(f, "busy %" PRIu64 "\n", e->tot.busy);

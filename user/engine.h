@@ -107,6 +107,7 @@ struct engine_totals {
 	uint64_t blocks_received;
 	uint64_t retransmits;
 	uint64_t dup_acks;
+	uint64_t kernel_dup_acks;       /* the part of dup_acks the kernel tiers counted */
 	uint64_t timeouts;
 	uint64_t kernel_sessions;       /* transfers handed to the kernel tiers */
 	uint64_t kernel_takeovers;      /* kernel sessions continued by userspace */

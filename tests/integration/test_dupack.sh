@@ -5,8 +5,9 @@
 # sends ACK N-1 twice. The first DATA to come must be the timer's resend of
 # N, a server timeout after N; on it, ACK N-1 twice again, and then nothing
 # for 1.5 timeouts (the backoff doubled the interval). The download then
-# completes (sha256), and the transfer's record counts the duplicate ACKs
-# and no more retransmits than timeouts. Cases: the first block the kernel
+# completes (sha256), the transfer's record counts exactly the 4 duplicate
+# ACKs and no more retransmits than timeouts, and the daemon's dup_acks
+# total counts each once. Cases: the first block the kernel
 # sends without options (2), one mid-file, the final block, and N = 3 after
 # an OACK with blksize 1468. The XDP tier gets the same probe under
 # BPF_PROG_TEST_RUN (tests/bpf/test_prog_run.c, dup_ack): XDP cannot grow
@@ -64,6 +65,12 @@ for flavour in userspace kernel; do
 	args=(--lockstep --min 4 --dup-acks 4)
 	[ "$flavour" = kernel ] && args+=(--kernel)
 	xt_check_transfers "${args[@]}"
+	# and the totals: 4 probes x 4 duplicate ACKs, counted once each
+	# (whichever tier saw them), in the text and the JSON stats
+	dup=$(xt_stat dup_acks)
+	[ "$dup" -eq 16 ] || xt_fail "$flavour: stats dup_acks $dup after 4 x 4 duplicate ACKs, want 16"
+	dup=$(xt_ctl stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["dup_acks"])')
+	[ "$dup" -eq 16 ] || xt_fail "$flavour: stats --json dup_acks $dup after 4 x 4 duplicate ACKs, want 16"
 	xt_daemon_stop
 done
 echo "duplicate ACKs: no DATA answered them in either flavour; resends only on the timer, 1.5 timeouts of silence after the backoff"

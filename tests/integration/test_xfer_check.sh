@@ -48,6 +48,7 @@ rec f "" 600 610 0 10 3 octet 1 timeout | expect fail "a failed lock-step transf
 rec f "" 2 2 0 0 0 | expect fail "too few records" --min 2
 rec f "" 2 2 0 0 0 octet 1 "done" 3 | expect fail "3 duplicate ACKs, want 4" --dup-acks 4
 rec f "" 2 2 0 0 0 octet 1 "done" 4 | expect pass "4 duplicate ACKs" --dup-acks 4
+rec f "" 2 2 0 0 0 octet 1 "done" 8 | expect fail "8 duplicate ACKs counted (twice), want 4" --dup-acks 4
 rec other "" 2 2 0 0 0 | expect fail "filtered out: none left" --kernel --file-re '^f' --min 1
 echo 'not json' | expect fail "garbage"
 echo "xfer_check.py: $n canned cases, each passed or failed as it must"

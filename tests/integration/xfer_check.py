@@ -17,10 +17,10 @@
             more than it had timeouts: a duplicate ACK never triggers a
             resend, so in lock-step a resend happens only when the timer
             fires.
---min N     at least N finished transfers were checked (the daemon keeps
-            the last 256).
+--min N     at least N ended transfers (any outcome) were checked (the
+            daemon keeps the last 256).
 --file-re   only records whose requested name matches RE (re.search).
---dup-acks N  every checked transfer counted at least N duplicate ACKs.
+--dup-acks N  every checked transfer counted exactly N duplicate ACKs.
 
 Prints one line per violation and a summary; exits 1 on any violation.
 """
@@ -77,9 +77,11 @@ def main(argv):
                 bad.append(f"{desc}: {t['retransmits']} retransmits > {t['timeouts']} timeouts "
                            f"in lock-step ({t['dup_acks']} duplicate ACKs): a resend not "
                            f"caused by the timer")
-        if t.get("outcome") != "done":
-            continue        # active, failed or refused: not a finished transfer
+        if t.get("outcome") == "running":
+            continue
         n += 1
+        if t.get("outcome") != "done":
+            continue        # failed, refused, aborted: no kernel rule for these
         kblocks = t["blocks_xdp"] + t["blocks_tc"]
         if kernel and t["op"] == "rrq":
             if t["mode"] == "octet" and (t["options"] != "" or t["final_block"] > 1):
@@ -89,20 +91,20 @@ def main(argv):
                                f"(tier {t['tier']}, blocks_user {t['blocks_user']})")
             else:
                 user_only += 1
-        if want_dup is not None and t["dup_acks"] < want_dup:
-            bad.append(f"{desc}: {t['dup_acks']} duplicate ACKs counted, want >= {want_dup}")
+        if want_dup is not None and t["dup_acks"] != want_dup:
+            bad.append(f"{desc}: {t['dup_acks']} duplicate ACKs counted, want {want_dup}")
     if n < want_min:
-        bad.append(f"only {n} finished transfers in the records, want >= {want_min}")
+        bad.append(f"only {n} ended transfers in the records, want >= {want_min}")
     for b in bad:
         print(f"FAIL: {b}")
-    parts = [f"{n} finished transfers checked one by one"]
+    parts = [f"{n} ended transfers checked one by one"]
     if kernel:
         parts.append(f"{eligible} with kernel blocks as the design requires, "
                      f"{user_only} userspace-only by design (no OACK and one block, or netascii)")
     if lockstep:
         parts.append(f"{lock} ended lock-step transfers checked for retransmits <= timeouts")
     if want_dup is not None:
-        parts.append(f">= {want_dup} duplicate ACKs counted in each")
+        parts.append(f"{want_dup} duplicate ACKs counted in each")
     print("per transfer: " + "; ".join(parts))
     return 1 if bad else 0
 
