@@ -101,7 +101,7 @@ $(BUILD)/xtftpctl: $(BUILD)/user/xtftpctl.o $(LIB)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # ---- tests -------------------------------------------------------------------
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(HDRS_SHARED) $(HDRS_USER) | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(HDRS_SHARED) $(HDRS_USER) tests/bpf/ack_cases.h | $(BUILD)/tests
 	$(msg) CC $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ -lcmocka $(LDLIBS)
 

@@ -12,6 +12,8 @@
 #ifndef XTFTP_BPF_TFTP_LOGIC_H
 #define XTFTP_BPF_TFTP_LOGIC_H
 
+#include "xtftp_block.h"
+#include "xtftp_ack.h"
 #include "parse.h"
 #include "csum.h"
 
@@ -89,7 +91,6 @@ static __always_inline int classify_ack(const struct session_value *s, __u16 ack
 					struct ack_decision *d)
 {
 	__u32 last_sent, last_acked, final_block, w;
-	__s64 abs;
 
 	if (s->state != XT_SESS_ACTIVE) {
 		d->reason = XT_STAT_PASS_PAUSED;
@@ -98,37 +99,30 @@ static __always_inline int classify_ack(const struct session_value *s, __u16 ack
 	w = s->windowsize;
 	if (s->blksize == 0 || s->blksize > XT_KERN_MAX_BLKSIZE ||
 	    w == 0 || w > XT_KERN_MAX_WINDOW ||
-	    s->final_block != s->image_size / s->blksize + 1) {
+	    s->final_block != xt_final_block(s->image_size, s->blksize)) {
 		d->reason = XT_STAT_PASS_BAD_SESSION;
 		return ACK_PASS;
 	}
 	final_block = s->final_block;
 	last_sent = READ_ONCE(s->last_sent);
 	last_acked = READ_ONCE(s->last_acked);
-
-	/* Expand the 16-bit wire number to the absolute block nearest at or
-	 * below last_sent (the wire rolls over 65535 -> 0). */
-	abs = (__s64)(((__u64)last_sent & ~0xffffull) | ack16);
-	if (abs > (__s64)last_sent)
-		abs -= 0x10000;
-	if (abs < 0) {
-		d->reason = XT_STAT_PASS_BAD_BLOCK;
-		return ACK_PASS;
-	}
-	d->abs = (__u32)abs;
 	d->seen_acked = last_acked;
-	/* Signed: last_acked == (__u32)-1 means only the OACK is out. */
-	if ((__s32)d->abs <= (__s32)last_acked)
-		return ACK_DUP;
-	if (d->abs > last_sent) {       /* kept for clarity: cannot happen */
+
+	/* The arithmetic userspace's xfer uses too (xtftp_ack.h): the wire
+	 * number expanded to the block nearest at or below last_sent. */
+	switch (xt_ack_classify(last_sent, last_acked, final_block, ack16, &d->abs)) {
+	case XT_ACK_BEFORE_START:
 		d->reason = XT_STAT_PASS_BAD_BLOCK;
 		return ACK_PASS;
-	}
-	if (d->abs == final_block)
+	case XT_ACK_DUP:
+		return ACK_DUP;
+	case XT_ACK_FINAL:
 		return ACK_FINAL;
-	if (d->abs > final_block) {
+	case XT_ACK_PAST_FINAL:
 		d->reason = XT_STAT_PASS_BAD_SESSION;
 		return ACK_PASS;
+	default:
+		break;
 	}
 	/* RFC 7440: an ACK inside the window re-bases it there. */
 	d->first = d->abs + 1;

@@ -28,6 +28,8 @@ enum xt_ack_class {
 				 * (Sorcerer's Apprentice) */
 	XT_ACK_NEW,             /* new: *abs is the new last_acked, send from *abs + 1 */
 	XT_ACK_FINAL,           /* the final block is acknowledged: done */
+	XT_ACK_PAST_FINAL,      /* names a block past the final one: the session's
+				 * last_sent or final_block is wrong */
 };
 
 /*
@@ -35,10 +37,9 @@ enum xt_ack_class {
  * acknowledged so far and the final block (0 = not known yet: netascii
  * finds it while encoding). *abs is set to the block the ACK names (the
  * nearest at or below last_sent, xt_block_expand) for every class but
- * XT_ACK_BEFORE_START. An ACK past the final block can only come from a
- * session whose final_block is wrong; it is XT_ACK_FINAL with *abs ==
- * final_block, and a caller that keeps final_block consistent with
- * last_sent never sees it.
+ * XT_ACK_BEFORE_START. XT_ACK_PAST_FINAL needs last_sent > final_block,
+ * which a sender that stops at the final block never has: the kernel
+ * passes such a session on as bad, userspace takes it as the final ACK.
  */
 static inline __attribute__((always_inline)) int
 xt_ack_classify(__u32 last_sent, __u32 last_acked, __u32 final_block, __u16 wire, __u32 *abs)
@@ -51,10 +52,10 @@ xt_ack_classify(__u32 last_sent, __u32 last_acked, __u32 final_block, __u16 wire
 	*abs = a;
 	if ((__s32)a <= (__s32)last_acked)
 		return XT_ACK_DUP;
-	if (final_block && a >= final_block) {
-		*abs = final_block;
+	if (final_block && a > final_block)
+		return XT_ACK_PAST_FINAL;
+	if (final_block && a == final_block)
 		return XT_ACK_FINAL;
-	}
 	return XT_ACK_NEW;
 }
 

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "xtftp_block.h"
 #include "xtftp_ack.h"
 #include "proto/xfer.h"
+#include "../bpf/ack_cases.h"
 
 #define SEC 1000000000ull
 #define T   (1 * SEC)               /* the negotiated timeout in these scripts */
@@ -104,6 +106,59 @@ static void test_final_block(void **state)
 	assert_int_equal(xt_final_block(513, 512), 2);
 	assert_int_equal(xt_final_block(40ull << 20, 512), 81921);
 	assert_int_equal(xt_final_block(16ull << 20, 1468), 11429);
+}
+
+/*
+ * The table tests/bpf/test_ack_table.c runs against the BPF programs: the
+ * same class and block here, and xfer's answer is the kernel's: a new ACK
+ * sends the window after it cut at the final block, a duplicate or a block
+ * never sent is not answered, the final ACK ends the transfer. The one
+ * difference, by design: an ACK past the final block (a corrupt session)
+ * the kernel passes on, xfer takes as the end.
+ */
+static void test_ack_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ACK_CASES; i++) {
+		const struct ack_case *c = &ack_cases[i];
+		uint32_t final = xt_final_block(ACK_IMAGE_SIZE(c->image), c->blksize);
+		__u32 abs = 0xdeadbeef;
+		struct xfer x;
+		struct xfer_out out;
+		int cls;
+
+		cls = xt_ack_classify(c->last_sent, c->last_acked, final, c->wire, &abs);
+		if (cls != c->cls || (cls != XT_ACK_BEFORE_START && abs != c->abs))
+			fail_msg("%s: class %d block %u, the table says %d %u", c->name, cls, abs,
+				 c->cls, c->abs);
+		xfer_rrq_start(&x, c->window, T, RETRIES, final, 1, 0, 0, &out);
+		x.last_sent = c->last_sent;
+		x.last_acked = (int32_t)c->last_acked;
+		xfer_on_ack(&x, c->wire, NULL, 1, &out);
+		switch (c->cls) {
+		case XT_ACK_NEW: {
+			int64_t top = (int64_t)c->abs + c->window;
+
+			if (top > final)
+				top = final;
+			if (out.events != XFER_EV_ACK_NEW || out.send_from != (int64_t)c->abs + 1 ||
+			    out.send_to != top)
+				fail_msg("%s: events %#x send %" PRId64 "..%" PRId64, c->name,
+					 out.events, out.send_from, out.send_to);
+			break;
+		}
+		case XT_ACK_DUP:
+		case XT_ACK_BEFORE_START:
+			if (out.events != XFER_EV_DUP_ACK || out.send_from <= out.send_to)
+				fail_msg("%s: events %#x, a duplicate answered", c->name, out.events);
+			break;
+		default:
+			if (!(out.events & XFER_EV_DONE) || x.last_acked != final)
+				fail_msg("%s: events %#x acked %" PRId64, c->name, out.events,
+					 x.last_acked);
+			break;
+		}
+	}
 }
 
 /* ---- the state machine ---------------------------------------------------- */
@@ -710,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_ack_expand),
 		cmocka_unit_test(test_ack_classify),
 		cmocka_unit_test(test_final_block),
+		cmocka_unit_test(test_ack_table),
 		cmocka_unit_test(test_lockstep),
 		cmocka_unit_test(test_window_rebase),
 		cmocka_unit_test(test_duplicates_never_answered),

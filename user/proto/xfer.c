@@ -119,8 +119,9 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 		out->events |= XFER_EV_DUP_ACK;
 		out->acked = x->last_acked;
 		return;
+	case XT_ACK_PAST_FINAL: /* cannot happen: last_sent stops at the final block */
 	case XT_ACK_FINAL:
-		x->last_acked = abs;
+		x->last_acked = x->final_block;
 		x->done = 1;
 		out->events |= XFER_EV_ACK_NEW | XFER_EV_DONE;
 		out->acked = x->last_acked;
