@@ -160,11 +160,18 @@ int path_openat_beneath(int root_fd, const char *rel, int flags, int mode)
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd;
+	int tries = 0;
 
 	if (path_force_walk)
 		return walk_beneath(root_fd, rel, flags, mode);
-	fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS)
+	/* EAGAIN: a ".." was resolved while something on the system renamed
+	 * or mounted, so the kernel could not prove it stayed beneath the
+	 * root (openat2(2) says to retry). Busy hosts do this; a request must
+	 * not fail for it. After a few tries the walk answers instead. */
+	do
+		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN && ++tries < 8);
+	if (fd < 0 && (errno == ENOSYS || errno == EAGAIN))
 		return walk_beneath(root_fd, rel, flags, mode);
 	if (fd < 0)
 		return -errno;
