@@ -187,6 +187,8 @@ struct pool_image {
 	dev_t dev;
 	ino_t ino;
 	int64_t mtime_ns;
+	int64_t ctime_ns;           /* cp -p, rsync -t, tar x set mtime back:
+				     * ctime is what they cannot set */
 	uint64_t last_use;          /* LRU stamp, from image_pool.clock */
 	int stale;                  /* a newer generation of the file exists */
 	char *name;                 /* served path it was loaded for, NULL none */
@@ -196,6 +198,11 @@ struct pool_image {
 static int64_t stat_mtime_ns(const struct stat *st)
 {
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static int64_t stat_ctime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
 static struct pool_image *to_pool_image(const struct fastpath_image *img)
@@ -300,7 +307,8 @@ int image_pool_acquire_named(struct image_pool *p, int fd, const struct stat *st
 		if (!same_file(im, st, name))
 			continue;
 		if (!im->stale && im->dev == st->st_dev && im->ino == st->st_ino &&
-		    im->pub.size == size && im->mtime_ns == stat_mtime_ns(st)) {
+		    im->pub.size == size && im->mtime_ns == stat_mtime_ns(st) &&
+		    im->ctime_ns == stat_ctime_ns(st)) {
 			found = im;
 			break;
 		}
@@ -359,6 +367,7 @@ int image_pool_acquire_named(struct image_pool *p, int fd, const struct stat *st
 	fresh->dev = st->st_dev;
 	fresh->ino = st->st_ino;
 	fresh->mtime_ns = stat_mtime_ns(st);
+	fresh->ctime_ns = stat_ctime_ns(st);
 	fresh->last_use = ++p->clock;
 	fresh->next = p->images;
 	p->images = fresh;

@@ -302,6 +302,46 @@ static void test_image_new_generation(void **state)
 	free(mem);
 }
 
+/* cp -p, rsync -t --inplace, tar x: the same inode rewritten with the same
+ * size and its mtime set back. Only ctime tells; the next request must get
+ * the bytes now on disk. */
+static void test_image_rewrite_same_size_and_mtime(void **state)
+{
+	struct image_pool p;
+	const struct fastpath_image *v1, *v2;
+	uint8_t *mem = new_pool_mem(8);
+	struct stat st1, st2;
+	struct timespec times[2];
+	uint8_t byte = 0;
+	int fd = temp_file(5000, 1, &st1);
+
+	(void)state;
+	assert_int_equal(image_pool_init(&p, mem, 8), 0);
+	assert_int_equal(image_pool_acquire(&p, fd, &st1, &v1), 0);
+	/* ctime has a clock tick's resolution: make sure it moves */
+	do {
+		assert_int_equal(pwrite(fd, "\xff", 1, 0), 1);
+		times[0] = st1.st_atim;
+		times[1] = st1.st_mtim;
+		assert_int_equal(futimens(fd, times), 0);
+		assert_int_equal(fstat(fd, &st2), 0);
+	} while (st2.st_ctim.tv_sec == st1.st_ctim.tv_sec &&
+		 st2.st_ctim.tv_nsec == st1.st_ctim.tv_nsec);
+	assert_int_equal(st2.st_size, st1.st_size);
+	assert_int_equal(st2.st_mtim.tv_sec, st1.st_mtim.tv_sec);
+	assert_int_equal(st2.st_mtim.tv_nsec, st1.st_mtim.tv_nsec);
+	assert_int_equal(image_pool_acquire(&p, fd, &st2, &v2), 0);
+	assert_int_equal(v2->gen, v1->gen + 1);
+	assert_memory_not_equal(v2->sha256, v1->sha256, 32);
+	assert_int_equal(image_pool_read(&p, v2, 0, &byte, 1), 0);
+	assert_int_equal(byte, 0xff);
+	image_pool_release(&p, v1);
+	image_pool_release(&p, v2);
+	image_pool_fini(&p);
+	close(fd);
+	free(mem);
+}
+
 static void test_image_evict_lru(void **state)
 {
 	struct image_pool p;
@@ -408,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_fill_short_file),
 		cmocka_unit_test(test_image_cache_hit_and_read),
 		cmocka_unit_test(test_image_new_generation),
+		cmocka_unit_test(test_image_rewrite_same_size_and_mtime),
 		cmocka_unit_test(test_image_evict_lru),
 		cmocka_unit_test(test_image_lru_order),
 	};
