@@ -3,14 +3,16 @@
 #   make            build build/xtftpd and build/xtftpctl (-O2)
 #   make deps       install the Debian packages for build, tests and demo
 #   make demo       serve a 16 MiB image to a real client in a namespace
-#   make check      every test (unit, BPF_PROG_TEST_RUN, netns integration),
-#                   built with ASan+UBSan in build/san, plus 60 s per fuzz target
+#   make check      the layering check, every test (unit, BPF_PROG_TEST_RUN,
+#                   netns integration), built with ASan+UBSan in build/san,
+#                   plus 60 s per fuzz target
 #   make bench      benchmarks side by side (not part of check)
 #   make soak       an hour of mixed load with loss (SOAK_SECONDS; not in check)
 #   V=1             show full commands
 #
-# Layout: bpf/ BPF programs, user/ daemon and CLI, include/ shared contracts,
-# tests/ unit, bpf, integration, fuzz and bench.
+# Layout: bpf/ BPF programs, user/ daemon and CLI (user/proto/: the pure
+# protocol modules), include/ shared contracts, tests/ unit, bpf, integration,
+# fuzz and bench. tests/check-layers.sh (in make check) keeps the layering.
 
 BUILD    ?= build
 SAN      ?= 0
@@ -127,6 +129,7 @@ demo: deps
 # after a time-boxed libFuzzer run of each fuzz target (CHECK_FUZZ_SECONDS).
 CHECK_FUZZ_SECONDS ?= 60
 check: deps
+	$(Q)./tests/check-layers.sh
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san SAN=1 tests
 	$(Q)$(MAKE) --no-print-directory BUILD=build/san fuzz-smoke FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)./tests/run-all.sh build/san
