@@ -10,15 +10,20 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "control.h"
 #include "log.h"
 
 #define CONTROL_MAX_CONNS 64
+/* A connection that has not sent its command line within this long is
+ * closed at the next accept: xtftpctl sends it at once. */
+#define CONTROL_IDLE_NS (5ull * 1000000000ull)
 
 struct control_conn {
 	int kind;                       /* CONTROL_EV_KIND_CONN: must stay first */
 	int fd;
+	uint64_t accepted_ns;           /* CLOCK_MONOTONIC */
 	char in[CONTROL_MAX_LINE];
 	size_t in_len;
 	char *out;                      /* answer, from open_memstream */
@@ -156,21 +161,56 @@ static void conn_close(struct control *c, struct control_conn *cc)
 	c->n_conns--;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Room for a new connection, so idle ones cannot lock xtftpctl out: close
+ * those still without a command line after CONTROL_IDLE_NS and, at the cap,
+ * the oldest one still waiting for its command (answers being written are
+ * kept). The list is newest first.
+ */
+static void conns_make_room(struct control *c, uint64_t now)
+{
+	struct control_conn *cc, *next, *oldest_waiting = NULL;
+
+	for (cc = c->conns; cc; cc = next) {
+		next = cc->next;
+		if (cc->out)
+			continue;
+		if (now - cc->accepted_ns > CONTROL_IDLE_NS)
+			conn_close(c, cc);
+		else
+			oldest_waiting = cc;
+	}
+	if (c->n_conns >= CONTROL_MAX_CONNS && oldest_waiting)
+		conn_close(c, oldest_waiting);
+}
+
 static void control_accept(struct control *c)
 {
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct control_conn *cc;
 		int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		uint64_t now;
 
 		if (fd < 0)
 			return; /* EAGAIN, or a transient error: next event retries */
+		now = mono_ns();
+		conns_make_room(c, now);
 		if (c->n_conns >= CONTROL_MAX_CONNS || !(cc = calloc(1, sizeof(*cc)))) {
 			close(fd);
 			continue;
 		}
 		cc->kind = CONTROL_EV_KIND_CONN;
 		cc->fd = fd;
+		cc->accepted_ns = now;
 		ev.data.ptr = cc;
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			close(fd);
