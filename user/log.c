@@ -32,6 +32,35 @@ int log_enabled(enum log_level lvl)
 	return (int)lvl <= LOG_LVL_INFO + log_verbosity;
 }
 
+/*
+ * Control bytes (a newline in a requested file name, an escape sequence in a
+ * client's ERROR message) would let a client write lines of its own into
+ * the log: each becomes \xNN, and a backslash \\, so the text is still read
+ * back exactly. Bytes >= 0x80 (UTF-8 names) stay.
+ */
+static void escape_line(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else if (c == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const int prio[] = {
@@ -39,23 +68,19 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		[LOG_LVL_INFO] = LOG_INFO, [LOG_LVL_VERBOSE] = LOG_INFO,
 		[LOG_LVL_DEBUG] = LOG_DEBUG,
 	};
+	char raw[1024], line[4 * sizeof(raw)];
 	va_list ap;
 
 	if (!log_enabled(lvl))
 		return;
 	va_start(ap, fmt);
-	if (log_syslog) {
-		vsyslog(prio[lvl], fmt, ap);
-	} else {
-		/* one fprintf-sized write per line so lines from several
-		 * processes (tests run many) do not interleave mid-line */
-		char line[1024];
-		int n = snprintf(line, sizeof(line), "%s: ", log_ident);
-
-		if (n < 0)
-			n = 0;
-		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-		fprintf(stderr, "%s\n", line);
-	}
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	escape_line(raw, line, sizeof(line));
+	if (log_syslog)
+		syslog(prio[lvl], "%s", line);
+	else
+		/* one write per line so lines from several processes (tests
+		 * run many) do not interleave mid-line */
+		fprintf(stderr, "%s: %s\n", log_ident, line);
 }
