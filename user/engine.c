@@ -73,14 +73,9 @@ enum ev_kind {
 	EV_LINK,                        /* a packet socket of --mac-sessions */
 };
 
-/* Receive buffer of the request sockets: 8 MiB holds ~8,000 queued RRQs
- * (a small datagram costs ~1 KiB of buffer), far more than any bench. */
-#define LISTENER_RCVBUF (8 << 20)
-
 struct listener {
 	int kind;                       /* EV_LISTENER: first */
 	int fd;
-	uint32_t rxq_dropped;           /* the kernel's SO_RXQ_OVFL count, as last seen */
 	int family;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -2064,107 +2059,102 @@ static uint64_t netascii_size(struct session *s, uint8_t *buf, size_t cap)
 	return total;
 }
 
-static void handle_request(struct engine *e, struct request_ctx *rc, const uint8_t *buf, size_t len)
+/*
+ * The same client port again. The same request while the transfer still
+ * moves is a copy sent before our answer got there (busybox resends its RRQ
+ * after 100 ms), maybe queued behind a busy loop or an image load: ignore
+ * it (1), the session's timer resends what is due. Only a transfer that
+ * already timed out without progress (retries > 0) and made none for a
+ * whole timeout is taken for a client restarting from the same port (ended
+ * here, 0); a real restart is then seen at the client's next resend of its
+ * request.
+ */
+static int request_repeated(struct engine *e, const struct request_ctx *rc,
+			    const struct tftp_request *req, int is_write)
 {
-	struct tftp_request req, filtered;
-	struct names_result names_res;
-	struct negotiate_limits lim;
-	struct session *s = NULL, *old;
-	char peer[INET6_ADDRSTRLEN + 10];
-	const char *name;
-	long long size = 0;
-	int fd = -1, err, is_write;
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct session *old = session_lookup(e, rc->lst, &rc->peer, &rc->link);
+	struct session_value val;
+	uint64_t last;
 
-	err = tftp_parse_request(buf, len, &req);
-	if (err == -EINVAL) {
-		refuse(e, rc, NULL, 0, TFTP_EBADOP, "malformed request", "malformed request");
-		return;
+	if (!old)
+		return 0;
+	last = old->rec.last_ack_ns ? old->rec.last_ack_ns : old->rec.start_ns;
+	if (old->x.kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
+	    val.last_ack_ns > last)
+		last = val.last_ack_ns;
+	if (!old->x.dallying && old->is_write == is_write &&
+	    !strcmp(old->rec.requested, req->filename) &&
+	    (old->x.retries == 0 || now_ns() - last < old->timeout_ns)) {
+		log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
+		return 1;
 	}
-	is_write = req.opcode == TFTP_WRQ;
-	old = session_lookup(e, rc->lst, &rc->peer, &rc->link);
-	if (old) {
-		/* The same client port again. The same request while the
-		 * transfer still moves is a copy sent before our answer got
-		 * there (busybox resends its RRQ after 100 ms), maybe queued
-		 * behind a busy loop or an image load: ignore it, the session's
-		 * timer resends what is due. Only a transfer that already
-		 * timed out without progress (retries > 0) and made none for a
-		 * whole timeout is taken for a client restarting from the same
-		 * port; a real restart is then seen at the client's next
-		 * resend of its request. */
-		struct session_value val;
-		uint64_t last = old->rec.last_ack_ns ? old->rec.last_ack_ns : old->rec.start_ns;
+	session_finish(old, XFER_ABORTED, 0, "client restarted with a new request");
+	return 0;
+}
 
-		if (old->x.kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
-		    val.last_ack_ns > last)
-			last = val.last_ack_ns;
-		if (!old->x.dallying && old->is_write == is_write &&
-		    !strcmp(old->rec.requested, req.filename) &&
-		    (old->x.retries == 0 || now_ns() - last < old->timeout_ns)) {
-			log_debug("transfer %" PRIu64 ": repeated request ignored", old->rec.id);
-			return;
-		}
-		session_finish(old, XFER_ABORTED, 0, "client restarted with a new request");
-	}
-	engine_format_addr(&rc->peer, peer, sizeof(peer));
-	log_verbose("%s %s \"%s\" %s%s", peer, is_write ? "WRQ" : "RRQ", req.filename, req.mode,
-		    req.n_options ? " (with options)" : "");
+/*
+ * Admission: shutdown, --create, VLAN tags, --max-sessions, --max-per-client
+ * and the name rules (-m, --alias, ...). 0 with *name the path to serve
+ * (in res when the rules rewrote it); -1 when refused (answered, logged).
+ */
+static int request_admit(struct engine *e, const struct request_ctx *rc,
+			 const struct tftp_request *req, int is_write,
+			 struct names_result *res, const char **name)
+{
+	int err;
+
 	if (e->stopping) {
-		refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "server shutting down", "shutdown");
-		return;
+		refuse(e, rc, req->filename, is_write, TFTP_EUNDEF, "server shutting down", "shutdown");
+		return -1;
 	}
 	if (is_write && !e->opt->create) {
-		refuse(e, rc, req.filename, 1, TFTP_EACCESS, "writes disabled",
+		refuse(e, rc, req->filename, 1, TFTP_EACCESS, "writes disabled",
 		       "uploads need --create");
-		return;
+		return -1;
 	}
 	if (rc->link.valid && (rc->link.vlan_tci & LINK_VID_MASK) &&
 	    (is_write || !fastpath_kernel_active(e->fp))) {
-		refuse(e, rc, req.filename, is_write, TFTP_EACCESS, "not served over a VLAN tag",
+		refuse(e, rc, req->filename, is_write, TFTP_EACCESS, "not served over a VLAN tag",
 		       "tagged requests are served by the kernel tiers only (downloads, with BPF)");
-		return;
+		return -1;
 	}
 	if (e->n_sessions >= e->opt->max_sessions) {
 		e->tot.busy++;
-		refuse(e, rc, req.filename, is_write, TFTP_ENOSPACE, "server busy, try again later",
+		refuse(e, rc, req->filename, is_write, TFTP_ENOSPACE, "server busy, try again later",
 		       "--max-sessions reached");
-		return;
+		return -1;
 	}
 	if (e->opt->max_per_client && client_count_get(e, &rc->peer) >= e->opt->max_per_client) {
 		e->tot.busy_per_client++;
-		refuse(e, rc, req.filename, is_write, TFTP_ENOSPACE,
+		refuse(e, rc, req->filename, is_write, TFTP_ENOSPACE,
 		       "too many transfers from your address, try again later",
 		       "--max-per-client reached");
-		return;
+		return -1;
 	}
-	name = strip_root(e, req.filename);
-	if (e->names) {
-		err = names_resolve(e->names, req.filename, is_write, (const struct sockaddr *)&rc->peer,
-				    &names_res);
-		if (err) {
-			refuse(e, rc, req.filename, is_write, TFTP_EACCESS,
-			       names_res.client_msg[0] ? names_res.client_msg : "access violation",
-			       err == -EACCES ? names_res.why : strerror(-err));
-			return;
-		}
-		if (names_res.source != NAMES_AS_REQUESTED || names_res.case_folded)
-			log_verbose("\"%s\": %s", req.filename, names_res.why);
-		name = names_res.path;
+	*name = strip_root(e, req->filename);
+	if (!e->names)
+		return 0;
+	err = names_resolve(e->names, req->filename, is_write, (const struct sockaddr *)&rc->peer, res);
+	if (err) {
+		refuse(e, rc, req->filename, is_write, TFTP_EACCESS,
+		       res->client_msg[0] ? res->client_msg : "access violation",
+		       err == -EACCES ? res->why : strerror(-err));
+		return -1;
 	}
+	if (res->source != NAMES_AS_REQUESTED || res->case_folded)
+		log_verbose("\"%s\": %s", req->filename, res->why);
+	*name = res->path;
+	return 0;
+}
 
-	/* --refuse: those options are treated as never sent */
-	filtered = req;
-	filtered.n_options = 0;
-	for (unsigned int i = 0; i < req.n_options; i++)
-		if (!option_refused(e, req.options[i].name))
-			filtered.options[filtered.n_options++] = req.options[i];
+/* A session for the request, not live yet: who asked what, and when. */
+static struct session *session_new(struct engine *e, const struct request_ctx *rc,
+				   const struct tftp_request *req, const char *name, int is_write)
+{
+	struct session *s = calloc(1, sizeof(*s));
 
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "out of memory", "out of memory");
-		return;
-	}
+	if (!s)
+		return NULL;
 	s->kind = EV_SESSION;
 	s->e = e;
 	s->fd = -1;
@@ -2172,7 +2162,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	s->dir_fd = -1;
 	s->lst = rc->lst;
 	s->is_write = is_write;
-	s->netascii = req.netascii;
+	s->netascii = req->netascii;
 	s->x.last_acked = -1;
 	timer_node_init(&s->timer);
 	s->rec.is_write = is_write;
@@ -2186,20 +2176,35 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		s->rec.vlan_id = rc->link.vlan_tci & LINK_VID_MASK;
 		linkpath_format_mac(rc->link.mac, s->rec.mac, sizeof(s->rec.mac));
 	}
-	snprintf(s->rec.requested, sizeof(s->rec.requested), "%s", req.filename);
+	snprintf(s->rec.requested, sizeof(s->rec.requested), "%s", req->filename);
 	snprintf(s->rec.served, sizeof(s->rec.served), "%.*s", (int)sizeof(s->rec.served) - 1, name);
-	snprintf(s->rec.mode, sizeof(s->rec.mode), "%s", req.netascii ? "netascii" : "octet");
+	snprintf(s->rec.mode, sizeof(s->rec.mode), "%s", req->netascii ? "netascii" : "octet");
 	s->rec.start_ns = now_ns();
 	clock_gettime(CLOCK_REALTIME, &s->rec.start_real);
+	return s;
+}
 
+/* Options (RFC 2347): those --refuse names are treated as never sent.
+ * 0, or -1 when refused. */
+static int session_negotiate(struct session *s, const struct request_ctx *rc,
+			     const struct tftp_request *req)
+{
+	struct engine *e = s->e;
+	struct tftp_request filtered = *req;
+	struct negotiate_limits lim;
+
+	filtered.n_options = 0;
+	for (unsigned int i = 0; i < req->n_options; i++)
+		if (!option_refused(e, req->options[i].name))
+			filtered.options[filtered.n_options++] = req->options[i];
 	lim.max_blksize = max_blksize_for(e, rc->ifindex, rc->peer.ss_family);
 	lim.max_windowsize = e->opt->max_windowsize;
 	lim.default_timeout_us = e->opt->timeout_us;
 	lim.refuse_tsize_unknown = 0;
 	if (negotiate_options(&filtered, &lim, &s->neg) != 0) {
-		refuse(e, rc, req.filename, is_write, TFTP_EOPTNEG, "option negotiation refused",
+		refuse(e, rc, req->filename, s->is_write, TFTP_EOPTNEG, "option negotiation refused",
 		       "bad option value");
-		goto fail;
+		return -1;
 	}
 	s->blksize = s->neg.blksize;
 	s->windowsize = s->neg.windowsize;
@@ -2207,114 +2212,145 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	s->rec.blksize = s->blksize;
 	s->rec.windowsize = s->windowsize;
 	s->rec.timeout_us = s->neg.timeout_us;
+	return 0;
+}
 
-	if (!is_write) {
-		struct stat st;
+/* RRQ: open what is served (published name or file), its image, its size,
+ * the netascii encoder. 0, or -1 when refused. */
+static int rrq_open(struct session *s, const struct request_ctx *rc,
+		    const struct tftp_request *req, const char *name)
+{
+	struct engine *e = s->e;
+	long long size = 0;
+	struct stat st;
+	int fd;
 
-		/* a name published with xtftpctl load wins over the file system */
-		fd = catalog_open_published(e->cat, req.filename, name, &size);
-		if (fd == -ENOENT)
-			fd = path_open_read(e->root_fd, name, &size);
-		if (fd < 0) {
-			int code = path_errno_to_tftp(fd);
+	/* a name published with xtftpctl load wins over the file system */
+	fd = catalog_open_published(e->cat, req->filename, name, &size);
+	if (fd == -ENOENT)
+		fd = path_open_read(e->root_fd, name, &size);
+	if (fd < 0) {
+		int code = path_errno_to_tftp(fd);
 
-			refuse(e, rc, req.filename, 0, (uint16_t)code,
-			       code == TFTP_ENOTFOUND ? "file not found" : "access violation",
-			       strerror(-fd));
-			fd = -1;
-			goto fail;
-		}
-		if (!e->opt->permissive && fstat(fd, &st) == 0 && !(st.st_mode & S_IROTH)) {
-			refuse(e, rc, req.filename, 0, TFTP_EACCESS, "access violation",
-			       "file is not world-readable (see -p)");
-			goto fail;
-		}
-		s->file_fd = fd;
-		fd = -1;
-		s->file_size = (uint64_t)size;
-		rrq_acquire_image(s);
-		s->rec.tsize = s->file_size;
-		if (s->netascii) {
-			s->na_n = s->windowsize + 2;
-			s->na = calloc(s->na_n, sizeof(*s->na));
-			if (!s->na) {
-				refuse(e, rc, req.filename, 0, TFTP_EUNDEF, "out of memory", "out of memory");
-				goto fail;
-			}
-			for (unsigned int i = 0; i < s->na_n; i++)
-				s->na[i].block = -1;
-			netascii_enc_init(&s->na_enc);
-			s->na_next_block = 1;
-			if (s->neg.has_tsize)
-				negotiate_set_tsize(&s->neg, netascii_size(s, e->scratch, RX_BUF_SIZE));
-		} else {
-			s->x.final_block = xt_final_block(s->file_size, s->blksize);
-			s->final_len = (size_t)(s->file_size % s->blksize);
-			if (s->neg.has_tsize)
-				negotiate_set_tsize(&s->neg, s->file_size);
-		}
-	} else {
-		char final[PATH_MAX];
-		long long old_size;
-		int ofd;
-
-		/* tftpd-hpa: without -p an existing file must be world-writable */
-		ofd = path_open_read(e->root_fd, name, &old_size);
-		if (ofd >= 0) {
-			struct stat st;
-			int ok = e->opt->permissive || (fstat(ofd, &st) == 0 && (st.st_mode & S_IWOTH));
-
-			close(ofd);
-			if (!ok) {
-				refuse(e, rc, req.filename, 1, TFTP_EACCESS, "access violation",
-				       "existing file is not world-writable (see -p)");
-				goto fail;
-			}
-		}
-		fd = path_create_temp(e->root_fd, name, &s->dir_fd, s->tmp_name, sizeof(s->tmp_name),
-				      final, sizeof(final));
-		if (fd < 0) {
-			int code = path_errno_to_tftp(fd);
-
-			refuse(e, rc, req.filename, 1, (uint16_t)code,
-			       code == TFTP_ENOTFOUND ? "file not found" :
-			       code == TFTP_ENOSPACE ? "disk full" : "access violation",
-			       strerror(-fd));
-			fd = -1;
-			goto fail;
-		}
-		s->file_fd = fd;
-		fd = -1;
-		s->final_name = strdup(final);
-		if (!s->final_name) {
-			refuse(e, rc, req.filename, 1, TFTP_EUNDEF, "out of memory", "out of memory");
-			goto fail;
-		}
-		netascii_dec_init(&s->dec);
-		if (s->neg.has_tsize)
-			s->rec.tsize = s->neg.tsize;
+		refuse(e, rc, req->filename, 0, (uint16_t)code,
+		       code == TFTP_ENOTFOUND ? "file not found" : "access violation",
+		       strerror(-fd));
+		return -1;
 	}
+	if (!e->opt->permissive && fstat(fd, &st) == 0 && !(st.st_mode & S_IROTH)) {
+		refuse(e, rc, req->filename, 0, TFTP_EACCESS, "access violation",
+		       "file is not world-readable (see -p)");
+		close(fd);
+		return -1;
+	}
+	s->file_fd = fd;
+	s->file_size = (uint64_t)size;
+	rrq_acquire_image(s);
+	s->rec.tsize = s->file_size;
+	if (!s->netascii) {
+		s->x.final_block = xt_final_block(s->file_size, s->blksize);
+		s->final_len = (size_t)(s->file_size % s->blksize);
+		if (s->neg.has_tsize)
+			negotiate_set_tsize(&s->neg, s->file_size);
+		return 0;
+	}
+	s->na_n = s->windowsize + 2;
+	s->na = calloc(s->na_n, sizeof(*s->na));
+	if (!s->na) {
+		refuse(e, rc, req->filename, 0, TFTP_EUNDEF, "out of memory", "out of memory");
+		return -1;
+	}
+	for (unsigned int i = 0; i < s->na_n; i++)
+		s->na[i].block = -1;
+	netascii_enc_init(&s->na_enc);
+	s->na_next_block = 1;
+	if (s->neg.has_tsize)
+		negotiate_set_tsize(&s->neg, netascii_size(s, e->scratch, RX_BUF_SIZE));
+	return 0;
+}
+
+/* WRQ: the temporary file the upload goes to, renamed over the name when
+ * complete. 0, or -1 when refused. */
+static int wrq_open(struct session *s, const struct request_ctx *rc,
+		    const struct tftp_request *req, const char *name)
+{
+	struct engine *e = s->e;
+	char final[PATH_MAX];
+	long long old_size;
+	int fd;
+
+	/* tftpd-hpa: without -p an existing file must be world-writable */
+	fd = path_open_read(e->root_fd, name, &old_size);
+	if (fd >= 0) {
+		struct stat st;
+		int ok = e->opt->permissive || (fstat(fd, &st) == 0 && (st.st_mode & S_IWOTH));
+
+		close(fd);
+		if (!ok) {
+			refuse(e, rc, req->filename, 1, TFTP_EACCESS, "access violation",
+			       "existing file is not world-writable (see -p)");
+			return -1;
+		}
+	}
+	fd = path_create_temp(e->root_fd, name, &s->dir_fd, s->tmp_name, sizeof(s->tmp_name),
+			      final, sizeof(final));
+	if (fd < 0) {
+		int code = path_errno_to_tftp(fd);
+
+		refuse(e, rc, req->filename, 1, (uint16_t)code,
+		       code == TFTP_ENOTFOUND ? "file not found" :
+		       code == TFTP_ENOSPACE ? "disk full" : "access violation",
+		       strerror(-fd));
+		return -1;
+	}
+	s->file_fd = fd;
+	s->final_name = strdup(final);
+	if (!s->final_name) {
+		refuse(e, rc, req->filename, 1, TFTP_EUNDEF, "out of memory", "out of memory");
+		return -1;
+	}
+	netascii_dec_init(&s->dec);
+	if (s->neg.has_tsize)
+		s->rec.tsize = s->neg.tsize;
+	return 0;
+}
+
+/* The packet buffer and the OACK as it will be sent. 0, or -1 when refused. */
+static int session_packets(struct session *s, const struct request_ctx *rc,
+			   const struct tftp_request *req)
+{
+	uint8_t tmp[1024];
+	int n;
 
 	s->pkt = malloc(s->blksize + TFTP_HDR_LEN);
 	if (!s->pkt) {
-		refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "out of memory", "out of memory");
-		goto fail;
+		refuse(s->e, rc, req->filename, s->is_write, TFTP_EUNDEF, "out of memory",
+		       "out of memory");
+		return -1;
 	}
-	if (s->neg.n_oack) {
-		uint8_t tmp[1024];
-		int n = tftp_build_oack(tmp, sizeof(tmp), s->neg.oack, s->neg.n_oack);
-
-		if (n < 0 || !(s->oack = malloc((size_t)n))) {
-			refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "internal error",
-			       "cannot build OACK");
-			goto fail;
-		}
-		memcpy(s->oack, tmp, (size_t)n);
-		s->oack_len = (size_t)n;
-		format_options(s);
+	if (!s->neg.n_oack)
+		return 0;
+	n = tftp_build_oack(tmp, sizeof(tmp), s->neg.oack, s->neg.n_oack);
+	if (n < 0 || !(s->oack = malloc((size_t)n))) {
+		refuse(s->e, rc, req->filename, s->is_write, TFTP_EUNDEF, "internal error",
+		       "cannot build OACK");
+		return -1;
 	}
+	memcpy(s->oack, tmp, (size_t)n);
+	s->oack_len = (size_t)n;
+	format_options(s);
+	return 0;
+}
 
-	/* the transfer's own TID, unless --single-port */
+/* The transfer's own TID (a new socket in the loop), unless --single-port.
+ * 0, or -1 when refused. */
+static int session_socket(struct session *s, const struct request_ctx *rc,
+			  const struct tftp_request *req)
+{
+	struct engine *e = s->e;
+	struct epoll_event ev = { .events = EPOLLIN };
+	socklen_t llen;
+
 	if (e->opt->single_port) {
 		s->fd = rc->lst->fd;
 		s->own_fd = 0;
@@ -2323,28 +2359,32 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 			((struct sockaddr_in *)&s->rec.local)->sin_port = htons(s->rec.server_port);
 		else
 			((struct sockaddr_in6 *)&s->rec.local)->sin6_port = htons(s->rec.server_port);
-	} else {
-		socklen_t llen;
-
-		s->fd = transfer_socket(e, &s->rec.local, &llen);
-		if (s->fd < 0) {
-			refuse(e, rc, req.filename, is_write, TFTP_EUNDEF,
-			       e->opt->port_lo ? "no free port in range" : "cannot open socket",
-			       strerror(-s->fd));
-			s->fd = -1;
-			goto fail;
-		}
-		s->own_fd = 1;
-		s->rec.server_port = ntohs(((struct sockaddr_in *)&s->rec.local)->sin_port);
-		ev.data.ptr = s;
-		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) {
-			refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "internal error",
-			       strerror(errno));
-			goto fail;
-		}
+		return 0;
 	}
+	s->fd = transfer_socket(e, &s->rec.local, &llen);
+	if (s->fd < 0) {
+		refuse(e, rc, req->filename, s->is_write, TFTP_EUNDEF,
+		       e->opt->port_lo ? "no free port in range" : "cannot open socket",
+		       strerror(-s->fd));
+		s->fd = -1;
+		return -1;
+	}
+	s->own_fd = 1;
+	s->rec.server_port = ntohs(((struct sockaddr_in *)&s->rec.local)->sin_port);
+	ev.data.ptr = s;
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) {
+		refuse(e, rc, req->filename, s->is_write, TFTP_EUNDEF, "internal error",
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
-	/* live from here: counted, indexed, finished through session_finish */
+/* Live from here: counted, indexed, finished through session_finish. */
+static void session_go_live(struct session *s)
+{
+	struct engine *e = s->e;
+
 	s->rec.id = ++e->next_id;
 	s->next = e->sessions;
 	if (e->sessions)
@@ -2357,19 +2397,24 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	s->hnext = e->hash[addr_hash(&s->rec.client)];
 	e->hash[addr_hash(&s->rec.client)] = s;
 	e->tot.transfers_started++;
-	if (is_write)
+	if (s->is_write)
 		e->tot.wrq++;
 	else
 		e->tot.rrq++;
+}
 
-	if (is_write) {
-		struct xfer_out out;
+/* The first packet: xfer starts the transfer (the kernel holding an RRQ it
+ * can serve), then the start event. */
+static void session_begin(struct session *s)
+{
+	struct engine *e = s->e;
+	struct xfer_out out;
 
+	if (s->is_write) {
 		xfer_wrq_start(&s->x, s->blksize, s->windowsize, s->timeout_ns, e->opt->retries,
 			       now_ns(), &out);
 		wrq_carry_out(s, &out, NULL, 0);
 	} else {
-		struct xfer_out out;
 		int has_oack = s->neg.n_oack > 0;
 
 		rrq_try_kernel(s, has_oack ? 0 : 1);
@@ -2378,16 +2423,16 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 		xfer_rrq_start(&s->x, s->windowsize, s->timeout_ns, e->opt->retries,
 			       s->x.final_block, has_oack, s->x.kernel, now_ns(), &out);
 		rrq_carry_out(s, &out, NULL, 0);
-		if (s->dead)
-			return;
 	}
-	obs_session_start(s);
-	return;
-fail:
-	if (fd >= 0)
-		close(fd);
+	if (!s->dead)
+		obs_session_start(s);
+}
+
+/* A session refused before it went live: everything it holds goes. */
+static void session_discard(struct session *s)
+{
 	if (s->img)
-		fastpath_image_release(e->fp, s->img);
+		fastpath_image_release(s->e->fp, s->img);
 	if (s->file_fd >= 0) {
 		if (s->is_write)
 			path_abort_temp(s->file_fd, s->dir_fd, s->tmp_name);
@@ -2403,30 +2448,51 @@ fail:
 	free(s);
 }
 
-/* ---- listeners ----------------------------------------------------------------- */
-
-/* Requests the kernel dropped because the listening socket's buffer was
- * full (SO_RXQ_OVFL: a running count per socket): counted, and said once
- * per burst, never silent. */
-static void listener_count_drops(struct engine *e, struct listener *l, uint32_t dropped)
+static void handle_request(struct engine *e, struct request_ctx *rc, const uint8_t *buf, size_t len)
 {
-	uint32_t n = dropped - l->rxq_dropped;
+	struct tftp_request req;
+	struct names_result names_res;
+	struct session *s;
+	char peer[INET6_ADDRSTRLEN + 10];
+	const char *name;
+	int is_write;
 
-	if (!n)
+	if (tftp_parse_request(buf, len, &req) == -EINVAL) {
+		refuse(e, rc, NULL, 0, TFTP_EBADOP, "malformed request", "malformed request");
 		return;
-	l->rxq_dropped = dropped;
-	e->tot.requests_dropped += n;
-	log_warn("%u request(s) dropped by the kernel: the request socket's buffer was full "
-		 "(%" PRIu64 " since start; raise net.core.rmem_max for bigger bursts)", n,
-		 e->tot.requests_dropped);
+	}
+	is_write = req.opcode == TFTP_WRQ;
+	if (request_repeated(e, rc, &req, is_write))
+		return;
+	engine_format_addr(&rc->peer, peer, sizeof(peer));
+	log_verbose("%s %s \"%s\" %s%s", peer, is_write ? "WRQ" : "RRQ", req.filename, req.mode,
+		    req.n_options ? " (with options)" : "");
+	if (request_admit(e, rc, &req, is_write, &names_res, &name))
+		return;
+	s = session_new(e, rc, &req, name, is_write);
+	if (!s) {
+		refuse(e, rc, req.filename, is_write, TFTP_EUNDEF, "out of memory", "out of memory");
+		return;
+	}
+	if (session_negotiate(s, rc, &req) ||
+	    (is_write ? wrq_open(s, rc, &req, name) : rrq_open(s, rc, &req, name)) ||
+	    session_packets(s, rc, &req) ||
+	    session_socket(s, rc, &req)) {
+		session_discard(s);
+		return;
+	}
+	session_go_live(s);
+	session_begin(s);
 }
+
+/* ---- listeners ----------------------------------------------------------------- */
 
 static void listener_on_readable(struct engine *e, struct listener *l)
 {
 	for (int i = 0; i < 64; i++) {
 		union {
-			char v4[CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
-			char v6[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
+			char v4[CMSG_SPACE(sizeof(struct in_pktinfo))];
+			char v6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		} cbuf;
 		struct request_ctx rc = { .lst = l };
 		struct iovec iov = { .iov_base = e->rx, .iov_len = RX_BUF_SIZE };
@@ -2448,12 +2514,7 @@ static void listener_on_readable(struct engine *e, struct listener *l)
 		/* default: the listener's own address (a specific -a) */
 		rc.local = l->addr;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
-				uint32_t dropped;
-
-				memcpy(&dropped, CMSG_DATA(cm), sizeof(dropped));
-				listener_count_drops(e, l, dropped);
-			} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 				struct in_pktinfo pi;
 				struct sockaddr_in *a = (struct sockaddr_in *)&rc.local;
 
@@ -2603,7 +2664,7 @@ static int listener_open(struct engine *e, const struct sockaddr_storage *addr, 
 	struct listener *l = &e->lst[e->n_lst];
 	struct epoll_event ev = { .events = EPOLLIN };
 	char name[INET6_ADDRSTRLEN + 10];
-	int one = 1, rcvbuf = LISTENER_RCVBUF, fd, err;
+	int one = 1, fd, err;
 
 	engine_format_addr(addr, name, sizeof(name));
 	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -2621,12 +2682,6 @@ static int listener_open(struct engine *e, const struct sockaddr_storage *addr, 
 		err = -errno;
 		goto fail;
 	}
-	/* A bench of routers powered on together sends hundreds of requests
-	 * within milliseconds: the default buffer (~200 queued datagrams)
-	 * lost 122 of 320. Root may go past net.core.rmem_max. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)addr, len) != 0) {
 		err = -errno;
 		goto fail;
@@ -2889,7 +2944,6 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "transfers_failed %" PRIu64 "\n", e->tot.transfers_failed);
 	fprintf(f, "transfers_probes %" PRIu64 "\n", e->tot.transfers_probes);
 	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
-	fprintf(f, "requests_dropped %" PRIu64 "\n", e->tot.requests_dropped);
 	fprintf(f, "sessions_active %u\n", e->n_sessions);
 	fprintf(f, "sessions_peak %" PRIu64 "\n", e->tot.sessions_peak);
 	fprintf(f, "sessions_peak_client %" PRIu64 "\n", e->tot.sessions_peak_client);
