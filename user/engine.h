@@ -113,6 +113,7 @@ struct engine_totals {
 	uint64_t kernel_sessions;       /* transfers handed to the kernel tiers */
 	uint64_t kernel_takeovers;      /* kernel sessions continued by userspace */
 	uint64_t wrong_tid;             /* packets answered with error 5 */
+	uint64_t junk_ignored;          /* runts, unknown opcodes from a client's port: ignored */
 	uint64_t busy;                  /* refused: --max-sessions reached */
 	uint64_t busy_per_client;       /* refused: --max-per-client reached */
 	uint64_t inject_drop;           /* userspace DATA frames dropped by --inject */

@@ -272,7 +272,7 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 		",\"wrq\":%" PRIu64 ",\"blocks_user\":%" PRIu64 ",\"bytes_user\":%" PRIu64
 		",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64 ",\"bytes_xdp\":%" PRIu64
 		",\"bytes_tc\":%" PRIu64 ",\"blocks_received\":%" PRIu64 ",\"retransmits\":%" PRIu64
-		",\"dup_acks\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"wrong_tid\":%" PRIu64
+		",\"dup_acks\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"wrong_tid\":%" PRIu64 ",\"junk_ignored\":%" PRIu64
 		",\"busy\":%" PRIu64 ",\"busy_per_client\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64
 		",\"bpf_active\":%d,\"pool_images\":%u,\"pool_image_bytes\":%" PRIu64,
 		st->uptime_ns, t->transfers_started, t->transfers_done, t->transfers_failed,
@@ -280,7 +280,7 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 		t->bytes_user, st->kern[XT_STAT_DATA_XDP], st->kern[XT_STAT_DATA_TC],
 		st->kern[XT_STAT_BYTES_XDP], st->kern[XT_STAT_BYTES_TC], t->blocks_received,
 		t->retransmits, st->dup_acks_user + st->kern[XT_STAT_DUP_ACK], t->timeouts,
-		t->wrong_tid, t->busy, t->busy_per_client, t->kernel_sessions, t->kernel_takeovers, st->bpf_active,
+		t->wrong_tid, t->junk_ignored, t->busy, t->busy_per_client, t->kernel_sessions, t->kernel_takeovers, st->bpf_active,
 		st->pool_images, st->pool_image_bytes);
 	fprintf(f, ",\"kernel\":{");
 	for (int i = 0; i < XT_STAT_MAX; i++)
@@ -376,6 +376,8 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 	prom_value(f, n, "tier=\"user\"", st->dup_acks_user);
 	prom_value(f, n, "tier=\"kernel\"", st->kern[XT_STAT_DUP_ACK]);
 	prom_counter(f, "xtftpd_timeouts_total", "Retransmission timeouts.", t->timeouts);
+	prom_counter(f, "xtftpd_junk_ignored_total",
+		     "Runts and unknown opcodes from a client's port, ignored.", t->junk_ignored);
 	prom_counter(f, "xtftpd_wrong_tid_total", "Packets from an unknown transfer ID (error 5).",
 		     t->wrong_tid);
 	prom_counter(f, "xtftpd_busy_total", "Requests refused because --max-sessions was reached.",
