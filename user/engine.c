@@ -1805,10 +1805,13 @@ static void session_on_packet(struct session *s, const uint8_t *buf, size_t len)
 		break;
 	}
 illegal:
-	if (s->x.dallying)
-		return;
-	session_send_error(s, TFTP_EBADOP, "illegal TFTP operation");
-	session_finish(s, XFER_ABORTED, TFTP_EBADOP, "illegal opcode %d from client", op);
+	/* Junk from the client's own port (a runt, an unknown opcode, a DATA
+	 * to a download): ignored and counted, as tftpd-hpa does. Only an
+	 * ERROR ends a transfer; answering junk with ERROR 4 ended transfers
+	 * a stray datagram happened to hit. */
+	s->e->tot.junk_ignored++;
+	log_debug("transfer %" PRIu64 ": %zu-byte datagram (opcode %d) from the client ignored",
+		  s->rec.id, len, op);
 }
 
 static void session_on_readable(struct session *s)
@@ -2994,6 +2997,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 		e->tot.dup_acks - e->tot.kernel_dup_acks + live_dup + k[XT_STAT_DUP_ACK]);
 	fprintf(f, "timeouts %" PRIu64 "\n", e->tot.timeouts);
 	fprintf(f, "wrong_tid %" PRIu64 "\n", e->tot.wrong_tid);
+	fprintf(f, "junk_ignored %" PRIu64 "\n", e->tot.junk_ignored);
 	fprintf(f, "busy %" PRIu64 "\n", e->tot.busy);
 	fprintf(f, "busy_per_client %" PRIu64 "\n", e->tot.busy_per_client);
 	fprintf(f, "kernel_sessions %" PRIu64 "\n", e->tot.kernel_sessions);
