@@ -149,8 +149,16 @@ struct session {
 	struct netascii_dec dec;
 };
 
+/* --allow/--deny refusals logged once a minute per source address */
+#define XT_DENIED_SLOTS 64
+struct denied_source {
+	struct sockaddr_storage addr;
+	uint64_t last_ns;
+};
+
 struct engine {
 	const struct xtftpd_options *opt;
+	struct denied_source denied[XT_DENIED_SLOTS];
 	int epfd;
 	int root_fd;
 	char root_real[PATH_MAX];
@@ -2105,12 +2113,65 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
  * and the name rules (-m, --alias, ...). 0 with *name the path to serve
  * (in res when the rules rewrote it); -1 when refused (answered, logged).
  */
+/*
+ * --allow / --deny: 1 if the source may ask. A refused one gets error 2 (or
+ * nothing, --deny-silently), is counted, and is logged at most once a
+ * minute per source (a scanner or a misconfigured bench must not flood the
+ * log); it leaves no transfer record, so no session either.
+ */
+static int request_source_allowed(struct engine *e, const struct request_ctx *rc,
+				  const struct tftp_request *req, int is_write)
+{
+	uint64_t now, h = 1469598103934665603ull;
+	const uint8_t *p = (const uint8_t *)&rc->peer;
+	struct denied_source *slot;
+	char peer[INET6_ADDRSTRLEN + 10];
+	size_t alen;
+
+	if (acl_admits(&e->opt->acl, (const struct sockaddr *)&rc->peer))
+		return 1;
+	e->tot.requests_denied++;
+	if (!e->opt->deny_silently) {
+		if (rc->link.valid) {
+			uint8_t buf[64];
+			int len = tftp_build_error(buf, sizeof(buf), TFTP_EACCESS, "access denied");
+
+			if (len > 0)
+				link_send(e, &rc->link, &rc->local, &rc->peer, buf, (size_t)len);
+		} else {
+			send_error_via(rc->lst, -1, &rc->local, &rc->peer, rc->peer_len,
+				       TFTP_EACCESS, "access denied");
+		}
+	}
+	/* the address only (not the port): one slot per source */
+	alen = rc->peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						sizeof(struct sockaddr_in);
+	for (size_t i = 0; i < alen; i++)
+		if (i != offsetof(struct sockaddr_in, sin_port) &&
+		    i != offsetof(struct sockaddr_in, sin_port) + 1)
+			h = (h ^ p[i]) * 1099511628211ull;
+	slot = &e->denied[h % XT_DENIED_SLOTS];
+	now = now_ns();
+	if (slot->last_ns && now - slot->last_ns < 60ull * 1000000000ull &&
+	    same_host(&slot->addr, &rc->peer))
+		return 0;
+	slot->addr = rc->peer;
+	slot->last_ns = now;
+	engine_format_addr(&rc->peer, peer, sizeof(peer));
+	log_info("%s %s \"%s\" denied by --allow/--deny%s (%" PRIu64 " denied since start; "
+		 "logged once a minute per source)", peer, is_write ? "WRQ" : "RRQ", req->filename,
+		 e->opt->deny_silently ? ", no answer" : ": error 2", e->tot.requests_denied);
+	return 0;
+}
+
 static int request_admit(struct engine *e, const struct request_ctx *rc,
 			 const struct tftp_request *req, int is_write,
 			 struct names_result *res, const char **name)
 {
 	int err;
 
+	if (!request_source_allowed(e, rc, req, is_write))
+		return -1;
 	if (e->stopping) {
 		refuse(e, rc, req->filename, is_write, TFTP_EUNDEF, "server shutting down", "shutdown");
 		return -1;
@@ -2979,6 +3040,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "transfers_failed %" PRIu64 "\n", e->tot.transfers_failed);
 	fprintf(f, "transfers_probes %" PRIu64 "\n", e->tot.transfers_probes);
 	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
+	fprintf(f, "requests_denied %" PRIu64 "\n", e->tot.requests_denied);
 	fprintf(f, "requests_dropped %" PRIu64 "\n", e->tot.requests_dropped);
 	fprintf(f, "sessions_active %u\n", e->n_sessions);
 	fprintf(f, "sessions_peak %" PRIu64 "\n", e->tot.sessions_peak);

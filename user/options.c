@@ -27,6 +27,9 @@ enum {
 	OPT_EVENT_LOG,
 	OPT_MAX_SESSIONS,
 	OPT_MAX_PER_CLIENT,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_DENY_SILENTLY,
 	OPT_MAX_WINDOW,
 	OPT_VERIFIER_LOG,
 	OPT_ALIAS,
@@ -65,6 +68,9 @@ static const struct option long_opts[] = {
 	{ "event-log",    required_argument, NULL, OPT_EVENT_LOG },
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 	{ "max-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT },
+	{ "allow",        required_argument, NULL, OPT_ALLOW },
+	{ "deny",         required_argument, NULL, OPT_DENY },
+	{ "deny-silently", no_argument,      NULL, OPT_DENY_SILENTLY },
 	{ "max-window",   required_argument, NULL, OPT_MAX_WINDOW },
 	{ "verifier-log", required_argument, NULL, OPT_VERIFIER_LOG },
 	{ "map-file",     required_argument, NULL, 'm' },
@@ -149,6 +155,12 @@ void options_usage(FILE *f)
 "      --max-per-client N   concurrent transfers from one client address;\n"
 "                           more are refused with error 3 (default 0: no\n"
 "                           limit, as tftpd-hpa)\n"
+"      --allow CIDR         take requests only from these sources (repeatable,\n"
+"                           IPv4 or IPv6, e.g. 192.168.0.0/24); default: all\n"
+"      --deny CIDR          refuse requests from these sources (repeatable;\n"
+"                           wins over --allow) with error 2, counted\n"
+"                           (requests_denied) and logged once a minute per source\n"
+"      --deny-silently      send refused sources nothing instead of error 2\n"
 "      --max-window N       largest RFC 7440 windowsize granted (default 64)\n"
 "      --control PATH       unix control socket for xtftpctl\n"
 "                           (default " XT_DEFAULT_CONTROL "; \"\" disables)\n"
@@ -472,6 +484,20 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 			if (parse_uint(optarg, 0, 1000000, &v))
 				return usage_error("--max-per-client", optarg, "expected 0..1000000");
 			o->max_per_client = (unsigned int)v;
+			break;
+		case OPT_ALLOW:
+		case OPT_DENY: {
+			struct acl_rule rule;
+			const char *flag = c == OPT_ALLOW ? "--allow" : "--deny";
+
+			if (acl_parse(optarg, c == OPT_ALLOW, &rule))
+				return usage_error(flag, optarg, "expected ADDR or ADDR/PREFIX with the host bits clear, e.g. 192.168.0.0/24 or 2001:db8::/32");
+			if (acl_add(&o->acl, &rule))
+				return usage_error(flag, optarg, "more than 64 --allow/--deny rules");
+			break;
+		}
+		case OPT_DENY_SILENTLY:
+			o->deny_silently = 1;
 			break;
 		case OPT_MAX_WINDOW:
 			if (parse_uint(optarg, 1, TFTP_WINDOWSIZE_MAX, &v))

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "xtftp_inject.h"
+#include "acl.h"
 
 #define XTFTPD_VERSION "0.1.0"
 #define XT_DEFAULT_ROOT "/srv/tftp"
@@ -53,6 +54,8 @@ struct xtftpd_options {
 	unsigned int retries;             /* --retries */
 	unsigned int max_sessions;        /* --max-sessions */
 	unsigned int max_per_client;      /* --max-per-client; 0 = no limit */
+	struct acl acl;                   /* --allow / --deny CIDR */
+	int deny_silently;                /* --deny-silently: no ERROR to refused sources */
 	const char *control_path;         /* --control; "" disables */
 	const char *event_log;            /* --event-log FILE: one JSON line per transfer */
 	const char *verifier_log;         /* --verifier-log FILE */
