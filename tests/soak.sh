@@ -44,7 +44,7 @@ table netdev xtsoak {
 	}
 }
 EOF
-xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.5 --retries 20 -r timeout
+xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout 0.5 --retries 20 -r timeout
 start_fds=$(xt_daemon_fds)
 start_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$XT_DAEMON_PID/status")
 end_at=$(( $(date +%s) + SOAK_SECONDS ))

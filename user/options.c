@@ -62,7 +62,8 @@ static const struct option long_opts[] = {
 	{ "pool-size",    required_argument, NULL, OPT_POOL_SIZE },
 	{ "preload",      required_argument, NULL, OPT_PRELOAD },
 	{ "check-config", no_argument,       NULL, OPT_CHECK_CONFIG },
-	{ "timeout",      required_argument, NULL, OPT_TIMEOUT },
+	{ "timeout",      required_argument, NULL, 't' },  /* tftpd-hpa: -t's long form */
+	{ "retransmit-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "retries",      required_argument, NULL, OPT_RETRIES },
 	{ "control",      required_argument, NULL, OPT_CONTROL },
 	{ "event-log",    required_argument, NULL, OPT_EVENT_LOG },
@@ -120,8 +121,10 @@ void options_usage(FILE *f)
 "  -r, --refuse OPTION      ignore this TFTP option in requests (repeatable)\n"
 "  -4, --ipv4 / -6, --ipv6  listen on that family only\n"
 "  -P, --pidfile FILE       write the daemon's pid to FILE (removed at exit)\n"
-"  -T, --retransmit USEC    retransmit timeout in microseconds (as --timeout)\n"
-"  -t SEC                   accepted and ignored (tftpd-hpa's inetd wait)\n"
+"  -T, --retransmit USEC    retransmit timeout in microseconds (as\n"
+"                           --retransmit-timeout)\n"
+"  -t, --timeout SEC        accepted and ignored: tftpd-hpa's wait for another\n"
+"                           request under inetd; xtftpd is always standalone\n"
 "      --verbosity N        set the verbosity level (as N times -v)\n"
 "  -v, --verbose            one log line per request; twice: per packet events\n"
 "  -V, --version            print the version and exit\n"
@@ -145,7 +148,8 @@ void options_usage(FILE *f)
 "                           usable, 1 with one line per problem\n"
 "      --single-port        answer every transfer from the listening port;\n"
 "                           sessions are told apart by client address and port\n"
-"      --timeout SEC        retransmit timeout when the client sends none\n"
+"      --retransmit-timeout SEC\n"
+"                           retransmit timeout when the client sends none\n"
 "                           (default 1, fractions allowed: 0.2); doubles on\n"
 "                           each retry up to 8 s\n"
 "      --retries N          retransmissions before a transfer is given up\n"
@@ -433,7 +437,7 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 		case 't':
 			/* tftpd-hpa's inetd wait: xtftpd is always standalone */
 			if (parse_uint(optarg, 0, 1000000, &v))
-				return usage_error("-t", optarg, "expected seconds");
+				return usage_error("-t/--timeout", optarg, "expected seconds");
 			break;
 		case 'V':
 			printf("xtftpd " XTFTPD_VERSION "\n");
@@ -465,7 +469,8 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 			break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &o->timeout_us))
-				return usage_error("--timeout", optarg, "expected seconds, 0.01..255");
+				return usage_error("--retransmit-timeout", optarg,
+						   "expected seconds, 0.01..255");
 			break;
 		case OPT_RETRIES:
 			if (parse_uint(optarg, 0, 1000, &v))

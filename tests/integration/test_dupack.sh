@@ -21,7 +21,7 @@ xt_rig_create
 HC="$XT_TMP/hostile_client"
 "${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$HC" \
 	"$(dirname "$0")/hostile_client.c" || xt_fail "cannot build hostile_client.c"
-T_MS=500                                    # the server's --timeout
+T_MS=500                                    # the server's --retransmit-timeout
 xt_make_file "$XT_ROOT/f5k" $((512 * 10 + 100))     # 11 blocks of 512, 4 of 1468
 xt_make_file "$XT_ROOT/f64k" 65536                  # 129 blocks of 512
 
@@ -51,9 +51,9 @@ probe() {
 
 for flavour in userspace kernel; do
 	if [ "$flavour" = kernel ]; then
-		xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.5 --retries 5
+		xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout 0.5 --retries 5
 	else
-		xt_daemon_start -s --no-bpf --timeout 0.5 --retries 5
+		xt_daemon_start -s --no-bpf --retransmit-timeout 0.5 --retries 5
 	fi
 	probe f5k 2                 # no options: DATA 1 from userspace, 2 the first the kernel sends
 	probe f64k 70

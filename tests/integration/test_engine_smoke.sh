@@ -62,7 +62,7 @@ xt_note "single-port: $from69 packets, all from port 69"
 "${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$XT_TMP/rawclient" \
 	"$(dirname "$0")/rawclient.c" || xt_fail "cannot build rawclient.c"
 PORT=$(( 40000 + $$ % 20000 ))
-xt_daemon_start -s --no-bpf -R "$PORT:$PORT" --timeout 1 --retries 2 --max-sessions 1
+xt_daemon_start -s --no-bpf -R "$PORT:$PORT" --retransmit-timeout 1 --retries 2 --max-sessions 1
 xt_cli "$XT_TMP/rawclient" "$XT_SRV4" 69 big 1 || xt_fail "rawclient failed"
 [ "$(xt_stat sessions_active)" -eq 1 ] || xt_fail "the vanished client's session is not active"
 xt_cli ss -uan | grep -q ":$PORT " && xt_fail "port $PORT is in the client namespace?!"
@@ -102,9 +102,19 @@ xt_get hpa f "$XT_OUT/f" || xt_fail "-4: download failed"
 xt_check_file "$XT_OUT/f" "$XT_ROOT/f" "download with -4 -P -T -t"
 xt_daemon_stop
 [ -e "$XT_TMP/xtftpd.pid" ] && xt_fail "-P: pid file left behind after SIGTERM"
+# in.tftpd's --timeout is -t's long form: a TFTP_OPTIONS copied from
+# /etc/default/tftpd-hpa with "--timeout 900" starts, and leaves the
+# retransmit timeout (1 s, or --retransmit-timeout) alone.
+xt_daemon_start -s --no-bpf --timeout 900 --retransmit-timeout 0.5
+xt_get hpa f "$XT_OUT/f2" || xt_fail "--timeout 900 (tftpd-hpa's meaning): download failed"
+xt_check_file "$XT_OUT/f2" "$XT_ROOT/f" "download with --timeout 900"
+xt_wait_idle
+xt_ctl transfers --json | python3 -c 'import json, sys; t = [json.loads(l) for l in sys.stdin if l.strip()][-1]; sys.exit(0 if t["timeout_us"] == 500000 else "timeout_us %d, want 500000 from --retransmit-timeout 0.5" % t["timeout_us"])' ||
+	xt_fail "--timeout 900 changed the retransmit timeout"
+xt_daemon_stop
 xt_daemon_start -s --no-bpf -6
 xt_srv ss -Huln > "$XT_TMP/ss6"
 grep -qE "\[::\]:69 " "$XT_TMP/ss6" || xt_fail "-6: no IPv6 listener on 69: $(cat "$XT_TMP/ss6")"
 grep -qE " 0\.0\.0\.0:69 " "$XT_TMP/ss6" && xt_fail "-6: an IPv4 listener on 69: $(cat "$XT_TMP/ss6")"
 xt_daemon_stop
-echo "engine: CLI exit codes, single-port ($from69 pkts from :69), port-range, busy (3), wrong TID (5), timeout record, clean stop, -4/-6/-P/-T/-t"
+echo "engine: CLI exit codes, single-port ($from69 pkts from :69), port-range, busy (3), wrong TID (5), timeout record, clean stop, -4/-6/-P/-T/-t/--timeout"

@@ -107,7 +107,7 @@ wire_cases() {
 	expect "  ...transfer unharmed" '^done bytes=4096 ' "$r"
 	xt_check_file "$XT_OUT/wp" "$XT_ROOT/f4k" "download beside a wrong-port ACK"
 	r=$(hc_case data-to-read f4k); expect "DATA into a read session" 'reply op=5 code=4 ' "$r"
-	# After a client's ERROR the server must go quiet: with --timeout 1, a
+	# After a client's ERROR the server must go quiet: with --retransmit-timeout 1, a
 	# resend would come within 1.5 s.
 	r=$(HC_MS=2500 hc_case error-mid f4k); expect "bare ERROR mid-transfer" '^silence$' "$r"
 }
@@ -153,9 +153,9 @@ path_cases() {
 for flavour in kernel userspace; do
 	echo "== $flavour"
 	if [ "$flavour" = kernel ]; then
-		xt_daemon_start -s -c -i "$XT_IF_SRV" --timeout 1 --retries 3
+		xt_daemon_start -s -c -i "$XT_IF_SRV" --retransmit-timeout 1 --retries 3
 	else
-		xt_daemon_start -s -c --no-bpf --timeout 1 --retries 3
+		xt_daemon_start -s -c --no-bpf --retransmit-timeout 1 --retries 3
 	fi
 	# The transfer beside the cases: 3 MiB at 512-byte blocks. curl's
 	# --limit-rate does not apply to TFTP, so the server's egress is shaped

@@ -34,7 +34,7 @@ get_ok() {
 }
 
 # ---- userspace tier --------------------------------------------------------------
-xt_daemon_start -s --no-bpf --timeout 0.2 --retries 10
+xt_daemon_start -s --no-bpf --retransmit-timeout 0.2 --retries 10
 # usage errors: exit 2, setting unchanged
 for bad in "drop --prob 2" "drop --blocks 0" "drop --client-ip nohost" "drop --client-mac zz" \
 	   "flood" "--clear --prob 0.5"; do
@@ -88,7 +88,7 @@ xt_check_transfers --lockstep --min 5
 xt_daemon_stop
 
 # ---- kernel tiers --------------------------------------------------------------------
-xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.2 --retries 10 --inject "drop:blocks=$BLOCKS"
+xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout 0.2 --retries 10 --inject "drop:blocks=$BLOCKS"
 # (xt_daemon_start failed already unless bpf_active is 1)
 {
 	xt_ctl inject | grep -qx "inject drop prob=1.0000 blocks=$BLOCKS" ||

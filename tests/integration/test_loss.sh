@@ -38,9 +38,9 @@ for flavour in userspace kernel; do
 	# backoff lets it be heard. A transfer whose final ACK was lost holds
 	# its session that long, hence the idle wait of 60 s below.
 	if [ "$flavour" = kernel ]; then
-		xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.1 --retries 9
+		xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout 0.1 --retries 9
 	else
-		xt_daemon_start -s --no-bpf --timeout 0.1 --retries 9
+		xt_daemon_start -s --no-bpf --retransmit-timeout 0.1 --retries 9
 	fi
 	xt_srv nstat -n >/dev/null 2>&1 || true   # reset, for the diagnosis below
 	t0=$(xt_now)

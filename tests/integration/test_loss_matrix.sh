@@ -76,9 +76,9 @@ dropped() {
 total_ok=0
 for flavour in kernel userspace; do
 	if [ "$flavour" = kernel ]; then
-		xt_daemon_start -s -i "$XT_IF_SRV" --timeout 0.2 --retries 8 -r timeout
+		xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout 0.2 --retries 8 -r timeout
 	else
-		xt_daemon_start -s --no-bpf --timeout 0.2 --retries 8 -r timeout
+		xt_daemon_start -s --no-bpf --retransmit-timeout 0.2 --retries 8 -r timeout
 	fi
 	drop0=$(dropped)
 	t0=$(xt_now)

@@ -48,7 +48,7 @@ PY
 
 for flavour in kernel userspace; do
 	rm -f "$EVLOG"
-	xt_server_start "$flavour" --event-log "$EVLOG" --timeout 1 --retries 2
+	xt_server_start "$flavour" --event-log "$EVLOG" --retransmit-timeout 1 --retries 2
 	tier_want=user
 	if [ "$flavour" = kernel ]; then
 		# (xt_server_start kernel failed already unless bpf_active is 1)

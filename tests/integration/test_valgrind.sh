@@ -43,7 +43,7 @@ EOF
 chmod 0755 "$XT_TMP/xtftpd-vg"
 XTFTPD="$XT_TMP/xtftpd-vg"
 
-xt_daemon_start -s -c --no-bpf --timeout 0.5 --retries 2
+xt_daemon_start -s -c --no-bpf --retransmit-timeout 0.5 --retries 2
 # valgrind 3.19 (Debian 12) does not know openat2 (syscall 437): it returns
 # ENOSYS, so this also exercises user/path.c's fallback walk.
 r=$(xt_cli "$HC" -t 5000 "$XT_SRV4" get f1m "$XT_OUT/probe" || true)

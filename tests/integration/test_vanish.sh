@@ -19,9 +19,9 @@ xt_make_file "$XT_ROOT/big" 41943040
 TIMEOUT=1 RETRIES=3
 for flavour in userspace kernel; do
 	if [ "$flavour" = kernel ]; then
-		xt_daemon_start -s -i "$XT_IF_SRV" --timeout $TIMEOUT --retries $RETRIES
+		xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout $TIMEOUT --retries $RETRIES
 	else
-		xt_daemon_start -s --no-bpf --timeout $TIMEOUT --retries $RETRIES
+		xt_daemon_start -s --no-bpf --retransmit-timeout $TIMEOUT --retries $RETRIES
 	fi
 	# Idle state after one complete transfer (lazy opens, pool fill).
 	xt_get curl small "$XT_OUT/small" || xt_fail "$flavour: warm-up download: exit $?"
