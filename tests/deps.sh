@@ -43,8 +43,21 @@ fetch_vm_kernels() {
 			echo "deps: cannot fetch Debian's $k kernel for tests/vm (apt-get download)" >&2
 	done
 }
+# tftpd-hpa and prometheus are installed as a bench baseline and for
+# promtool: they must not start at boot (tftpd-hpa would own port 69 after a
+# reboot and xtftpd would fail with "Address already in use"). Idempotent.
+disable_baselines() {
+	local svc
+	[ "$(id -u)" -eq 0 ] || return 0
+	for svc in tftpd-hpa prometheus; do
+		[ -e "/etc/init.d/$svc" ] && update-rc.d "$svc" disable >/dev/null 2>&1
+		systemctl disable "$svc" >/dev/null 2>&1
+	done
+	return 0
+}
 if [ ${#missing[@]} -eq 0 ]; then
 	fetch_vm_kernels
+	disable_baselines
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -62,3 +75,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fetch_vm_kernels
+disable_baselines

@@ -36,6 +36,15 @@ cmp -s "$dest/usr/sbin/xtftpd" "$XTFTPD" || xt_fail "installed xtftpd differs fr
 cmp -s "$dest/usr/bin/xtftpctl" "$XTFTPCTL" || xt_fail "installed xtftpctl differs from $XTFTPCTL"
 "$dest/usr/sbin/xtftpd" --version >/dev/null 2>&1 || xt_fail "installed xtftpd --version does not exit 0"
 
+# make deps installs tftpd-hpa (a bench baseline) and prometheus (promtool)
+# and leaves them disabled at boot: after a reboot port 69 is xtftpd's.
+for svc in tftpd-hpa prometheus; do
+	if ls /etc/rc[2-5].d/S*"$svc" >/dev/null 2>&1 ||
+	   [ -e "/etc/systemd/system/multi-user.target.wants/$svc.service" ]; then
+		xt_fail "$svc is enabled at boot after make deps: it would take port 69 / start unasked"
+	fi
+done
+
 unit="$dest/usr/lib/systemd/system/xtftpd.service"
 grep -q '@[A-Z]*@' "$unit" "$dest/usr/lib/xtftpd/xtftpd-start" &&
 	xt_fail "placeholders left in the installed unit or wrapper: $(grep -h '@[A-Z]*@' "$unit" "$dest/usr/lib/xtftpd/xtftpd-start")"
