@@ -52,6 +52,12 @@ grep -qx 'ExecStart=/usr/lib/xtftpd/xtftpd-start' "$unit" || xt_fail "unit ExecS
 # A legacy clsact filter (kernels before 6.6) is removed after every stop,
 # also of a killed daemon that had dropped its privileges.
 grep -qx 'ExecStopPost=+/usr/bin/xtftpctl detach' "$unit" || xt_fail "unit has no ExecStopPost=+/usr/bin/xtftpctl detach"
+# Every documented mode runs under the unit: --mac-sessions needs AF_PACKET
+# and CAP_NET_RAW; event logs and published images need a place that is not
+# the unit's private /tmp.
+grep -qE '^RestrictAddressFamilies=.*AF_PACKET' "$unit" || xt_fail "unit forbids AF_PACKET: --mac-sessions cannot start"
+grep -qE '^CapabilityBoundingSet=.*CAP_NET_RAW' "$unit" || xt_fail "unit lacks CAP_NET_RAW: --mac-sessions cannot start"
+grep -qx 'StateDirectory=xtftpd' "$unit" || xt_fail "unit has no StateDirectory for event logs and loaded images"
 grep -qx 'EnvironmentFile=-/etc/default/xtftpd' "$unit" || xt_fail "unit does not read /etc/default/xtftpd"
 grep -q '^DAEMON=${XTFTPD:-/usr/sbin/xtftpd}$' "$dest/usr/lib/xtftpd/xtftpd-start" ||
 	xt_fail "wrapper does not start /usr/sbin/xtftpd"
@@ -155,11 +161,12 @@ cat > "$defaults" <<EOF
 TFTP_USERNAME="tftp"
 TFTP_DIRECTORY="$XT_ROOT"
 TFTP_ADDRESS="$XT_SRV4:69"
-TFTP_OPTIONS="--secure -i $XT_IF_SRV --control $XT_CTL_SOCK"
+TFTP_OPTIONS="--secure -i $XT_IF_SRV --mac-sessions --control $XT_CTL_SOCK"
 EOF
 getent passwd tftp >/dev/null || sed -i 's/^TFTP_USERNAME=.*/TFTP_USERNAME=""/' "$defaults"
 : > "$XT_DAEMON_LOG"
-# As the unit does: root, bounding and ambient sets cut to the unit's list.
+# As the unit does: root, bounding and ambient sets cut to the unit's list;
+# with --mac-sessions, which needs AF_PACKET and CAP_NET_RAW.
 ip netns exec "$XT_NS_SRV" setpriv --bounding-set "$setpriv_caps" --inh-caps "$setpriv_caps" \
 	env XTFTPD="$XTFTPD" XTFTPD_DEFAULTS="$defaults" sh "$wrapper" >>"$XT_DAEMON_LOG" 2>&1 &
 XT_DAEMON_PID=$!
