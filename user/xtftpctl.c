@@ -373,14 +373,15 @@ int main(int argc, char **argv)
 	if (optind < argc && (!strcmp(argv[optind], "load") || !strcmp(argv[optind], "unload")))
 		return publish_command(path, argc - optind, argv + optind);
 	if (optind != argc - 1) {
-		fprintf(stderr, "xtftpctl: expected one command: status, stats or transfers (see xtftpctl --help)\n");
+		fprintf(stderr, "xtftpctl: expected one command: status, stats, transfers, events, "
+			"top, images, load, unload, inject or detach (see xtftpctl --help)\n");
 		return 2;
 	}
 	cmd = argv[optind];
 	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "transfers") &&
 	    strcmp(cmd, "events") && strcmp(cmd, "top") && strcmp(cmd, "images")) {
-		fprintf(stderr, "xtftpctl: %s: unknown command (status, stats, transfers, events, top)\n",
-			cmd);
+		fprintf(stderr, "xtftpctl: %s: unknown command (status, stats, transfers, events, "
+			"top, images, load, unload, inject, detach; see xtftpctl --help)\n", cmd);
 		return 2;
 	}
 	if (json + prometheus > 1 || (prometheus && strcmp(cmd, "stats")) ||
