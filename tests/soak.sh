@@ -107,7 +107,7 @@ xt_wait_idle 120
 lg_ok=0 lg_failed=0 lg_bad=0 lg_bytes=0
 for f in "$XT_TMP"/lg-*.json; do
 	[ -s "$f" ] || continue
-	read -r a b c d < <(jq -s '[map(.ok) | add, map(.failed) | add, map(.bad_digest) | add, map(.bytes) | add] | @tsv' -r "$f")
+	read -r a b c d < <(jq -s '[(map(.ok) | add), (map(.failed) | add), (map(.bad_digest) | add), (map(.bytes) | add)] | map(. // 0) | @tsv' -r "$f")
 	lg_ok=$((lg_ok + a)); lg_failed=$((lg_failed + b)); lg_bad=$((lg_bad + c)); lg_bytes=$((lg_bytes + d))
 done
 real_ok=$(grep -c '^ok' "$XT_TMP/real-results" 2>/dev/null || true)
