@@ -85,10 +85,22 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # ---- userspace ---------------------------------------------------------------
-$(BUILD)/user/%.o: user/%.c $(HDRS_SHARED) $(HDRS_USER) $(SKELS) | $(BUILD)/user
+# Header dependencies come from the compiler (-MMD -MP into a .d beside each
+# object): a header change rebuilds what includes it, and a BPF change only
+# the loader (fastpath.c includes the skeleton). An object without its .d
+# (built before this rule, or the .d lost) is rebuilt (FORCE): it could
+# otherwise miss a header change. The skeletons are made before any object
+# (order-only) so a clean build finds them.
+USER_OBJS := $(LIB_OBJS) $(patsubst user/%.c,$(BUILD)/user/%.o,$(MAIN_SRCS))
+
+.PHONY: FORCE
+.SECONDEXPANSION:
+$(BUILD)/user/%.o: user/%.c $$(if $$(wildcard $$(basename $$@).d),,FORCE) | $(BUILD)/user $(SKELS)
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MT $@ -MF $(basename $@).d -c $< -o $@
+
+include $(wildcard $(USER_OBJS:.o=.d))
 
 $(LIB): $(LIB_OBJS)
 	$(msg) AR $@
