@@ -124,9 +124,10 @@ xtvm_stat() {
 }
 
 # xtvm_daemon_start ARGS...: the daemon in the guest, on eth0, serving
-# /srv/tftp; its exit status lands in /tmp/xtftpd.rc.
+# /srv/tftp; its exit status lands in /tmp/xtftpd.rc. XTVM_DAEMON_ENV:
+# VAR=VALUE words put in its environment.
 xtvm_daemon_start() {
-	xtvm_run 10 "rm -f /tmp/xtftpd.rc; ( xtftpd -L -s -i eth0 --control $XTVM_GUEST_CTL --verifier-log /tmp/verifier.log $* /srv/tftp; echo \$? > /tmp/xtftpd.rc ) > /tmp/xtftpd.log 2>&1 &" ||
+	xtvm_run 10 "rm -f /tmp/xtftpd.rc; ( ${XTVM_DAEMON_ENV:+env $XTVM_DAEMON_ENV} xtftpd -L -s -i eth0 --control $XTVM_GUEST_CTL --verifier-log /tmp/verifier.log $* /srv/tftp; echo \$? > /tmp/xtftpd.rc ) > /tmp/xtftpd.log 2>&1 &" ||
 		xt_fail "cannot start the daemon in the guest"
 	local deadline=$(( $(date +%s) + 60 ))
 	until xtvm_ctl status >/dev/null 2>&1; do
