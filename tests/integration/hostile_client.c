@@ -30,7 +30,8 @@
  *                          socket: expect error 5 there ("wrongport code=5"),
  *                          then finish the download from the right port
  *   data-to-read NAME      RRQ, then answer DATA 1 with a DATA packet: print
- *                          the server's answer (RFC 1350: error 4)
+ *                          the server's answer (xtftpd and tftpd-hpa ignore
+ *                          it: silence but for resends of DATA 1)
  *   error-mid NAME         RRQ, then answer DATA 1 with a message-less
  *                          ERROR: print what follows (want "silence": no
  *                          retransmission after the client gave up)
