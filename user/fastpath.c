@@ -323,9 +323,48 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 	return attached ? 0 : first_err;
 }
 
-int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
+int fastpath_load_skel(int verbose, uint32_t n_chunks, char *vlog, size_t vlog_size,
+		       struct xtftp_bpf **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	struct xtftp_bpf *skel;
+	int err;
+
+	libbpf_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+	failed_prog[0] = '\0';
+	off_reason[0] = '\0';
+	vlog[0] = '\0';
+	/* Level 0 with a buffer: libbpf loads without a log and reloads a
+	 * failing program with log level 1 into vlog. */
+	open_opts.kernel_log_buf = vlog;
+	open_opts.kernel_log_size = vlog_size;
+	open_opts.kernel_log_level = 0;
+	*out = NULL;
+	skel = xtftp_bpf__open_opts(&open_opts);
+	if (!skel)
+		return -errno;
+	err = bpf_map__set_max_entries(skel->maps.image_pool, n_chunks ? n_chunks : 1);
+	if (err) {
+		xtftp_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return xtftp_bpf__load(skel);
+}
+
+void fastpath_load_verdict(const char *vlog, char *out, size_t len)
+{
+	verifier_last_error(vlog, out, len);
+}
+
+const char *fastpath_failed_prog(void)
+{
+	return failed_prog[0] ? failed_prog : "a program";
+}
+
+int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
+{
 	uint64_t pool_bytes = cfg->pool_bytes ? cfg->pool_bytes : XT_POOL_DEFAULT_BYTES;
 	uint64_t n_chunks = pool_bytes / XT_CHUNK_DATA;
 	struct fastpath *fp = NULL;
@@ -333,9 +372,6 @@ int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
 	int err;
 
 	*out = NULL;
-	libbpf_verbose = cfg->verbose;
-	libbpf_set_print(libbpf_print);
-	failed_prog[0] = '\0';
 	off_reason[0] = '\0';
 	if (!cfg->n_ifnames) {
 		fastpath_set_off_reason("no interface to attach to (-i IFNAME)");
@@ -356,27 +392,14 @@ int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
 		log_err("cannot load BPF: out of memory");
 		goto cleanup;
 	}
-	/* Level 0 with a buffer: libbpf loads without a log and reloads a
-	 * failing program with log level 1 into vlog. */
-	open_opts.kernel_log_buf = vlog;
-	open_opts.kernel_log_size = VERIFIER_LOG_SIZE;
-	open_opts.kernel_log_level = 0;
-
-	fp->skel = xtftp_bpf__open_opts(&open_opts);
-	if (!fp->skel) {
-		err = -errno;
-		log_warn("cannot open the BPF object: %s; serving from userspace",
-			 strerror(-err));
-		goto cleanup;
-	}
-	err = bpf_map__set_max_entries(fp->skel->maps.image_pool, (uint32_t)n_chunks);
+	err = fastpath_load_skel(cfg->verbose, (uint32_t)n_chunks, vlog, VERIFIER_LOG_SIZE,
+				 &fp->skel);
 	if (err) {
-		log_err("cannot size the image pool: %s", strerror(-err));
-		goto cleanup;
-	}
-	err = xtftp_bpf__load(fp->skel);
-	if (err) {
-		report_load_failure(cfg, err, vlog, n_chunks * XT_CHUNK_DATA);
+		if (fp->skel)
+			report_load_failure(cfg, err, vlog, n_chunks * XT_CHUNK_DATA);
+		else
+			log_warn("cannot open the BPF object: %s; serving from userspace",
+				 strerror(-err));
 		goto cleanup;
 	}
 	free(vlog);
@@ -790,148 +813,4 @@ const char *fastpath_tier_name(enum fastpath_tier t)
 	default:
 		return "none";
 	}
-}
-
-/* ---- --check-config: which tier will serve where, by probing ------------- */
-
-/* How long the growth probe waits for a frame to arrive on an interface. */
-#define PROBE_WAIT_MS 3000
-
-static void probe_interface(struct fastpath *fp, struct if_attach *ia, const char *ifname,
-			    int no_xdp, FILE *out)
-{
-	int xdp_fd = bpf_program__fd(fp->skel->progs.xdp_grow_probe);
-	int tc_fd = bpf_program__fd(fp->skel->progs.tc_tftp);
-	int tx_fd = bpf_map__fd(fp->skel->maps.XT_MAP_XDP_TX);
-	char refusal[512], tc[160];
-	struct xdp_tx_iface g = { 0 };
-	__u32 key;
-	int err, waited;
-
-	err = attach_interface(ia, ifname, no_xdp ? -1 : xdp_fd, tc_fd, no_xdp);
-	if (err) {
-		fprintf(out, "interface %s: userspace serves: %s\n", ifname,
-			ia->ifindex ? "cannot attach TC" : "no such interface");
-		if (ia->ifindex)
-			fprintf(out, "  (TC: %s)\n", strerror(-err));
-		return;
-	}
-	snprintf(tc, sizeof(tc), "%s", ia->tc_mode == ATTACH_TC_TCX ? "TC through a tcx link" :
-		 "TC through a clsact filter (no tcx links before 6.6)");
-	attach_describe_refusal(ia, refusal, sizeof(refusal));
-	if (refusal[0])
-		fprintf(out, "interface %s: %s\n", ifname, refusal);
-	if (ia->xdp_mode == ATTACH_XDP_NONE) {
-		fprintf(out, "interface %s (%s, MTU %u): %s serves every DATA block%s\n", ifname,
-			ia->driver[0] ? ia->driver : "?", ia->mtu, tc,
-			no_xdp ? " (XDP off by --no-xdp)" : "; XDP not attached (above)");
-		goto detach;
-	}
-	if (ia->xdp_blind) {
-		fprintf(out, "interface %s (%s, MTU %u): %s serves every DATA block; XDP native "
-			"sees no frame here (above)\n", ifname, ia->driver, ia->mtu, tc);
-		goto detach;
-	}
-	if (!ia->xdp_may_tx) {
-		fprintf(out, "interface %s (%s, MTU %u): %s serves every DATA block; XDP %s only "
-			"counts and passes (%s)\n", ifname, ia->driver[0] ? ia->driver : "?", ia->mtu,
-			tc, ia->xdp_mode == ATTACH_XDP_NATIVE ? "native" : "generic",
-			ia->xdp_mode == ATTACH_XDP_NATIVE ?
-			"veth: XDP_TX needs NAPI on the peer" : "generic XDP works on skbs");
-		goto detach;
-	}
-	/* Native XDP that may transmit: does the driver let a frame grow to a
-	 * full DATA frame? Ask the probe program on a real received frame. */
-	g.probe_len = 14 + (ia->mtu < XT_KERN_MAX_BLKSIZE + 32 ? ia->mtu : XT_KERN_MAX_BLKSIZE + 32);
-	key = ia->ifindex;
-	if (bpf_map_update_elem(tx_fd, &key, &g, BPF_ANY)) {
-		fprintf(out, "interface %s: cannot set up the growth probe: %s\n", ifname,
-			strerror(errno));
-		goto detach;
-	}
-	for (waited = 0; waited < PROBE_WAIT_MS; waited += 20) {
-		if (!bpf_map_lookup_elem(tx_fd, &key, &g) && (g.grow_ok_len || g.grow_fail_len))
-			break;
-		usleep(20000);
-	}
-	if (g.grow_ok_len)
-		fprintf(out, "interface %s (%s, MTU %u): XDP native serves lock-step transfers "
-			"(a received frame grew to %u bytes), %s serves windows\n", ifname,
-			ia->driver[0] ? ia->driver : "?", ia->mtu, g.grow_ok_len, tc);
-	else if (g.grow_fail_len)
-		fprintf(out, "interface %s (%s, MTU %u): %s serves every DATA block: the driver "
-			"cannot grow a received frame to %u bytes for XDP\n", ifname,
-			ia->driver[0] ? ia->driver : "?", ia->mtu, tc, g.grow_fail_len);
-	else
-		fprintf(out, "interface %s (%s, MTU %u): XDP native + %s; no frame arrived in %d s "
-			"to probe growth: the first ACK decides (frames that cannot grow go to TC)\n",
-			ifname, ia->driver[0] ? ia->driver : "?", ia->mtu, tc, PROBE_WAIT_MS / 1000);
-detach:
-	detach_interface(ia);
-	key = ia->ifindex;
-	bpf_map_delete_elem(tx_fd, &key);
-}
-
-int fastpath_probe(const struct fastpath_config *cfg, FILE *out)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
-	struct fastpath *fp = NULL;
-	struct if_attach ia;
-	struct utsname un;
-	char *vlog = NULL;
-	unsigned int i;
-	int err;
-
-	if (uname(&un) != 0)
-		snprintf(un.release, sizeof(un.release), "?");
-	libbpf_verbose = cfg->verbose;
-	libbpf_set_print(libbpf_print);
-	failed_prog[0] = '\0';
-	off_reason[0] = '\0';
-	fp = calloc(1, sizeof(*fp));
-	vlog = calloc(1, VERIFIER_LOG_SIZE);
-	if (!fp || !vlog) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	open_opts.kernel_log_buf = vlog;
-	open_opts.kernel_log_size = VERIFIER_LOG_SIZE;
-	fp->skel = xtftp_bpf__open_opts(&open_opts);
-	if (!fp->skel) {
-		err = -errno;
-		fprintf(out, "kernel tiers: userspace serves everything: cannot open the BPF "
-			"object: %s\n", strerror(-err));
-		goto cleanup;
-	}
-	/* The smallest pool: this checks the programs, not the memory. */
-	bpf_map__set_max_entries(fp->skel->maps.image_pool, 1);
-	err = xtftp_bpf__load(fp->skel);
-	if (err) {
-		char verdict[200];
-
-		if (err == -EPERM && !vlog[0]) {
-			fprintf(out, "kernel tiers: cannot probe without root or CAP_BPF, "
-				"CAP_NET_ADMIN, CAP_PERFMON (without them userspace serves "
-				"everything)\n");
-			err = 0;
-			goto cleanup;
-		}
-		verifier_last_error(vlog, verdict, sizeof(verdict));
-		fprintf(out, "kernel tiers: userspace serves everything: the verifier of kernel %s "
-			"rejected %s (%s)%s%s%s\n", un.release, failed_prog[0] ? failed_prog : "a program",
-			strerror(-err), verdict[0] ? ": \"" : "", verdict, verdict[0] ? "\"" : "");
-		goto cleanup;
-	}
-	fprintf(out, "kernel tiers: the BPF programs load on kernel %s\n", un.release);
-	attach_probe_mode = 1;
-	for (i = 0; i < cfg->n_ifnames; i++)
-		probe_interface(fp, &ia, cfg->ifnames[i], cfg->no_xdp, out);
-	attach_probe_mode = 0;
-cleanup:
-	free(vlog);
-	if (fp) {
-		xtftp_bpf__destroy(fp->skel);
-		free(fp);
-	}
-	return err;
 }

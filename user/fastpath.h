@@ -55,6 +55,20 @@ void fastpath_close(struct fastpath *fp);
  */
 int fastpath_probe(const struct fastpath_config *cfg, FILE *out);
 /*
+ * Open the skeleton, size the image pool to n_chunks and load it, as both
+ * fastpath_open and fastpath_probe do; the verifier's log of a failing
+ * program lands in vlog. 0, or a negative errno with *skel NULL (could not
+ * open) or set (the load failed: the caller reports, with
+ * fastpath_load_verdict and fastpath_failed_prog, and destroys it).
+ */
+struct xtftp_bpf;
+int fastpath_load_skel(int verbose, uint32_t n_chunks, char *vlog, size_t vlog_size,
+		       struct xtftp_bpf **skel);
+/* The verifier's verdict: the last line of vlog that is not statistics. */
+void fastpath_load_verdict(const char *vlog, char *out, size_t len);
+/* The program libbpf said failed to load ("a program" if none). */
+const char *fastpath_failed_prog(void);
+/*
  * The image pool alone, for when the kernel tiers are off (--no-bpf, no
  * interface, BPF load failed): an anonymous mapping of pool_bytes (0 =
  * XT_POOL_DEFAULT_BYTES) with the same chunk layout, allocator, generations
