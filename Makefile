@@ -10,8 +10,8 @@
 #   make soak       an hour of mixed load with loss (SOAK_SECONDS; not in check)
 #   V=1             show full commands
 #
-# Layout: bpf/ BPF programs, user/ daemon and CLI (user/proto/: the pure
-# protocol modules), include/ shared contracts, tests/ unit, bpf, integration,
+# Layout: bpf/ BPF programs, user/ daemon and CLI in folders by tier (see
+# README "Source tree"), include/ shared contracts, tests/ unit, bpf, integration,
 # fuzz and bench. tests/check-layers.sh (in make check) keeps the layering.
 
 BUILD    ?= build
@@ -46,16 +46,17 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 
 HDRS_SHARED := $(wildcard include/*.h)
 HDRS_BPF    := $(wildcard bpf/*.h)
-HDRS_USER   := $(wildcard user/*.h user/proto/*.h)
+HDRS_USER   := $(wildcard user/*/*.h)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-# user/xtftpd.c and user/xtftpctl.c hold main(); everything else is the library.
-# user/proto/: the pure protocol modules (no socket, no clock, no libbpf).
-MAIN_SRCS := user/xtftpd.c user/xtftpctl.c
-LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard user/*.c user/proto/*.c))
+# user/cmd/xtftpd.c and user/cmd/xtftpctl.c hold main(); everything else is
+# the library. The folders are the tiers (tests/check-layers.sh): proto, util,
+# files, kern, obs, ctl, daemon, cmd.
+MAIN_SRCS := user/cmd/xtftpd.c user/cmd/xtftpctl.c
+LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard user/*/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libxtftp.a
 
@@ -106,11 +107,11 @@ $(LIB): $(LIB_OBJS)
 	$(msg) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/xtftpd: $(BUILD)/user/xtftpd.o $(LIB)
+$(BUILD)/xtftpd: $(BUILD)/user/cmd/xtftpd.o $(LIB)
 	$(msg) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/xtftpctl: $(BUILD)/user/xtftpctl.o $(LIB)
+$(BUILD)/xtftpctl: $(BUILD)/user/cmd/xtftpctl.o $(LIB)
 	$(msg) LD $@
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -193,10 +194,10 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 # The module sources each target is built from (instrumented with it).
 FUZZ_MODULES_request  := user/proto/packet.c user/proto/negotiate.c
 FUZZ_MODULES_netascii := user/proto/netascii.c
-FUZZ_MODULES_path     := user/path.c
-FUZZ_MODULES_control  := user/control.c user/inject.c user/log.c
-FUZZ_MODULES_remap    := user/remap.c user/names.c user/path.c
-FUZZ_MODULES_linkpath := user/linkpath.c user/log.c
+FUZZ_MODULES_path     := user/files/path.c
+FUZZ_MODULES_control  := user/ctl/control.c user/util/inject.c user/util/log.c
+FUZZ_MODULES_remap    := user/files/remap.c user/files/names.c user/files/path.c
+FUZZ_MODULES_linkpath := user/daemon/linkpath.c user/util/log.c
 FUZZ_MODULES_xfer     := user/proto/xfer.c
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser

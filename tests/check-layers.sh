@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# The layering of the tree (ARCHITECTURE.md): a folder includes only the
-# folders below it, so the tiers stay what their names say.
+# The layering of the tree (ARCHITECTURE.md): a folder includes only itself
+# and the folders listed before it, so the tiers stay what their names say.
 #
-#   include/     contracts for BPF and gcc alike: only include/
-#   bpf/         the programs: include/ and bpf/
-#   user/proto/  pure protocol: include/ and user/proto/; no libbpf, no
-#                sockets, no clock (the state machine takes time as an
-#                argument), so unit tests and fuzzers build it alone
-#   user/        the rest of the daemon: anything above, for now
+#   include/      contracts for BPF and gcc alike: only include/
+#   bpf/          the programs: include/ and bpf/
+#   user/proto    pure protocol (packet, negotiate, netascii, xfer): no libbpf,
+#                 no socket, no clock (time is an argument), so unit tests and
+#                 fuzzers build it alone
+#   user/util     log, sha256, timer heap, ACL and inject specs
+#   user/files    what is served: path, remap, names, the image pool
+#   user/kern     the only place with libbpf and the skeleton: loader, attach
+#   user/obs      transfer record, report, events, diagnose, histograms
+#   user/ctl      control socket, its command table, the HTTP endpoint
+#   user/daemon   event loop, listeners, admission, sessions, kernel hand-off
+#   user/cmd      main() of xtftpd, xtftpctl, xtftpd recover
 #
 # Usage: tests/check-layers.sh [TOP]; exit 1 with one line per violation.
 set -o nounset -o pipefail
@@ -34,6 +40,7 @@ check() {
 	local file=$1; shift
 	local inc where ok dir
 	while read -r inc; do
+		case $inc in *.skel.h) continue ;; esac # generated; the kern rule below
 		where=$(resolve "$file" "$inc")
 		ok=0
 		for dir in "$@"; do
@@ -49,16 +56,35 @@ done
 for f in bpf/*.h bpf/*.c; do
 	check "$f" include bpf
 done
-for f in user/proto/*.h user/proto/*.c; do
-	check "$f" include user/proto
+TIERS=(proto util files kern obs ctl daemon cmd)
+allowed=(include)
+for t in "${TIERS[@]}"; do
+	allowed+=("user/$t")
+	for f in user/"$t"/*.[ch]; do
+		[ -e "$f" ] && check "$f" "${allowed[@]}"
+	done
+done
+# every folder of user/ is a tier of the list (a new folder needs a place)
+for d in user/*/; do
+	d=${d%/}
+	case " ${TIERS[*]} " in
+	*" ${d#user/} "*) ;;
+	*) echo "layering: $d/ is not in the tier list of tests/check-layers.sh" >>"$out" ;;
+	esac
+done
+for f in user/*.[ch]; do
+	[ -e "$f" ] && echo "layering: $f is outside the tier folders" >>"$out"
 done
 grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*<\(bpf/\|sys/socket\.h\|sys/epoll\.h\|netinet/\|time\.h\)' \
 	user/proto/*.[ch] | sed 's/^/layering: /; s/$/: user\/proto has no libbpf, no socket, no clock/' >>"$out"
 grep -Hn '\<\(clock_gettime\|gettimeofday\|sendto\|recvfrom\|socket\|bpf_map_[a-z_]*\)[[:space:]]*(' \
 	user/proto/*.[ch] | sed 's/^/layering: /; s/$/: user\/proto has no libbpf, no socket, no clock/' >>"$out"
+# libbpf and the skeleton only in user/kern (the rest builds without them)
+grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*\(<bpf/\|"xtftp\.skel\.h"\|"reflector\.skel\.h"\)' \
+	user/*/*.[ch] | grep -v '^user/kern/' | sed 's/^/layering: /; s/$/: libbpf and skeletons only in user\/kern/' >>"$out"
 
 if [ -s "$out" ]; then
 	cat "$out"
 	exit 1
 fi
-echo "layering: include/, bpf/ and user/proto/ include only the folders below them"
+echo "layering: include/, bpf/ and user/{${TIERS[*]}} (in that order) include only the folders below them"

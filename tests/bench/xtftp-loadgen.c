@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "xtftp_wire.h"
-#include "sha256.h"
+#include "util/sha256.h"
 
 #define LG_MAX_SESSIONS 8192
 #define LG_RXBUF (TFTP_MAX_PACKET + 16)

@@ -26,10 +26,10 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "fastpath.h"
-#include "attach.h"
-#include "log.h"
-#include "sha256.h"
+#include "kern/fastpath.h"
+#include "kern/attach.h"
+#include "util/log.h"
+#include "util/sha256.h"
 
 static int failures;
 
@@ -163,7 +163,7 @@ static void test_pool_and_sessions(struct fastpath *fp, unsigned int ifindex)
 	/* 2.5 chunks: the image straddles chunk borders (overlap copies). */
 	const size_t size = XT_CHUNK_DATA * 2 + XT_CHUNK_DATA / 2 + 7;
 	char path[] = "/tmp/xt-loader-img.XXXXXX";
-	const struct fastpath_image *img = NULL, *again = NULL;
+	const struct loaded_image *img = NULL, *again = NULL;
 	struct session_key key;
 	struct session_value val, got;
 	uint8_t want[32], *back;

@@ -38,9 +38,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "control.h"
-#include "inject.h"
-#include "log.h"
+#include "ctl/control.h"
+#include "util/inject.h"
+#include "util/log.h"
 #include "xtftp_kern.h"
 
 #define BIG_ANSWER (400u * 1024u)       /* > a unix socket's send buffer */

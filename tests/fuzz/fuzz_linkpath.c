@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linkpath.h"
+#include "daemon/linkpath.h"
 
 static uint8_t built[LINK_FRAME_MAX + 128];
 

@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "path.h"
+#include "files/path.h"
 
 static char top[64];
 static int root_fd = -1;

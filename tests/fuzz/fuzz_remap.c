@@ -35,8 +35,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "names.h"
-#include "remap.h"
+#include "files/names.h"
+#include "files/remap.h"
 
 #define N_CLIENTS 4
 

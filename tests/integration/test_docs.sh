@@ -39,7 +39,7 @@ for c in $(xt_ctl stats | awk '{ print $1 }'); do
 	grep -qE "\`$c\`" "$OBS" || missing+=("docs/observability.md: counter $c")
 done
 xt_server_stop
-python3 - "$XT_TMP/ev.jsonl" "$OBS" "$TOP/user/events.c" "$TOP/user/engine.c" <<'PY' > "$XT_TMP/fields" || true
+python3 - "$XT_TMP/ev.jsonl" "$OBS" "$TOP/user/obs/events.c" "$TOP/user/daemon/engine.c" <<'PY' > "$XT_TMP/fields" || true
 import json, re, sys
 evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 doc = open(sys.argv[2]).read()

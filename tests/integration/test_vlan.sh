@@ -23,7 +23,7 @@ xt_rig_create
 
 CLIENT="$XT_TMP/vlan_client"
 gcc -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I"$XT_TOP/user" -I"$XT_TOP/include" \
-	"$XT_TOP/tests/integration/vlan_client.c" "$XT_TOP/user/sha256.c" -o "$CLIENT" \
+	"$XT_TOP/tests/integration/vlan_client.c" "$XT_TOP/user/util/sha256.c" -o "$CLIENT" \
 	2>"$XT_TMP/gcc.log" || xt_fail "cannot build vlan_client: $(head -n 5 "$XT_TMP/gcc.log")"
 
 xt_make_file "$XT_ROOT/image.bin" "$SIZE"

@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sha256.h"
+#include "util/sha256.h"
 
 #define MAX_FRAME 9216
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "acl.h"
+#include "util/acl.h"
 
 static struct sockaddr_storage sa(const char *ip)
 {

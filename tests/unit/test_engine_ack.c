@@ -10,7 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
-#include "engine.h"
+#include "daemon/engine.h"
 
 static void test_format(void **state)
 {

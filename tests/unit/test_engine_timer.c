@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
-#include "timerheap.h"
+#include "util/timerheap.h"
 
 #define N 1000
 

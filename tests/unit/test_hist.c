@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "hist.h"
+#include "obs/hist.h"
 
 /* The BPF programs' bucket function (bpf/tftp_logic.h log2_u64), copied here
  * to prove both sides put a value in the same bucket. */

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "linkpath.h"
+#include "daemon/linkpath.h"
 
 static const uint8_t RRQ[] = "\0\1ArcherC7v2_tp_recovery.bin\0octet\0";
 

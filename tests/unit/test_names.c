@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "names.h"
-#include "path.h"
+#include "files/names.h"
+#include "files/path.h"
 
 /* A scratch tree: TOP/root is the served root, TOP/outside is not. */
 struct fixture {

@@ -34,7 +34,7 @@
 #include <cmocka.h>
 
 #include "xtftp_wire.h"
-#include "path.h"
+#include "files/path.h"
 
 static char top[PATH_MAX];
 static int root_fd = -1;

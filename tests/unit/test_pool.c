@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
-#include "pool.h"
-#include "sha256.h"
+#include "files/pool.h"
+#include "util/sha256.h"
 
 /* ---- allocator ----------------------------------------------------------- */
 
@@ -227,7 +227,7 @@ static void test_fill_short_file(void **state)
 static void test_image_cache_hit_and_read(void **state)
 {
 	struct image_pool p;
-	const struct fastpath_image *a, *b;
+	const struct loaded_image *a, *b;
 	uint8_t *mem = new_pool_mem(8), buf[3000];
 	struct stat st;
 	uint64_t size = XT_CHUNK_DATA + 1500;
@@ -269,7 +269,7 @@ static void test_image_cache_hit_and_read(void **state)
 static void test_image_new_generation(void **state)
 {
 	struct image_pool p;
-	const struct fastpath_image *v1, *v2, *again;
+	const struct loaded_image *v1, *v2, *again;
 	uint8_t *mem = new_pool_mem(8);
 	struct stat st1, st2;
 	int fd = temp_file(5000, 1, &st1);
@@ -308,7 +308,7 @@ static void test_image_new_generation(void **state)
 static void test_image_rewrite_same_size_and_mtime(void **state)
 {
 	struct image_pool p;
-	const struct fastpath_image *v1, *v2;
+	const struct loaded_image *v1, *v2;
 	uint8_t *mem = new_pool_mem(8);
 	struct stat st1, st2;
 	struct timespec times[2];
@@ -345,7 +345,7 @@ static void test_image_rewrite_same_size_and_mtime(void **state)
 static void test_image_evict_lru(void **state)
 {
 	struct image_pool p;
-	const struct fastpath_image *a, *b, *c, *d;
+	const struct loaded_image *a, *b, *c, *d;
 	uint8_t *mem = new_pool_mem(4);
 	struct stat sa, sb, sc, sd;
 	int fa = temp_file(XT_CHUNK_DATA + 1, 1, &sa);      /* 2 chunks */
@@ -379,7 +379,7 @@ static void test_image_evict_lru(void **state)
 	image_pool_release(&p, d);
 	{
 		struct stat big = sd;
-		const struct fastpath_image *e;
+		const struct loaded_image *e;
 
 		big.st_size = 5 * (off_t)XT_CHUNK_DATA;
 		big.st_ino ^= 0x5555;
@@ -398,7 +398,7 @@ static void test_image_evict_lru(void **state)
 static void test_image_lru_order(void **state)
 {
 	struct image_pool p;
-	const struct fastpath_image *a, *b, *c;
+	const struct loaded_image *a, *b, *c;
 	uint8_t *mem = new_pool_mem(2);
 	struct stat sa, sb, sc;
 	int fa = temp_file(10, 1, &sa), fb = temp_file(10, 2, &sb), fc = temp_file(10, 3, &sc);

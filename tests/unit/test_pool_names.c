@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
-#include "pool.h"
+#include "files/pool.h"
 
 /* An unlinked temp file of size bytes (each file a new inode). */
 static int temp_file(uint64_t size, uint8_t fill, struct stat *st)
@@ -66,7 +66,7 @@ static int teardown(void **state)
 static void test_rename_is_new_generation(void **state)
 {
 	struct fixture *f = *state;
-	const struct fastpath_image *v1, *v2, *again;
+	const struct loaded_image *v1, *v2, *again;
 	struct stat st1, st2;
 	int fd1 = temp_file(3000, 1, &st1), fd2 = temp_file(4000, 2, &st2);
 
@@ -97,7 +97,7 @@ static void test_rename_is_new_generation(void **state)
 static void test_other_names_independent(void **state)
 {
 	struct fixture *f = *state;
-	const struct fastpath_image *a, *b, *anon;
+	const struct loaded_image *a, *b, *anon;
 	struct stat sa, sb;
 	int fa = temp_file(1000, 3, &sa), fb = temp_file(1000, 4, &sb);
 
@@ -123,7 +123,7 @@ static void test_other_names_independent(void **state)
 static void test_retire(void **state)
 {
 	struct fixture *f = *state;
-	const struct fastpath_image *pinned, *idle, *next;
+	const struct loaded_image *pinned, *idle, *next;
 	struct stat s1, s2;
 	int f1 = temp_file(2000, 5, &s1), f2 = temp_file(2000, 6, &s2);
 	uint32_t free_before = chunk_alloc_free_chunks(&f->p.alloc);

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "remap.h"
+#include "files/remap.h"
 
 /* tftpd-hpa's own example (/usr/share/doc/tftpd-hpa/examples/sample.rules). */
 static const char sample_rules[] =

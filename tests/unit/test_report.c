@@ -10,7 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
-#include "report.h"
+#include "obs/report.h"
 
 /* Render with fn into a NUL-terminated malloc'd string. */
 #define RENDER(var, call) do {                                  \

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "sha256.h"
+#include "util/sha256.h"
 
 static void assert_digest(const uint8_t digest[SHA256_DIGEST_LEN], const char *want)
 {

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "control.h"
-#include "log.h"
+#include "util/log.h"
 
 #define CONTROL_MAX_CONNS 64
 /* A connection that has not sent its command line within this long is

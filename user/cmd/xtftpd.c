@@ -13,11 +13,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "catalog.h"
-#include "engine.h"
-#include "fastpath.h"
-#include "log.h"
-#include "options.h"
+#include "daemon/catalog.h"
+#include "daemon/engine.h"
+#include "kern/fastpath.h"
+#include "util/log.h"
+#include "daemon/options.h"
 #include "recover.h"
 
 /*

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include "fastpath.h"
+#include "kern/fastpath.h"
 #include "options.h"
 
 struct catalog;

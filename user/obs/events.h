@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "engine.h"
+#include "transfer.h"
 
 enum xt_evt {
 	EVT_START = 0,

@@ -14,7 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include "fastpath.h"
+#include "xtftp_kern.h"
+
+/* An image in the pool. Immutable once loaded; refcounted by sessions. */
+struct loaded_image {
+	uint32_t id;
+	uint32_t gen;
+	uint32_t first_chunk;
+	uint32_t n_chunks;
+	uint64_t size;
+	uint8_t sha256[32];
+	unsigned int refs;
+};
 
 /* ---- chunk allocator ---------------------------------------------------- */
 struct chunk_extent {
@@ -82,27 +93,27 @@ int image_pool_init(struct image_pool *p, void *base, uint32_t n_chunks);
 void image_pool_fini(struct image_pool *p);
 /* See fastpath_image_acquire(). */
 int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
-		       const struct fastpath_image **img);
+		       const struct loaded_image **img);
 /* The same, remembering name (the served path, NULL: none) with the image:
  * a file replaced by rename (a new inode) under the same name then becomes
  * a new generation of the same image id, and the old one is freed when its
  * last session ends, as for a file rewritten in place. */
 int image_pool_acquire_named(struct image_pool *p, int fd, const struct stat *st,
-			     const char *name, const struct fastpath_image **img);
-void image_pool_release(struct image_pool *p, const struct fastpath_image *img);
+			     const char *name, const struct loaded_image **img);
+void image_pool_release(struct image_pool *p, const struct loaded_image *img);
 /* Mark img outdated: freed when its last reference goes (now if none). */
-void image_pool_retire(struct image_pool *p, const struct fastpath_image *img);
+void image_pool_retire(struct image_pool *p, const struct loaded_image *img);
 /* The name given at acquire (NULL: none), and whether a newer generation
  * replaced the image (it goes when its last session ends). */
-const char *image_pool_name(const struct fastpath_image *img);
-int image_pool_stale(const struct fastpath_image *img);
-int image_pool_read(const struct image_pool *p, const struct fastpath_image *img,
+const char *image_pool_name(const struct loaded_image *img);
+int image_pool_stale(const struct loaded_image *img);
+int image_pool_read(const struct image_pool *p, const struct loaded_image *img,
 		    uint64_t off, void *buf, size_t len);
 /* Number of images loaded (referenced or cached). */
 unsigned int image_pool_count(const struct image_pool *p);
 /* Iterate over the images loaded, newest first: prev NULL gives the first,
  * NULL at the end. */
-const struct fastpath_image *image_pool_next(const struct image_pool *p,
-					     const struct fastpath_image *prev);
+const struct loaded_image *image_pool_next(const struct image_pool *p,
+					     const struct loaded_image *prev);
 
 #endif

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "events.h"
-#include "log.h"
+#include "util/log.h"
 #include "report.h"
 
 struct events {

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "engine.h"
+#include "transfer.h"
 #include "hist.h"
 
 /*

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <linux/types.h>
-#include "fastpath.h"
+#include "kern/fastpath.h"
 #include "report.h"
 
 /* ---- JSON strings ------------------------------------------------------- */
@@ -542,7 +542,7 @@ void report_top(FILE *f, const struct report_top_header *hdr, const struct trans
 		int pm = report_permille(t);
 		unsigned int fill;
 
-		engine_format_addr(&t->client, peer, sizeof(peer));
+		format_sockaddr(&t->client, peer, sizeof(peer));
 		fit_left(peer, peerw, 21);
 		screen_safe(t->requested, file, sizeof(file));
 		fit_left(file, filew, file_w);

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "catalog.h"
-#include "log.h"
-#include "names.h"
-#include "path.h"
-#include "sha256.h"
+#include "util/log.h"
+#include "files/names.h"
+#include "files/path.h"
+#include "util/sha256.h"
 
 #define COPY_BUF_SIZE (256u * 1024u)
 
@@ -28,7 +28,7 @@ struct published {
 	int fd;                             /* sealed memfd holding the contents */
 	uint64_t size;
 	uint8_t sha256[SHA256_DIGEST_LEN];
-	const struct fastpath_image *img;   /* our pool reference; NULL: not in the pool */
+	const struct loaded_image *img;   /* our pool reference; NULL: not in the pool */
 	struct published *next;
 };
 
@@ -357,7 +357,7 @@ void catalog_preload(struct catalog *c, struct fastpath *fp)
 		}
 		for (size_t i = 0; i < gl.gl_pathc; i++) {
 			const char *rel = gl.gl_pathv[i] + prefix;
-			const struct fastpath_image *img;
+			const struct loaded_image *img;
 			long long size;
 			struct stat st;
 			int fd, err;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pool.h"
-#include "sha256.h"
+#include "util/sha256.h"
 
 /* ---- chunk allocator ---------------------------------------------------- */
 
@@ -183,7 +183,7 @@ cleanup:
 /* ---- image cache -------------------------------------------------------- */
 
 struct pool_image {
-	struct fastpath_image pub;  /* what the engine sees; first member */
+	struct loaded_image pub;  /* what the engine sees; first member */
 	dev_t dev;
 	ino_t ino;
 	int64_t mtime_ns;
@@ -205,7 +205,7 @@ static int64_t stat_ctime_ns(const struct stat *st)
 	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
-static struct pool_image *to_pool_image(const struct fastpath_image *img)
+static struct pool_image *to_pool_image(const struct loaded_image *img)
 {
 	/* pub is the first member, so this is the containing pool_image. */
 	return (struct pool_image *)img;
@@ -277,7 +277,7 @@ static uint32_t evictable_chunks(const struct image_pool *p)
 }
 
 int image_pool_acquire(struct image_pool *p, int fd, const struct stat *st,
-		       const struct fastpath_image **img)
+		       const struct loaded_image **img)
 {
 	return image_pool_acquire_named(p, fd, st, NULL, img);
 }
@@ -292,7 +292,7 @@ static int same_file(const struct pool_image *im, const struct stat *st, const c
 }
 
 int image_pool_acquire_named(struct image_pool *p, int fd, const struct stat *st,
-			     const char *name, const struct fastpath_image **img)
+			     const char *name, const struct loaded_image **img)
 {
 	struct pool_image *im, *found = NULL, *fresh = NULL;
 	uint32_t n, first, id = 0, gen = 1;
@@ -384,7 +384,7 @@ cleanup:
 	return err;
 }
 
-void image_pool_release(struct image_pool *p, const struct fastpath_image *img)
+void image_pool_release(struct image_pool *p, const struct loaded_image *img)
 {
 	struct pool_image *im;
 
@@ -400,7 +400,7 @@ void image_pool_release(struct image_pool *p, const struct fastpath_image *img)
 		image_unlink_free(p, im);
 }
 
-int image_pool_read(const struct image_pool *p, const struct fastpath_image *img,
+int image_pool_read(const struct image_pool *p, const struct loaded_image *img,
 		    uint64_t off, void *buf, size_t len)
 {
 	uint8_t *out = buf;
@@ -432,15 +432,15 @@ unsigned int image_pool_count(const struct image_pool *p)
 	return n;
 }
 
-const struct fastpath_image *image_pool_next(const struct image_pool *p,
-					     const struct fastpath_image *prev)
+const struct loaded_image *image_pool_next(const struct image_pool *p,
+					     const struct loaded_image *prev)
 {
 	const struct pool_image *im = prev ? to_pool_image(prev)->next : p->images;
 
 	return im ? &im->pub : NULL;
 }
 
-void image_pool_retire(struct image_pool *p, const struct fastpath_image *img)
+void image_pool_retire(struct image_pool *p, const struct loaded_image *img)
 {
 	struct pool_image *im;
 
@@ -452,12 +452,12 @@ void image_pool_retire(struct image_pool *p, const struct fastpath_image *img)
 		image_unlink_free(p, im);
 }
 
-const char *image_pool_name(const struct fastpath_image *img)
+const char *image_pool_name(const struct loaded_image *img)
 {
 	return img ? to_pool_image(img)->name : NULL;
 }
 
-int image_pool_stale(const struct fastpath_image *img)
+int image_pool_stale(const struct loaded_image *img)
 {
 	return img ? to_pool_image(img)->stale : 0;
 }

@@ -18,8 +18,8 @@
 #include <bpf/libbpf.h>
 #include "fastpath.h"
 #include "attach.h"
-#include "log.h"
-#include "pool.h"
+#include "util/log.h"
+#include "files/pool.h"
 #include "xtftp.skel.h"
 
 /* Enough for the tail of any verifier log that matters (the kernel keeps
@@ -542,7 +542,7 @@ int fastpath_can_serve(const struct fastpath *fp, unsigned int ifindex,
 }
 
 int fastpath_image_acquire(struct fastpath *fp, int fd, const struct stat *st,
-			   const struct fastpath_image **img)
+			   const struct loaded_image **img)
 {
 	*img = NULL;
 	if (!fp)
@@ -550,20 +550,20 @@ int fastpath_image_acquire(struct fastpath *fp, int fd, const struct stat *st,
 	return image_pool_acquire(&fp->pool, fd, st, img);
 }
 
-void fastpath_image_release(struct fastpath *fp, const struct fastpath_image *img)
+void fastpath_image_release(struct fastpath *fp, const struct loaded_image *img)
 {
 	if (fp && img)
 		image_pool_release(&fp->pool, img);
 }
 
-const struct fastpath_image *fastpath_image_next(const struct fastpath *fp,
-						 const struct fastpath_image *prev)
+const struct loaded_image *fastpath_image_next(const struct fastpath *fp,
+						 const struct loaded_image *prev)
 {
 	return fp ? image_pool_next(&fp->pool, prev) : NULL;
 }
 
 int fastpath_image_acquire_named(struct fastpath *fp, int fd, const struct stat *st,
-				 const char *name, const struct fastpath_image **img)
+				 const char *name, const struct loaded_image **img)
 {
 	*img = NULL;
 	if (!fp)
@@ -571,18 +571,18 @@ int fastpath_image_acquire_named(struct fastpath *fp, int fd, const struct stat 
 	return image_pool_acquire_named(&fp->pool, fd, st, name, img);
 }
 
-void fastpath_image_retire(struct fastpath *fp, const struct fastpath_image *img)
+void fastpath_image_retire(struct fastpath *fp, const struct loaded_image *img)
 {
 	if (fp)
 		image_pool_retire(&fp->pool, img);
 }
 
-const char *fastpath_image_name(const struct fastpath_image *img)
+const char *fastpath_image_name(const struct loaded_image *img)
 {
 	return image_pool_name(img);
 }
 
-int fastpath_image_stale(const struct fastpath_image *img)
+int fastpath_image_stale(const struct loaded_image *img)
 {
 	return image_pool_stale(img);
 }
@@ -601,7 +601,7 @@ int fastpath_pool_stats(const struct fastpath *fp, struct fastpath_pool_stats *o
 	return 0;
 }
 
-int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *img,
+int fastpath_image_read(const struct fastpath *fp, const struct loaded_image *img,
 			uint64_t off, void *buf, size_t len)
 {
 	if (!fp)
@@ -609,7 +609,7 @@ int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *
 	return image_pool_read(&fp->pool, img, off, buf, len);
 }
 
-void fastpath_session_init(struct session_value *val, const struct fastpath_image *img,
+void fastpath_session_init(struct session_value *val, const struct loaded_image *img,
 			   unsigned int blksize, unsigned int windowsize, uint32_t first_sent)
 {
 	struct timespec now;

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "linkpath.h"
-#include "log.h"
+#include "util/log.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23

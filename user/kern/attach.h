@@ -83,5 +83,8 @@ int tcx_link_create(int prog_fd, unsigned int ifindex);
 /* Remove a legacy clsact ingress filter of ours (handle/priority above) if
  * one is there. 1 if removed, 0 if none, negative errno. */
 int tc_legacy_remove_stale(unsigned int ifindex);
+/* Silence libbpf's own messages (xtftpctl detach: "no clsact qdisc here"
+ * is the usual answer, not news). */
+void attach_quiet(void);
 
 #endif

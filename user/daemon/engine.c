@@ -44,22 +44,22 @@
 #include "xtftp_ack.h"
 #include "xtftp_kern.h"
 #include "catalog.h"
-#include "control.h"
-#include "diagnose.h"
+#include "ctl/control.h"
+#include "obs/diagnose.h"
 #include "engine.h"
-#include "events.h"
-#include "fastpath.h"
+#include "obs/events.h"
+#include "kern/fastpath.h"
 #include "linkpath.h"
-#include "inject.h"
-#include "log.h"
-#include "names.h"
+#include "util/inject.h"
+#include "util/log.h"
+#include "files/names.h"
 #include "proto/negotiate.h"
 #include "proto/netascii.h"
 #include "proto/packet.h"
-#include "path.h"
+#include "files/path.h"
 #include "proto/xfer.h"
-#include "report.h"
-#include "timerheap.h"
+#include "obs/report.h"
+#include "util/timerheap.h"
 
 #define RX_BUF_SIZE (TFTP_MAX_PACKET + 64)
 #define HASH_BUCKETS 4096u
@@ -133,7 +133,7 @@ struct session {
 	/* kernel tier (x.kernel: the kernel answers this session's ACKs) */
 	int in_map;                     /* a session_key entry exists */
 	struct session_key key;
-	const struct fastpath_image *img;
+	const struct loaded_image *img;
 	uint32_t k_inject_drops;        /* the kernel's fault injection on it (session_value) */
 	uint32_t k_inject_dups;
 	uint32_t k_dup_acks;            /* duplicate ACKs the kernel counted on it, as last read;
@@ -211,77 +211,6 @@ static uint64_t now_ns(void)
 }
 
 /* ---- small pure helpers ---------------------------------------------------- */
-
-void engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
-	} else {
-		snprintf(buf, len, "?");
-	}
-}
-
-const char *transfer_outcome_name(enum xfer_outcome o)
-{
-	switch (o) {
-	case XFER_RUNNING: return "running";
-	case XFER_DONE: return "done";
-	case XFER_CLIENT_ERROR: return "client-error";
-	case XFER_TIMEOUT: return "timeout";
-	case XFER_REFUSED: return "refused";
-	case XFER_ABORTED: return "aborted";
-	case XFER_PROBE: return "probe";
-	}
-	return "?";
-}
-
-static void tiers_string(unsigned int tiers, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s%s%s%s",
-		 tiers & XFER_TIER_XDP ? "xdp" : "",
-		 (tiers & XFER_TIER_XDP) && (tiers & (XFER_TIER_TC | XFER_TIER_USER)) ? "+" : "",
-		 tiers & XFER_TIER_TC ? "tc" : "",
-		 (tiers & XFER_TIER_TC) && (tiers & XFER_TIER_USER) ? "+" : "",
-		 tiers & XFER_TIER_USER ? "user" : "");
-	if (!buf[0])
-		snprintf(buf, len, "none");
-}
-
-void transfer_format(const struct transfer *t, char *buf, size_t len)
-{
-	char peer[INET6_ADDRSTRLEN + 48], tiers[24];
-	uint64_t end = t->end_ns ? t->end_ns : now_ns();
-	double secs = (double)(end - t->start_ns) / 1e9;
-
-	engine_format_addr(&t->client, peer, sizeof(peer));
-	if (t->mac_session) {
-		/* --mac-sessions: devices may share the address; the MAC tells them apart */
-		size_t o = strlen(peer);
-
-		if (t->vlan_id)
-			snprintf(peer + o, sizeof(peer) - o, " mac=%s vlan=%u", t->mac, t->vlan_id);
-		else
-			snprintf(peer + o, sizeof(peer) - o, " mac=%s", t->mac);
-	}
-	tiers_string(t->tiers, tiers, sizeof(tiers));
-	snprintf(buf, len,
-		 "%s %s \"%s\" %s%s%s bytes=%" PRIu64 " blocks=%" PRIu64
-		 " retransmits=%u dup_acks=%u timeouts=%u tier=%s duration=%.3fs outcome=%s%s%s",
-		 peer, t->is_write ? "WRQ" : "RRQ", t->requested, t->mode,
-		 t->options[0] ? " " : "", t->options, t->bytes, t->blocks,
-		 t->retransmits, t->dup_acks, t->timeouts, tiers, secs,
-		 transfer_outcome_name(t->outcome), t->message[0] ? ": " : "", t->message);
-}
 
 /* ---- sockets ----------------------------------------------------------------- */
 
@@ -892,7 +821,7 @@ static void obs_fill_stats(struct engine *e, struct report_stats *st)
 	st->turnaround[REPORT_TIER_USER] = e->user_turn;
 	if (!e->fp)
 		return;
-	for (const struct fastpath_image *img = fastpath_image_next(e->fp, NULL); img;
+	for (const struct loaded_image *img = fastpath_image_next(e->fp, NULL); img;
 	     img = fastpath_image_next(e->fp, img)) {
 		st->pool_images++;
 		st->pool_image_bytes += img->size;
@@ -1054,7 +983,7 @@ static void obs_write_status(struct engine *e, FILE *f)
 		return;
 	obs_tiers_line(e, tiers, sizeof(tiers));
 	fprintf(f, "interfaces: %s\n", tiers);
-	for (const struct fastpath_image *img = fastpath_image_next(e->fp, NULL); img;
+	for (const struct loaded_image *img = fastpath_image_next(e->fp, NULL); img;
 	     img = fastpath_image_next(e->fp, img)) {
 		const char *name = fastpath_image_name(img) ? fastpath_image_name(img) : "?";
 		char sha[65];
@@ -1106,8 +1035,8 @@ static void event_log_write(struct engine *e, const struct transfer *t)
 
 	if (!e->event_log)
 		return;
-	engine_format_addr(&t->client, peer, sizeof(peer));
-	tiers_string(t->tiers, tiers, sizeof(tiers));
+	format_sockaddr(&t->client, peer, sizeof(peer));
+	transfer_tiers_string(t->tiers, tiers, sizeof(tiers));
 	gmtime_r(&t->start_real.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(e->event_log, "{\"id\":%" PRIu64 ",\"start\":\"%s\",\"client\":", t->id, when);
@@ -1891,7 +1820,7 @@ static void refuse(struct engine *e, const struct request_ctx *rc, const char *n
 		send_error_via(rc->lst, -1, &rc->local, &rc->peer, rc->peer_len, code, wire_msg);
 	}
 	e->tot.requests_refused++;
-	engine_format_addr(&rc->peer, peer, sizeof(peer));
+	format_sockaddr(&rc->peer, peer, sizeof(peer));
 	log_info("%s %s \"%s\" refused: error %u %s (%s)", peer, is_write ? "WRQ" : "RRQ",
 		 name ? name : "?", code, wire_msg, why);
 	if (name) {
@@ -2157,7 +2086,7 @@ static int request_source_allowed(struct engine *e, const struct request_ctx *rc
 		return 0;
 	slot->addr = rc->peer;
 	slot->last_ns = now;
-	engine_format_addr(&rc->peer, peer, sizeof(peer));
+	format_sockaddr(&rc->peer, peer, sizeof(peer));
 	log_info("%s %s \"%s\" denied by --allow/--deny%s (%" PRIu64 " denied since start; "
 		 "logged once a minute per source)", peer, is_write ? "WRQ" : "RRQ", req->filename,
 		 e->opt->deny_silently ? ", no answer" : ": error 2", e->tot.requests_denied);
@@ -2533,7 +2462,7 @@ static void handle_request(struct engine *e, struct request_ctx *rc, const uint8
 	is_write = req.opcode == TFTP_WRQ;
 	if (request_repeated(e, rc, &req, is_write))
 		return;
-	engine_format_addr(&rc->peer, peer, sizeof(peer));
+	format_sockaddr(&rc->peer, peer, sizeof(peer));
 	log_verbose("%s %s \"%s\" %s%s", peer, is_write ? "WRQ" : "RRQ", req.filename, req.mode,
 		    req.n_options ? " (with options)" : "");
 	if (request_admit(e, rc, &req, is_write, &names_res, &name))
@@ -2756,7 +2685,7 @@ static int listener_open(struct engine *e, const struct sockaddr_storage *addr, 
 	char name[INET6_ADDRSTRLEN + 10];
 	int one = 1, rcvbuf = LISTENER_RCVBUF, fd, err;
 
-	engine_format_addr(addr, name, sizeof(name));
+	format_sockaddr(addr, name, sizeof(name));
 	fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
@@ -3095,7 +3024,7 @@ void engine_write_status(struct engine *e, FILE *f)
 		e->opt->single_port ? ", single port" : "");
 	fprintf(f, "listening");
 	for (unsigned int i = 0; i < e->n_lst; i++) {
-		engine_format_addr(&e->lst[i].addr, addr, sizeof(addr));
+		format_sockaddr(&e->lst[i].addr, addr, sizeof(addr));
 		fprintf(f, " %s", addr);
 	}
 	fprintf(f, "\n");

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include "engine.h"
+#include "transfer.h"
 
 /* Ask the kernel to queue ICMP errors about what fd sends (IP_RECVERR /
  * IPV6_RECVERR), so a closed client port is seen on an unconnected socket.

@@ -384,3 +384,8 @@ void attach_describe_refusal(const struct if_attach *ia, char *buf, size_t len)
 		 ia->xdp_native_msg[0] ? ia->xdp_native_msg : strerror(-ia->xdp_native_err),
 		 ia->xdp_native_msg[0] ? "\"" : "", attach_xdp_remedy(ia));
 }
+
+void attach_quiet(void)
+{
+	libbpf_set_print(NULL);
+}

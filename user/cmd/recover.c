@@ -33,11 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "log.h"
-#include "options.h"
+#include "daemon/engine.h"
+#include "util/log.h"
+#include "daemon/options.h"
 #include "recover.h"
-#include "sha256.h"
+#include "util/sha256.h"
 #include "xtftp_kern.h"
 
 #define RECOVER_DEFAULT_IP "192.168.0.66/24"
@@ -234,7 +234,7 @@ static void announce(struct recover *r, const struct transfer *t)
 		return;
 	r->announced = t->id;
 	end_line(r);
-	engine_format_addr(&t->client, peer, sizeof(peer));
+	format_sockaddr(&t->client, peer, sizeof(peer));
 	if (t->outcome == XFER_REFUSED) {
 		printf("request from %s for \"%s\" refused: %s\n", peer, t->requested, t->message);
 	} else {

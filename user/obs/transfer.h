@@ -1,21 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The userspace engine: one epoll loop that owns the listening sockets, every
- * session (RRQ and WRQ), the retransmission timers, the kernel-tier sessions'
- * timers and events, and the control socket. No thread or fork per client.
+ * The record of one transfer and the daemon's totals: what every view
+ * (report, events, diagnose, the control socket, xtftpd recover) reads.
+ * The daemon writes them; obs/ only reads them, so obs/ is below daemon/
+ * and nothing here knows sessions, sockets or the kernel tiers.
  */
-#ifndef XTFTP_ENGINE_H
-#define XTFTP_ENGINE_H
+#ifndef XTFTP_TRANSFER_H
+#define XTFTP_TRANSFER_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
 #include "hist.h"
-#include "options.h"
-
-#define XT_RECORD_RING 256      /* finished transfers kept for the control socket */
 
 enum xfer_outcome {
 	XFER_RUNNING = 0,
@@ -121,49 +119,13 @@ struct engine_totals {
 	uint64_t inject_dup;            /* userspace DATA frames duplicated by --inject */
 };
 
-struct engine;
-
-/* Create the engine: open ROOT, bind the listening sockets, open the kernel
- * tiers (unless --no-bpf). Logs the cause of a failure once; returns 0 or a
- * negative errno. */
-int engine_create(const struct xtftpd_options *opt, struct engine **out);
-/* Create the control socket (readiness signal: call after engine_create and
- * after daemonizing). */
-int engine_open_control(struct engine *e);
-/* Drop privileges to opt->user (after binding and attaching BPF). */
-int engine_drop_privileges(struct engine *e);
-/* Run until SIGTERM/SIGINT; returns 0 or a negative errno. */
-int engine_run(struct engine *e);
-void engine_destroy(struct engine *e);
-
-/* ---- pieces exposed for unit tests ---------------------------------------- */
-
 /* Format the one-line summary of a finished transfer into buf. */
 void transfer_format(const struct transfer *t, char *buf, size_t len);
 /* Outcome as a short word: "done", "client-error", "timeout", ... */
 const char *transfer_outcome_name(enum xfer_outcome o);
+/* Tiers as "xdp+tc+user", "none" when no block was sent yet. */
+void transfer_tiers_string(unsigned int tiers, char *buf, size_t len);
 /* "198.18.0.2:1234" / "[2001:db8::1]:1234" */
-void engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len);
-
-/* For control.c: snapshots of the engine's state. */
-void engine_write_status(struct engine *e, FILE *f);
-void engine_write_stats(struct engine *e, FILE *f);
-void engine_write_transfers(struct engine *e, FILE *f);
-
-/* ---- embedding (xtftpd recover) -------------------------------------------- */
-
-/* Called from the event loop about every period_ns (between batches of
- * events, never inside one), until engine_run returns. */
-typedef void (*engine_tick_fn)(struct engine *e, void *ctx, uint64_t now_ns);
-void engine_set_tick(struct engine *e, engine_tick_fn fn, void *ctx, uint64_t period_ns);
-/* The live transfers as they stand now, newest first; returns how many
- * were written (at most max). */
-unsigned int engine_live_transfers(struct engine *e, struct transfer *out, unsigned int max);
-/* The oldest finished (or refused) transfer with an id above after_id, NULL
- * if none is left in the record ring. Valid until the next loop iteration. */
-const struct transfer *engine_finished_after(struct engine *e, uint64_t after_id);
-/* Stop as SIGTERM does: no new requests, running transfers get the grace
- * period, then engine_run returns 0. */
-void engine_stop(struct engine *e);
+void format_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t len);
 
 #endif

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 #include "xtftp_inject.h"
-#include "acl.h"
+#include "util/acl.h"
 
 #define XTFTPD_VERSION "0.1.0"
 #define XT_DEFAULT_ROOT "/srv/tftp"

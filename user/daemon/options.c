@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
-#include "inject.h"
+#include "util/inject.h"
 #include "options.h"
 #include "xtftp_kern.h"
 #include "xtftp_wire.h"

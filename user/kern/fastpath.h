@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include "xtftp_kern.h"
 #include "xtftp_inject.h"
+#include "files/pool.h"
 
 struct fastpath;
 
@@ -106,39 +107,28 @@ int fastpath_can_serve(const struct fastpath *fp, unsigned int ifindex,
 int fastpath_can_serve_frame(const struct fastpath *fp, unsigned int ifindex, int family,
 			     unsigned int blksize, unsigned int windowsize);
 
-/* An image in the pool. Immutable once loaded; refcounted by sessions. */
-struct fastpath_image {
-	uint32_t id;
-	uint32_t gen;
-	uint32_t first_chunk;
-	uint32_t n_chunks;
-	uint64_t size;
-	uint8_t sha256[32];
-	unsigned int refs;
-};
-
 /*
  * Find the image for an open file (keyed by dev, inode, size, mtime), or
  * read it into the pool. -ENOSPC when the pool cannot hold it (the caller
  * serves from userspace). Each successful call takes one reference.
  */
 int fastpath_image_acquire(struct fastpath *fp, int fd, const struct stat *st,
-			   const struct fastpath_image **img);
-void fastpath_image_release(struct fastpath *fp, const struct fastpath_image *img);
+			   const struct loaded_image **img);
+void fastpath_image_release(struct fastpath *fp, const struct loaded_image *img);
 /* Iterate over the images in the pool (refs = sessions using each), newest
  * first: prev NULL gives the first, NULL at the end or without a pool. */
-const struct fastpath_image *fastpath_image_next(const struct fastpath *fp,
-						 const struct fastpath_image *prev);
+const struct loaded_image *fastpath_image_next(const struct fastpath *fp,
+						 const struct loaded_image *prev);
 /* As fastpath_image_acquire, remembering the served path (names the image
  * in status; a file replaced by rename under the same name becomes a new
  * generation of the same image id). */
 int fastpath_image_acquire_named(struct fastpath *fp, int fd, const struct stat *st,
-				 const char *name, const struct fastpath_image **img);
+				 const char *name, const struct loaded_image **img);
 /* Mark img outdated: freed when its last session ends (now if none). */
-void fastpath_image_retire(struct fastpath *fp, const struct fastpath_image *img);
+void fastpath_image_retire(struct fastpath *fp, const struct loaded_image *img);
 /* Served path given at acquire (NULL none); 1 if a newer generation exists. */
-const char *fastpath_image_name(const struct fastpath_image *img);
-int fastpath_image_stale(const struct fastpath_image *img);
+const char *fastpath_image_name(const struct loaded_image *img);
+int fastpath_image_stale(const struct loaded_image *img);
 
 /* Image pool occupancy and cache counters. */
 struct fastpath_pool_stats {
@@ -152,13 +142,13 @@ struct fastpath_pool_stats {
 int fastpath_pool_stats(const struct fastpath *fp, struct fastpath_pool_stats *out);
 /* Copy len bytes of the image at off (for userspace retransmission).
  * 0, or -EINVAL if [off, off + len) is not inside the image. */
-int fastpath_image_read(const struct fastpath *fp, const struct fastpath_image *img,
+int fastpath_image_read(const struct fastpath *fp, const struct loaded_image *img,
 			uint64_t off, void *buf, size_t len);
 
 /* Fill a session_value for img with the negotiated parameters (state
  * ACTIVE, last_sent = last_acked = first_sent - 1 ...). first_sent is 0 when
  * the OACK was (about to be) sent, 1 when DATA 1 was. */
-void fastpath_session_init(struct session_value *val, const struct fastpath_image *img,
+void fastpath_session_init(struct session_value *val, const struct loaded_image *img,
 			   unsigned int blksize, unsigned int windowsize, uint32_t first_sent);
 /* Write the session before sending its first packet (so no ACK can race it). */
 int fastpath_session_start(struct fastpath *fp, const struct session_key *key,

@@ -21,10 +21,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
-#include "attach.h"
-#include "inject.h"
-#include "options.h"
+#include "kern/attach.h"
+#include "util/inject.h"
+#include "daemon/options.h"
 
 #define CTL_TIMEOUT_MS 5000
 
@@ -256,7 +255,7 @@ static int detach_command(int n, char **names)
 	struct if_nameindex *all = NULL, *it;
 	int rc = 0, removed = 0;
 
-	libbpf_set_print(NULL); /* "no clsact qdisc here" is the usual answer, not news */
+	attach_quiet();
 	if (n == 0) {
 		all = if_nameindex();
 		if (!all) {
