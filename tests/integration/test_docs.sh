@@ -39,7 +39,7 @@ for c in $(xt_ctl stats | awk '{ print $1 }'); do
 	grep -qE "\`$c\`" "$OBS" || missing+=("docs/observability.md: counter $c")
 done
 xt_server_stop
-python3 - "$XT_TMP/ev.jsonl" "$OBS" "$TOP/user/obs/events.c" "$TOP/user/daemon/engine.c" <<'PY' > "$XT_TMP/fields" || true
+python3 - "$XT_TMP/ev.jsonl" "$OBS" "$TOP/user/obs/events.c" "$TOP/user/obs/transfer.c" <<'PY' > "$XT_TMP/fields" || true
 import json, re, sys
 evs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 doc = open(sys.argv[2]).read()
@@ -49,6 +49,8 @@ for e in evs:
             print("docs/observability.md: event field %s" % k)
 types = re.findall(r'\[EVT_[A-Z]+\] = "([a-z]+)"', open(sys.argv[3]).read())
 outcomes = re.findall(r'case XFER_[A-Z_]+: return "([a-z-]+)"', open(sys.argv[4]).read())
+if not types or not outcomes:
+    print("tests/integration/test_docs.sh: found no event types or outcomes in the code (moved?)")
 for t in types:
     if "| `%s` |" % t not in doc:
         print("docs/observability.md: event type %s" % t)

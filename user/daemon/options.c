@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
+#include "ctl/http.h"
 #include "util/inject.h"
 #include "options.h"
 #include "xtftp_kern.h"
@@ -37,6 +38,7 @@ enum {
 	OPT_IGNORE_CASE,
 	OPT_INJECT,
 	OPT_VERBOSITY,
+	OPT_HTTP,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +68,7 @@ static const struct option long_opts[] = {
 	{ "retransmit-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "retries",      required_argument, NULL, OPT_RETRIES },
 	{ "control",      required_argument, NULL, OPT_CONTROL },
+	{ "http",         required_argument, NULL, OPT_HTTP },
 	{ "event-log",    required_argument, NULL, OPT_EVENT_LOG },
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 	{ "max-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT },
@@ -168,6 +171,9 @@ void options_usage(FILE *f)
 "      --max-window N       largest RFC 7440 windowsize granted (default 64)\n"
 "      --control PATH       unix control socket for xtftpctl\n"
 "                           (default " XT_DEFAULT_CONTROL "; \"\" disables)\n"
+"      --http ADDR:PORT     read-only HTTP: a live bench page at /, /metrics\n"
+"                           (Prometheus), /api/status, /api/transfers,\n"
+"                           /api/events (SSE); a PORT alone is 127.0.0.1:PORT\n"
 "      --event-log FILE     append every transfer event (start, progress, done,\n"
 "                           failed, restart, stall) as a JSON line\n"
 "      --verifier-log FILE  write the BPF verifier log here if loading fails\n"
@@ -478,6 +484,16 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 			o->retries = (unsigned int)v;
 			break;
 		case OPT_CONTROL: o->control_path = optarg; break;
+		case OPT_HTTP: {
+			struct sockaddr_storage hss;
+			unsigned int hlen;
+
+			if (http_parse_addr(optarg, &hss, &hlen))
+				return usage_error("--http", optarg,
+						   "expected ADDR:PORT, [ADDR6]:PORT or PORT (numeric)");
+			o->http = optarg;
+			break;
+		}
 		case OPT_EVENT_LOG: o->event_log = optarg; break;
 		case OPT_VERIFIER_LOG: o->verifier_log = optarg; break;
 		case OPT_MAX_SESSIONS:

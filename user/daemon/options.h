@@ -57,6 +57,7 @@ struct xtftpd_options {
 	struct acl acl;                   /* --allow / --deny CIDR */
 	int deny_silently;                /* --deny-silently: no ERROR to refused sources */
 	const char *control_path;         /* --control; "" disables */
+	const char *http;                 /* --http ADDR:PORT (ctl/http.h); NULL = off */
 	const char *event_log;            /* --event-log FILE: one JSON line per transfer */
 	const char *verifier_log;         /* --verifier-log FILE */
 	/* name resolution (names.h) */
