@@ -65,6 +65,7 @@ struct lg_opts {
 	unsigned int timeout_ms;
 	unsigned int retries;
 	int src_port;                           /* -1: ephemeral */
+	bool ignore_dup;                        /* U-Boot: no ACK for a repeat */
 	bool json;
 	bool quiet;
 	const char *label;
@@ -493,8 +494,12 @@ static void on_data(int ep, struct lg_session *s, const uint8_t *p, size_t n, ui
 		/* Already have it: the server retransmitted, so our ACK was
 		 * lost or late. Re-ACK only the newest block we hold, which
 		 * ends a resent window (or is the lock-step duplicate), so a
-		 * resent window costs one ACK, not one per block. */
+		 * resent window costs one ACK, not one per block.
+		 * --ignore-dup: as U-Boot ("Same block again; ignore
+		 * it"), no ACK at all; only our own timer re-ACKs. */
 		tot.dup_data++;
+		if (opt.ignore_dup)
+			return;
 		if (wire == TFTP_BLOCK_WIRE(s->next_block - 1))
 			send_ack(s, s->next_block - 1, now);
 		return;
@@ -725,6 +730,8 @@ static void usage(FILE *f)
 "  -T, --timeout-ms MS     per-block timeout before the ACK is resent (1000)\n"
 "  -r, --retries N         resends of one packet before a transfer fails (5)\n"
 "      --src-port P        bind this source port (needs -c 1)\n"
+"      --ignore-dup        never ACK a repeated DATA block (U-Boot does not);\n"
+"                          the ACK is resent only on the -T timer\n"
 "  -j, --json              one JSON object on stdout\n"
 "  -l, --label TEXT        label copied into the JSON output\n"
 "  -q, --quiet             no per-failure messages on stderr\n"
@@ -749,6 +756,7 @@ static int parse_args(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 'T' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "src-port", required_argument, NULL, 'P' },
+		{ "ignore-dup", no_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -817,6 +825,7 @@ static int parse_args(int argc, char **argv)
 				goto bad;
 			opt.src_port = (int)v;
 			break;
+		case 'I': opt.ignore_dup = true; break;
 		case 'j': opt.json = true; break;
 		case 'l': opt.label = optarg; break;
 		case 'q': opt.quiet = true; break;
