@@ -35,7 +35,7 @@ endif
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -lmicrohttpd
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -58,6 +58,9 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 MAIN_SRCS := user/cmd/xtftpd.c user/cmd/xtftpctl.c
 LIB_SRCS  := $(filter-out $(MAIN_SRCS),$(wildcard user/*/*.c))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+# --http's bench page (user/ctl/page/index.html), compiled in as bytes.
+PAGE_OBJ  := $(BUILD)/gen/http_page.o
+LIB_OBJS  += $(PAGE_OBJ)
 LIB       := $(BUILD)/libxtftp.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -102,6 +105,22 @@ $(BUILD)/user/%.o: user/%.c $$(if $$(wildcard $$(basename $$@).d),,FORCE) | $(BU
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MT $@ -MF $(basename $@).d -c $< -o $@
 
 include $(wildcard $(USER_OBJS:.o=.d))
+
+# The page as a C array, made with od (coreutils; no xxd needed): the
+# binary serves it with nothing to install beside it.
+$(BUILD)/gen/http_page.c: user/ctl/page/index.html
+	$(msg) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo '/* generated from $< by the Makefile; do not edit */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'const unsigned char http_page[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t http_page_len = sizeof(http_page);'; } > $@.tmp && mv $@.tmp $@
+
+$(PAGE_OBJ): $(BUILD)/gen/http_page.c
+	$(msg) CC $@
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(msg) AR $@

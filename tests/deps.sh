@@ -5,6 +5,8 @@ set -o errexit -o nounset -o pipefail
 PKGS=(
 	# build
 	make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config linux-libc-dev
+	# --http (user/ctl/http.c)
+	libmicrohttpd-dev
 	# unit tests
 	libcmocka-dev
 	# fuzzing (make fuzz-smoke): libFuzzer runtime, only "recommended" by clang-14
@@ -26,6 +28,10 @@ PKGS=(
 	dnsmasq-base jq
 	# observability test (test_observe.sh): promtool checks the exposition, top runs under tmux
 	prometheus tmux python3
+	# the bench page in a real browser (test_http.sh): headless Chromium
+	chromium
+	# make deb (packaging/debian) and its test (test_deb.sh)
+	debhelper dpkg-dev fakeroot lintian
 	# memory checks (test_valgrind.sh)
 	valgrind
 )

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "ctl/http.h"
 #include "daemon/catalog.h"
 #include "daemon/engine.h"
 #include "kern/fastpath.h"
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
 {
 	struct xtftpd_options opt;
 	struct engine *e = NULL;
+	struct http *http = NULL;
 	int rc, exit_code = 1;
 
 	if (argc > 1 && !strcmp(argv[1], "recover"))
@@ -138,12 +140,18 @@ int main(int argc, char **argv)
 	}
 	if (engine_open_control(e) != 0)
 		goto cleanup;
+	/* after the control socket it answers from, in the process that runs
+	 * (threads do not survive daemon()), and before dropping privileges
+	 * so a port below 1024 can be bound */
+	if (opt.http && http_start(opt.http, opt.control_path, &http) != 0)
+		goto cleanup;
 	if (engine_drop_privileges(e) != 0)
 		goto cleanup;
 	if (engine_run(e) != 0)
 		goto cleanup;
 	exit_code = 0;
 cleanup:
+	http_stop(http); /* before the engine: its streams follow the engine's events */
 	engine_destroy(e);
 	if (opt.pidfile && e)
 		unlink(opt.pidfile);

@@ -18,18 +18,18 @@
 #ifndef XTFTP_HTTP_H
 #define XTFTP_HTTP_H
 
+#include <sys/socket.h>
+
 #define HTTP_MAX_CONNECTIONS 32
 #define HTTP_TIMEOUT_S 10
 /* /api/events clients at once: below the control socket's follower limit
  * (EVENTS_MAX_FOLLOWERS, 16) so xtftpctl events --follow still gets in. */
 #define HTTP_MAX_EVENT_STREAMS 8
-#define HTTP_DEFAULT_PORT_NOTE "a port alone listens on 127.0.0.1"
 
 struct http;
 
 /* Parse "ADDR:PORT", "[V6ADDR]:PORT" or "PORT" (then 127.0.0.1) into ss;
  * 0 or -EINVAL. */
-struct sockaddr_storage;
 int http_parse_addr(const char *spec, struct sockaddr_storage *ss, unsigned int *len);
 
 /* Bind spec (before dropping privileges: a port below 1024 needs them) and
