@@ -39,6 +39,7 @@
 #include <sys/un.h>
 
 #include "ctl/control.h"
+#include "util/evsrc.h"
 #include "util/inject.h"
 #include "util/log.h"
 #include "xtftp_kern.h"
@@ -211,7 +212,7 @@ static void run_loop_once(void)
 	int n = epoll_wait(epfd, evs, 8, 0);
 
 	for (int i = 0; i < n; i++)
-		control_event(ctl, evs[i].data.ptr, evs[i].events);
+		ev_source_dispatch(&evs[i]);
 }
 
 static void fuzz_socket(const uint8_t *data, size_t size)

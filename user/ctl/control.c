@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "control.h"
+#include "util/evsrc.h"
 #include "util/log.h"
 
 #define CONTROL_MAX_CONNS 64
@@ -21,7 +22,8 @@
 #define CONTROL_IDLE_NS (5ull * 1000000000ull)
 
 struct control_conn {
-	int kind;                       /* CONTROL_EV_KIND_CONN: must stay first */
+	struct ev_source src;           /* conn_on_event */
+	struct control *c;
 	int fd;
 	uint64_t accepted_ns;           /* CLOCK_MONOTONIC */
 	char in[CONTROL_MAX_LINE];
@@ -33,7 +35,7 @@ struct control_conn {
 };
 
 struct control {
-	int kind;                       /* CONTROL_EV_KIND_LISTEN: must stay first */
+	struct ev_source src;           /* control_on_accept */
 	int fd;
 	int epfd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -45,6 +47,9 @@ struct control {
 	unsigned int n_conns;
 	int answering_fd;               /* connection being answered, -1 none */
 };
+
+static void control_on_accept(struct ev_source *src, uint32_t events);
+static void conn_on_event(struct ev_source *src, uint32_t events);
 
 /* Is a daemon answering on path? (then it is not stale: refuse to start) */
 static int control_path_alive(const char *path)
@@ -65,7 +70,6 @@ int control_open(const char *path, int epfd, control_handler fn, void *ctx,
 		 struct control **out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct control *c;
 	char tmp[sizeof(sun.sun_path)];
 	struct stat st;
@@ -80,7 +84,6 @@ int control_open(const char *path, int epfd, control_handler fn, void *ctx,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->kind = CONTROL_EV_KIND_LISTEN;
 	c->fd = -1;
 	c->answering_fd = -1;
 	c->epfd = epfd;
@@ -128,9 +131,8 @@ int control_open(const char *path, int epfd, control_handler fn, void *ctx,
 	}
 	/* root only by default: the socket reveals client addresses */
 	chmod(path, 0660);
-	ev.data.ptr = c;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-		err = -errno;
+	err = ev_source_add(epfd, c->fd, EPOLLIN, &c->src, control_on_accept);
+	if (err) {
 		log_err("control socket: epoll: %s", strerror(errno));
 		unlink(path);
 		goto fail;
@@ -195,7 +197,6 @@ static void conns_make_room(struct control *c, uint64_t now)
 static void control_accept(struct control *c)
 {
 	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
 		struct control_conn *cc;
 		int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		uint64_t now;
@@ -208,11 +209,10 @@ static void control_accept(struct control *c)
 			close(fd);
 			continue;
 		}
-		cc->kind = CONTROL_EV_KIND_CONN;
+		cc->c = c;
 		cc->fd = fd;
 		cc->accepted_ns = now;
-		ev.data.ptr = cc;
-		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		if (ev_source_add(c->epfd, fd, EPOLLIN, &cc->src, conn_on_event) != 0) {
 			close(fd);
 			free(cc);
 			continue;
@@ -234,9 +234,7 @@ static int conn_flush(struct control *c, struct control_conn *cc)
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = cc };
-
-				epoll_ctl(c->epfd, EPOLL_CTL_MOD, cc->fd, &ev);
+				ev_source_mod(c->epfd, cc->fd, EPOLLOUT, &cc->src);
 				return 0;
 			}
 			return 1;
@@ -268,16 +266,17 @@ static void conn_answer(struct control *c, struct control_conn *cc)
 	fclose(f);
 }
 
-void control_event(struct control *c, void *ptr, uint32_t events)
+static void control_on_accept(struct ev_source *src, uint32_t events)
 {
-	struct control_conn *cc = ptr;
+	(void)events;
+	control_accept(ev_owner(src, struct control, src));
+}
 
-	if (!c)
-		return;
-	if (ptr == (void *)c) {
-		control_accept(c);
-		return;
-	}
+static void conn_on_event(struct ev_source *src, uint32_t events)
+{
+	struct control_conn *cc = ev_owner(src, struct control_conn, src);
+	struct control *c = cc->c;
+
 	if (cc->out) {
 		if (conn_flush(c, cc))
 			conn_close(c, cc);

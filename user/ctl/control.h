@@ -17,16 +17,13 @@
 #define CONTROL_MAX_LINE 256
 
 struct control;
-/* Every epoll-registered object of the engine starts with an int kind so one
- * data.ptr dispatch serves all; control connections use this value. */
-#define CONTROL_EV_KIND_LISTEN 100
-#define CONTROL_EV_KIND_CONN   101
-
 /* Produce the answer to cmd (without the newline) into out. */
 typedef void (*control_handler)(void *ctx, const char *cmd, FILE *out);
 
 /* Create the directory of path if missing (0755), remove a stale socket file
- * (only if no daemon answers on it), bind, listen, register with epfd.
+ * (only if no daemon answers on it), bind, listen, register with epfd: the
+ * listening socket and each connection are event sources (util/evsrc.h) with
+ * their own callbacks, so the caller's loop only dispatches.
  * Returns 0 or negative errno (logged once). */
 int control_open(const char *path, int epfd, control_handler fn, void *ctx,
 		 struct control **out);
@@ -34,8 +31,6 @@ int control_open(const char *path, int epfd, control_handler fn, void *ctx,
  * handler): a handler may dup it to stream to the client after the answer
  * (xtftpctl events --follow). */
 int control_current_fd(const struct control *c);
-/* Dispatch an epoll event whose data.ptr pointed at one of our objects. */
-void control_event(struct control *c, void *ptr, uint32_t events);
 /* Hand the socket file (and the directory if we created it) to uid/gid, so
  * the daemon can still remove it after dropping privileges. */
 int control_chown(struct control *c, uid_t uid, gid_t gid);

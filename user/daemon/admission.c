@@ -245,7 +245,6 @@ static struct session *session_new(struct engine *e, const struct request_ctx *r
 
 	if (!s)
 		return NULL;
-	s->kind = EV_SESSION;
 	s->e = e;
 	s->fd = -1;
 	s->file_fd = -1;
@@ -338,7 +337,7 @@ static int session_socket(struct session *s, const struct request_ctx *rc,
 			  const struct tftp_request *req)
 {
 	struct engine *e = s->e;
-	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
 	socklen_t llen;
 
 	if (e->opt->single_port) {
@@ -361,10 +360,10 @@ static int session_socket(struct session *s, const struct request_ctx *rc,
 	}
 	s->own_fd = 1;
 	s->rec.server_port = ntohs(((struct sockaddr_in *)&s->rec.local)->sin_port);
-	ev.data.ptr = s;
-	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, s->fd, &ev) != 0) {
+	err = ev_source_add(e->epfd, s->fd, EPOLLIN, &s->src, session_on_event);
+	if (err) {
 		refuse(e, rc, req->filename, s->is_write, TFTP_EUNDEF, "internal error",
-		       strerror(errno));
+		       strerror(-err));
 		return -1;
 	}
 	return 0;

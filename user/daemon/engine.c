@@ -10,9 +10,9 @@
  * itself; it also serves WRQ, netascii, and takes over any kernel session
  * whose ACKs the kernel passes on.
  *
- * Objects registered with epoll all start with an int "kind" so one
- * data.ptr dispatch serves listeners, sessions, signals, kernel events and
- * the control socket. Sessions finished while a batch of events is being
+ * Every object registered with epoll is an event source with its own
+ * callback (util/evsrc.h): listeners, sessions, the signalfd, the kernel
+ * tiers' ring buffer, packet sockets and the control socket. Sessions finished while a batch of events is being
  * handled go to a graveyard freed after the batch, so a later event of the
  * same batch never touches freed memory.
  */
@@ -44,6 +44,14 @@ static void on_kernel_event(void *ctx, const struct xt_event *ev)
 	session_kernel_collect(s);
 	xfer_on_kernel_done(&s->x, &out);
 	session_finish(s, XFER_DONE, 0, NULL);
+}
+
+static void on_kernel_events(struct ev_source *src, uint32_t events)
+{
+	struct engine *e = ev_owner(src, struct engine, fpev.src);
+
+	(void)events;
+	fastpath_events_drain(e->fp, on_kernel_event, e);
 }
 
 /* Default interfaces for the kernel tiers: the ones owning the listening
@@ -109,7 +117,7 @@ static void engine_open_fastpath(struct engine *e)
 	char names[XT_MAX_IFNAMES][IF_NAMESIZE];
 	const char *ptrs[XT_MAX_IFNAMES];
 	struct fastpath_config cfg = { 0 };
-	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
 	unsigned int n;
 
 	if (o->n_ifnames) {
@@ -137,12 +145,11 @@ static void engine_open_fastpath(struct engine *e)
 	}
 	if (o->inject.mode != XT_INJECT_OFF && fastpath_set_inject(e->fp, &o->inject) != 0)
 		log_warn("--inject: cannot configure the kernel tiers; only userspace faults");
-	e->fpev.kind = EV_FASTPATH;
 	e->fpev.fd = fastpath_events_fd(e->fp);
-	ev.data.ptr = &e->fpev;
-	if (e->fpev.fd >= 0 && epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->fpev.fd, &ev) != 0)
+	if (e->fpev.fd >= 0 &&
+	    (err = ev_source_add(e->epfd, e->fpev.fd, EPOLLIN, &e->fpev.src, on_kernel_events)))
 		log_warn("kernel events: epoll: %s; kernel transfers end on their timers",
-			 strerror(errno));
+			 strerror(-err));
 }
 
 /* "inject" shows the fault injection, "inject SPEC" sets it (inject.h). */
@@ -459,9 +466,15 @@ static void on_signal(struct engine *e)
 	}
 }
 
+static void on_signal_event(struct ev_source *src, uint32_t events)
+{
+	(void)events;
+	on_signal(ev_owner(src, struct engine, sig.src));
+}
+
 static int engine_open_signals(struct engine *e)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
 	sigset_t mask;
 
 	if (e->sig.fd >= 0)
@@ -470,12 +483,11 @@ static int engine_open_signals(struct engine *e)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
-	e->sig.kind = EV_SIGNAL;
 	e->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	ev.data.ptr = &e->sig;
-	if (e->sig.fd < 0 || epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->sig.fd, &ev) != 0) {
-		log_err("signalfd: %s", strerror(errno));
-		return -errno;
+	err = e->sig.fd < 0 ? -errno : ev_source_add(e->epfd, e->sig.fd, EPOLLIN, &e->sig.src, on_signal_event);
+	if (err) {
+		log_err("signalfd: %s", strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -520,35 +532,8 @@ int engine_run(struct engine *e)
 			log_err("epoll_wait: %s", strerror(errno));
 			return -errno;
 		}
-		for (int i = 0; i < n; i++) {
-			int kind = *(int *)evs[i].data.ptr;
-
-			switch (kind) {
-			case EV_LISTENER:
-				listener_on_readable(e, evs[i].data.ptr);
-				break;
-			case EV_SESSION: {
-				struct session *s = evs[i].data.ptr;
-
-				if (!s->dead)
-					session_on_readable(s);
-				break;
-			}
-			case EV_SIGNAL:
-				on_signal(e);
-				break;
-			case EV_LINK:
-				link_on_readable(e, evs[i].data.ptr);
-				break;
-			case EV_FASTPATH:
-				fastpath_events_drain(e->fp, on_kernel_event, e);
-				break;
-			case CONTROL_EV_KIND_LISTEN:
-			case CONTROL_EV_KIND_CONN:
-				control_event(e->ctl, evs[i].data.ptr, evs[i].events);
-				break;
-			}
-		}
+		for (int i = 0; i < n; i++)
+			ev_source_dispatch(&evs[i]);
 		now = now_ns();
 		while ((t = theap_peek(&e->timers)) && t->deadline_ns <= now) {
 			struct session *s = (struct session *)((char *)t - offsetof(struct session, timer));

@@ -46,6 +46,7 @@
 #include "obs/events.h"
 #include "kern/fastpath.h"
 #include "linkpath.h"
+#include "util/evsrc.h"
 #include "util/inject.h"
 #include "util/log.h"
 #include "files/names.h"
@@ -61,20 +62,14 @@
 #define HASH_BUCKETS 4096u
 #define SHUTDOWN_GRACE_NS (2ull * 1000000000ull)
 
-enum ev_kind {
-	EV_LISTENER = 1,
-	EV_SESSION,
-	EV_SIGNAL,
-	EV_FASTPATH,
-	EV_LINK,                        /* a packet socket of --mac-sessions */
-};
 
 /* Receive buffer of the request sockets: 8 MiB holds ~8,000 queued RRQs
  * (a small datagram costs ~1 KiB of buffer), far more than any bench. */
 #define LISTENER_RCVBUF (8 << 20)
 
 struct listener {
-	int kind;                       /* EV_LISTENER: first */
+	struct ev_source src;           /* readable: listener_on_event */
+	struct engine *e;
 	int fd;
 	uint32_t rxq_dropped;           /* the kernel's SO_RXQ_OVFL count, as last seen */
 	int family;
@@ -91,7 +86,7 @@ struct na_slot {
 };
 
 struct session {
-	int kind;                       /* EV_SESSION: first */
+	struct ev_source src;           /* readable: session_on_event */
 	int dead;                       /* finished; in the graveyard */
 	struct engine *e;
 	struct transfer rec;
@@ -160,8 +155,8 @@ struct engine {
 	char root_real[PATH_MAX];
 	struct listener lst[XT_MAX_LISTEN];
 	unsigned int n_lst;
-	struct { int kind; int fd; } sig;
-	struct { int kind; int fd; } fpev;
+	struct { struct ev_source src; int fd; } sig;   /* signalfd: on_signal */
+	struct { struct ev_source src; int fd; } fpev;  /* kernel tiers' ring buffer */
 	struct fastpath *fp;
 	struct linkpath *lp;            /* --mac-sessions: packet sockets */
 	struct control *ctl;
@@ -254,7 +249,7 @@ void session_finish(struct session *s, enum xfer_outcome outcome, uint16_t code,
 void session_free_now(struct session *s);
 void graveyard_empty(struct engine *e);
 void session_on_packet(struct session *s, const uint8_t *buf, size_t len);
-void session_on_readable(struct session *s);
+void session_on_event(struct ev_source *src, uint32_t events);
 void session_on_timer(struct session *s);
 struct session *session_by_key(struct engine *e, const struct session_key *key);
 
@@ -292,8 +287,6 @@ void refuse(struct engine *e, const struct request_ctx *rc, const char *name, in
 void handle_request(struct engine *e, struct request_ctx *rc, const uint8_t *buf, size_t len);
 
 /* ---- listeners.c ----------------------------------------------------------- */
-void listener_on_readable(struct engine *e, struct listener *l);
-void link_on_readable(struct engine *e, struct linkpath_sock *ls);
 int listener_open(struct engine *e, const struct sockaddr_storage *addr, socklen_t len,
 			 int required);
 int engine_open_linkpath(struct engine *e);

@@ -315,7 +315,7 @@ fail:
 }
 
 int linkpath_open(const unsigned int *ifindexes, unsigned int n, const uint16_t *ports,
-		  unsigned int n_ports, int ev_kind, struct linkpath **out)
+		  unsigned int n_ports, struct linkpath **out)
 {
 	struct linkpath *lp;
 	int err = 0;
@@ -333,7 +333,6 @@ int linkpath_open(const unsigned int *ifindexes, unsigned int n, const uint16_t 
 	for (unsigned int i = 0; i < n; i++) {
 		struct linkpath_sock *ls = &lp->socks[lp->n];
 
-		ls->kind = ev_kind;
 		ls->lp = lp;
 		err = sock_open(ls, ifindexes[i], ports, n_ports);
 		if (err) {

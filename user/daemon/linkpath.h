@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util/evsrc.h"
 
 #define LINK_MAX_IFACES 32
 #define LINK_MAX_PORTS 8
@@ -37,9 +38,10 @@ struct link_peer {
 	unsigned int ifindex;           /* ingress interface of the request */
 };
 
-/* One packet socket; the engine registers &kind with epoll (kind first). */
+/* One packet socket; the engine registers src with epoll (util/evsrc.h). */
 struct linkpath_sock {
-	int kind;
+	struct ev_source src;
+	void *owner;                    /* the engine's, for its callback */
 	int fd;
 	unsigned int ifindex;
 	unsigned int master_ifindex;    /* the bridge (or bond) it is a port of, 0 none */
@@ -63,11 +65,10 @@ struct linkpath;
 /*
  * One packet socket per interface, each with a classic BPF filter that keeps
  * only IPv4 UDP (untagged, or tagged in the frame or in the skb metadata)
- * to one of ports (network byte order). ev_kind goes first in each
- * linkpath_sock. Logs the cause once and returns a negative errno.
+ * to one of ports (network byte order). Logs the cause once and returns a negative errno.
  */
 int linkpath_open(const unsigned int *ifindexes, unsigned int n, const uint16_t *ports,
-		  unsigned int n_ports, int ev_kind, struct linkpath **out);
+		  unsigned int n_ports, struct linkpath **out);
 void linkpath_close(struct linkpath *lp);
 unsigned int linkpath_count(const struct linkpath *lp);
 struct linkpath_sock *linkpath_sock_at(struct linkpath *lp, unsigned int i);

@@ -23,7 +23,7 @@ static void listener_count_drops(struct engine *e, struct listener *l, uint32_t 
 		 e->tot.requests_dropped);
 }
 
-void listener_on_readable(struct engine *e, struct listener *l)
+static void listener_on_readable(struct engine *e, struct listener *l)
 {
 	for (int i = 0; i < 64; i++) {
 		union {
@@ -160,7 +160,7 @@ static struct listener *link_listener(struct engine *e, const struct sockaddr_in
 	return NULL;
 }
 
-void link_on_readable(struct engine *e, struct linkpath_sock *ls)
+static void link_on_readable(struct engine *e, struct linkpath_sock *ls)
 {
 	for (int i = 0; i < 64; i++) {
 		struct request_ctx rc = { 0 };
@@ -199,11 +199,26 @@ void link_on_readable(struct engine *e, struct linkpath_sock *ls)
 	}
 }
 
+static void listener_on_event(struct ev_source *src, uint32_t events)
+{
+	struct listener *l = ev_owner(src, struct listener, src);
+
+	(void)events;
+	listener_on_readable(l->e, l);
+}
+
+static void link_on_event(struct ev_source *src, uint32_t events)
+{
+	struct linkpath_sock *ls = ev_owner(src, struct linkpath_sock, src);
+
+	(void)events;
+	link_on_readable(ls->owner, ls);
+}
+
 int listener_open(struct engine *e, const struct sockaddr_storage *addr, socklen_t len,
 			 int required)
 {
 	struct listener *l = &e->lst[e->n_lst];
-	struct epoll_event ev = { .events = EPOLLIN };
 	char name[INET6_ADDRSTRLEN + 10];
 	int one = 1, rcvbuf = LISTENER_RCVBUF, fd, err;
 
@@ -233,16 +248,14 @@ int listener_open(struct engine *e, const struct sockaddr_storage *addr, socklen
 		err = -errno;
 		goto fail;
 	}
-	l->kind = EV_LISTENER;
+	l->e = e;
 	l->fd = fd;
 	l->family = addr->ss_family;
 	l->addr_len = sizeof(l->addr);
 	getsockname(fd, (struct sockaddr *)&l->addr, &l->addr_len);
-	ev.data.ptr = l;
-	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-		err = -errno;
+	err = ev_source_add(e->epfd, fd, EPOLLIN, &l->src, listener_on_event);
+	if (err)
 		goto fail;
-	}
 	e->n_lst++;
 	log_verbose("listening on %s", name);
 	return 0;
@@ -267,7 +280,6 @@ int engine_open_linkpath(struct engine *e)
 	char names[XT_MAX_IFNAMES][IF_NAMESIZE];
 	unsigned int ifindexes[LINK_MAX_IFACES], n_if = 0, n_ports = 0;
 	uint16_t ports[LINK_MAX_PORTS];
-	struct epoll_event ev = { .events = EPOLLIN };
 	int err;
 
 	for (unsigned int i = 0; i < e->n_lst; i++) {
@@ -303,16 +315,16 @@ int engine_open_linkpath(struct engine *e)
 			!n_ports ? "no IPv4 listening address" : "no interface to listen on");
 		return -EINVAL;
 	}
-	err = linkpath_open(ifindexes, n_if, ports, n_ports, EV_LINK, &e->lp);
+	err = linkpath_open(ifindexes, n_if, ports, n_ports, &e->lp);
 	if (err)
 		return err;
 	for (unsigned int i = 0; i < linkpath_count(e->lp); i++) {
 		struct linkpath_sock *ls = linkpath_sock_at(e->lp, i);
 
-		ev.data.ptr = ls;
-		if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, ls->fd, &ev) != 0) {
-			err = -errno;
-			log_err("--mac-sessions: epoll: %s", strerror(errno));
+		ls->owner = e;
+		err = ev_source_add(e->epfd, ls->fd, EPOLLIN, &ls->src, link_on_event);
+		if (err) {
+			log_err("--mac-sessions: epoll: %s", strerror(-err));
 			return err;
 		}
 		log_verbose("mac sessions: requests on %s through a packet socket", ls->ifname);

@@ -382,7 +382,7 @@ illegal:
 		  s->rec.id, len, op);
 }
 
-void session_on_readable(struct session *s)
+static void session_on_readable(struct session *s)
 {
 	struct engine *e = s->e;
 
@@ -415,6 +415,15 @@ void session_on_readable(struct session *s)
 		}
 		session_on_packet(s, e->rx, (size_t)n);
 	}
+}
+
+void session_on_event(struct ev_source *src, uint32_t events)
+{
+	struct session *s = ev_owner(src, struct session, src);
+
+	(void)events;
+	if (!s->dead) /* finished earlier in this batch: in the graveyard */
+		session_on_readable(s);
 }
 
 void session_on_timer(struct session *s)
