@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kern/attach.h"
+#include "ctl/commands.h"
 #include "util/inject.h"
 #include "daemon/options.h"
 
@@ -37,35 +38,9 @@ static void usage(FILE *f)
 "  -h, --help          print this help and exit\n"
 "  -V, --version       print the version and exit\n"
 "\n"
-"Commands:\n"
-"  load NAME FILE  publish FILE (a path on the daemon's host, absolute or\n"
-"              relative to its root) under NAME: copied into the image pool\n"
-"              at once; NAME then resolves to it before the file system;\n"
-"              running transfers keep what they started with\n"
-"  unload NAME withdraw a published NAME\n"
-"  images      the image pool and the published names\n"
-"  status      daemon, listeners, kernel tiers, active transfers\n"
-"  stats       counters, one \"name value\" per line;\n"
-"              --json: one JSON object with latency histograms;\n"
-"              --prometheus: text exposition format (node_exporter textfile)\n"
-"  transfers   the last finished transfers, oldest first (--json: JSON lines,\n"
-"              then the active ones)\n"
-"  events      recent transfer events as JSON lines (start, progress, done,\n"
-"              failed, restart, stall); --follow: then every new one, until\n"
-"              interrupted\n"
-"  top         live view of active and recent transfers, refreshed every\n"
-"              --interval SEC (default 0.5); --once: one frame and exit;\n"
-"              plain frames when stdout is not a terminal\n"
-"  detach [IFACE...]  remove a TC filter of xtftpd's left on these\n"
-"              interfaces (default: all) by a daemon killed while on legacy\n"
-"              clsact TC (kernels without tcx); XDP and tcx attachments are\n"
-"              links and go with the daemon. Needs no daemon; needs root\n"
-"  inject      fault injection for bootloader tests, in every tier:\n"
-"              inject drop|dup [--prob P] [--blocks N,M,...] [--client-ip IP]\n"
-"              [--client-mac MAC]: drop or duplicate DATA frames with\n"
-"              probability P (default 1) or at these block numbers (their\n"
-"              first transmission); --clear: off; alone: show the setting\n"
-"              and the inject_drop/inject_dup counts\n"
+"Commands:\n");
+	ctl_commands_help(f);
+	fprintf(f,
 "\n"
 "Exit status: 0 the daemon answered, 1 it did not, 2 usage error.\n");
 }
@@ -310,6 +285,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = XT_DEFAULT_CONTROL, *cmd;
+	const struct ctl_command *command;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char req[128];
 	int c, json = 0, prometheus = 0, follow = 0, once = 0;
@@ -348,9 +324,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc && !strcmp(argv[optind], "detach"))
+	command = optind < argc ? ctl_command_lookup(argv[optind], NULL) : NULL;
+	if (optind < argc && (!command || strcmp(argv[optind], command->name))) {
+		fprintf(stderr, "xtftpctl: %s: unknown command (%s; see xtftpctl --help)\n",
+			argv[optind], ctl_command_names(0));
+		return 2;
+	}
+	if (command && command->id == CTL_DETACH)
 		return detach_command(argc - optind - 1, argv + optind + 1);
-	if (optind < argc && !strcmp(argv[optind], "inject")) {
+	if (command && command->id == CTL_INJECT) {
 		char ireq[512], why[160];
 
 		if (argc - optind > 2 || (argc - optind == 2 && strcmp(argv[optind + 1], "drop") &&
@@ -369,30 +351,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtftpctl: --prob, --blocks, --client-ip, --client-mac, --clear are for inject\n");
 		return 2;
 	}
-	if (optind < argc && (!strcmp(argv[optind], "load") || !strcmp(argv[optind], "unload")))
+	if (command && (command->id == CTL_LOAD || command->id == CTL_UNLOAD))
 		return publish_command(path, argc - optind, argv + optind);
-	if (optind != argc - 1) {
-		fprintf(stderr, "xtftpctl: expected one command: status, stats, transfers, events, "
-			"top, images, load, unload, inject or detach (see xtftpctl --help)\n");
+	if (!command || optind != argc - 1) {
+		fprintf(stderr, "xtftpctl: expected one command: %s (see xtftpctl --help)\n",
+			ctl_command_names(0));
 		return 2;
 	}
-	cmd = argv[optind];
-	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "transfers") &&
-	    strcmp(cmd, "events") && strcmp(cmd, "top") && strcmp(cmd, "images")) {
-		fprintf(stderr, "xtftpctl: %s: unknown command (status, stats, transfers, events, "
-			"top, images, load, unload, inject, detach; see xtftpctl --help)\n", cmd);
-		return 2;
-	}
-	if (json + prometheus > 1 || (prometheus && strcmp(cmd, "stats")) ||
-	    (json && strcmp(cmd, "stats") && strcmp(cmd, "transfers"))) {
+	cmd = command->name;
+	if (json + prometheus > 1 || (prometheus && !(command->flags & CTL_F_PROMETHEUS)) ||
+	    (json && !(command->flags & CTL_F_JSON))) {
 		fprintf(stderr, "xtftpctl: --json is for stats and transfers, --prometheus for stats\n");
 		return 2;
 	}
-	if (follow && strcmp(cmd, "events")) {
+	if (follow && !(command->flags & CTL_F_FOLLOW)) {
 		fprintf(stderr, "xtftpctl: --follow is for events\n");
 		return 2;
 	}
-	if (once && strcmp(cmd, "top")) {
+	if (once && !(command->flags & CTL_F_ONCE)) {
 		fprintf(stderr, "xtftpctl: --once is for top\n");
 		return 2;
 	}
@@ -402,7 +378,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
-	if (!strcmp(cmd, "top"))
+	if (command->id == CTL_TOP)
 		return top_loop(path, once, interval);
 	snprintf(req, sizeof(req), "%s%s\n", cmd,
 		 json ? " json" : prometheus ? " prometheus" : follow ? " follow" : "");

@@ -287,24 +287,28 @@ static void control_unload(struct catalog *c, struct fastpath *fp, const char *n
 	fprintf(out, "error: unload: %.300s is not published\n", name);
 }
 
-int catalog_control(struct catalog *c, struct fastpath *fp, const char *cmd, FILE *out)
+int catalog_control(struct catalog *c, struct fastpath *fp, enum ctl_cmd id, const char *args,
+		    FILE *out)
 {
-	char *copy, *verb, *a, *b, *save = NULL;
+	char *copy, *a, *b, *save = NULL;
 	int handled = 1;
 
-	if (strncmp(cmd, "load ", 5) && strncmp(cmd, "unload ", 7) && strcmp(cmd, "images"))
-		return 0;
-	copy = strdup(cmd);
+	if (id == CTL_IMAGES) {
+		if (*args)
+			return 0;
+		catalog_write_status(c, fp, out);
+		return 1;
+	}
+	if (!*args)
+		return 0; /* "load" / "unload" alone: not a command */
+	copy = strdup(args);
 	if (!copy) {
 		fprintf(out, "error: out of memory\n");
 		return 1;
 	}
-	verb = strtok_r(copy, " ", &save);
-	a = strtok_r(NULL, " ", &save);
+	a = strtok_r(copy, " ", &save);
 	b = strtok_r(NULL, "", &save);  /* FILE: the rest, spaces allowed */
-	if (!strcmp(verb, "images")) {
-		catalog_write_status(c, fp, out);
-	} else if (!strcmp(verb, "load")) {
+	if (id == CTL_LOAD) {
 		if (!a || !b)
 			fprintf(out, "error: usage: load NAME FILE\n");
 		else

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include "ctl/commands.h"
 #include "kern/fastpath.h"
 #include "options.h"
 
@@ -51,9 +52,11 @@ void catalog_preload(struct catalog *c, struct fastpath *fp);
 /* A request's image did not fit the free pool: counted (stats). */
 void catalog_note_pool_full(struct catalog *c);
 
-/* Control commands "load NAME FILE", "unload NAME", "images".
- * Returns 1 if cmd was one of them (answer written to out), else 0. */
-int catalog_control(struct catalog *c, struct fastpath *fp, const char *cmd, FILE *out);
+/* Control commands "load NAME FILE", "unload NAME", "images" (CTL_LOAD,
+ * CTL_UNLOAD, CTL_IMAGES of ctl/commands.h), args what follows the name.
+ * Returns 1 when answered, 0 for arguments "images" does not take. */
+int catalog_control(struct catalog *c, struct fastpath *fp, enum ctl_cmd id, const char *args,
+		    FILE *out);
 
 /* For "xtftpctl stats": pool_* counters, "name value" lines. */
 void catalog_write_stats(const struct catalog *c, const struct fastpath *fp, FILE *f);

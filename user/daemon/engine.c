@@ -177,24 +177,62 @@ static void control_inject(struct engine *e, const char *spec, FILE *out)
 		e->tot.inject_dup);
 }
 
-static void control_handle(void *ctx, const char *cmd, FILE *out)
+static int cmd_inject(struct engine *e, const char *line, const char *args, FILE *out)
 {
-	struct engine *e = ctx;
+	(void)line;
+	control_inject(e, *args ? args : NULL, out);
+	return 1;
+}
 
-	if (!strcmp(cmd, "status"))
-		engine_write_status(e, out);
-	else if (!strcmp(cmd, "stats"))
-		engine_write_stats(e, out);
-	else if (!strcmp(cmd, "transfers"))
-		engine_write_transfers(e, out);
-	else if (!strncmp(cmd, "inject", 6) && (!cmd[6] || cmd[6] == ' '))
-		control_inject(e, cmd[6] ? cmd + 7 : NULL, out);
-	else if (obs_control(e, cmd, out))
-		;
-	else if (catalog_control(e->cat, e->fp, cmd, out))
-		;
-	else
-		fprintf(out, "error: unknown command '%.64s' (status, stats, transfers)\n", cmd);
+static int cmd_load(struct engine *e, const char *line, const char *args, FILE *out)
+{
+	(void)line;
+	return catalog_control(e->cat, e->fp, CTL_LOAD, args, out);
+}
+
+static int cmd_unload(struct engine *e, const char *line, const char *args, FILE *out)
+{
+	(void)line;
+	return catalog_control(e->cat, e->fp, CTL_UNLOAD, args, out);
+}
+
+static int cmd_images(struct engine *e, const char *line, const char *args, FILE *out)
+{
+	(void)line;
+	return catalog_control(e->cat, e->fp, CTL_IMAGES, args, out);
+}
+
+#define OBS_CMD(fn) \
+	static int cmd_##fn(struct engine *e, const char *line, const char *args, FILE *out) \
+	{ (void)line; return obs_cmd_##fn(e, args, out); }
+OBS_CMD(status)
+OBS_CMD(stats)
+OBS_CMD(transfers)
+OBS_CMD(events)
+OBS_CMD(top)
+
+/* The daemon's half of ctl/commands.h's table; detach is xtftpctl's alone.
+ * A handler returns 0 when it does not understand the arguments. */
+static int (*const control_handlers[CTL_CMD_MAX])(struct engine *, const char *, const char *,
+						  FILE *) = {
+	[CTL_LOAD] = cmd_load,
+	[CTL_UNLOAD] = cmd_unload,
+	[CTL_IMAGES] = cmd_images,
+	[CTL_STATUS] = cmd_status,
+	[CTL_STATS] = cmd_stats,
+	[CTL_TRANSFERS] = cmd_transfers,
+	[CTL_EVENTS] = cmd_events,
+	[CTL_TOP] = cmd_top,
+	[CTL_INJECT] = cmd_inject,
+};
+
+static void control_handle(void *ctx, const char *line, FILE *out)
+{
+	const char *args = "";
+	const struct ctl_command *c = ctl_command_lookup(line, &args);
+
+	if (!c || !control_handlers[c->id] || !control_handlers[c->id](ctx, line, args, out))
+		fprintf(out, "error: unknown command '%.64s' (%s)\n", line, ctl_command_names(1));
 }
 
 /* ---- lifecycle ------------------------------------------------------------------ */

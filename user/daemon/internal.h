@@ -40,6 +40,7 @@
 #include "xtftp_ack.h"
 #include "xtftp_kern.h"
 #include "catalog.h"
+#include "ctl/commands.h"
 #include "ctl/control.h"
 #include "obs/diagnose.h"
 #include "engine.h"
@@ -261,7 +262,12 @@ void obs_on_ack(struct session *s, int64_t acked, uint64_t t_ack);
 void obs_data_sent(struct session *s, uint64_t t_ack);
 void obs_kernel_progress(struct session *s);
 void obs_stall(struct session *s);
-int obs_control(struct engine *e, const char *cmd, FILE *out);
+/* Control commands (ctl/commands.h): 1 answered, 0 arguments not understood. */
+int obs_cmd_stats(struct engine *e, const char *args, FILE *out);
+int obs_cmd_transfers(struct engine *e, const char *args, FILE *out);
+int obs_cmd_events(struct engine *e, const char *args, FILE *out);
+int obs_cmd_top(struct engine *e, const char *args, FILE *out);
+int obs_cmd_status(struct engine *e, const char *args, FILE *out);
 void event_log_write(struct engine *e, const struct transfer *t);
 
 /* ---- rrq.c ----------------------------------------------------------------- */

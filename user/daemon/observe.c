@@ -346,49 +346,79 @@ static void obs_write_top(struct engine *e, FILE *out, unsigned int width, unsig
 }
 
 /* Control commands of issue 4; 1 if cmd was one of them. */
-int obs_control(struct engine *e, const char *cmd, FILE *out)
+int obs_cmd_stats(struct engine *e, const char *args, FILE *out)
 {
 	struct report_stats st;
-	unsigned int w, h;
+
+	if (!*args) {
+		engine_write_stats(e, out);
+		return 1;
+	}
+	if (strcmp(args, "json") && strcmp(args, "prometheus"))
+		return 0;
+	obs_fill_stats(e, &st);
+	if (args[0] == 'j')
+		report_stats_json(out, &st);
+	else
+		report_stats_prometheus(out, &st);
+	return 1;
+}
+
+int obs_cmd_transfers(struct engine *e, const char *args, FILE *out)
+{
 	uint64_t now = now_ns();
+	struct transfer t;
 
-	if (!strcmp(cmd, "stats json") || !strcmp(cmd, "stats prometheus")) {
-		obs_fill_stats(e, &st);
-		if (cmd[6] == 'j')
-			report_stats_json(out, &st);
-		else
-			report_stats_prometheus(out, &st);
+	if (!*args) {
+		engine_write_transfers(e, out);
 		return 1;
 	}
-	if (!strcmp(cmd, "transfers json")) {
-		struct transfer t;
-
-		for (unsigned int i = 0; i < e->ring_len; i++)
-			report_transfer_json(out, &e->ring[(e->ring_head + XT_RECORD_RING - e->ring_len + i) %
-							   XT_RECORD_RING], now);
-		for (struct session *s = e->sessions; s; s = s->next) {
-			session_live_view(s, &t, now);
-			report_transfer_json(out, &t, now);
-		}
-		return 1;
+	if (strcmp(args, "json"))
+		return 0;
+	for (unsigned int i = 0; i < e->ring_len; i++)
+		report_transfer_json(out, &e->ring[(e->ring_head + XT_RECORD_RING - e->ring_len + i) %
+						   XT_RECORD_RING], now);
+	for (struct session *s = e->sessions; s; s = s->next) {
+		session_live_view(s, &t, now);
+		report_transfer_json(out, &t, now);
 	}
-	if (!strcmp(cmd, "events")) {
+	return 1;
+}
+
+int obs_cmd_events(struct engine *e, const char *args, FILE *out)
+{
+	int fd;
+
+	if (!*args) {
 		events_write_recent(e->ev, out);
 		return 1;
 	}
-	if (!strcmp(cmd, "events follow")) {
-		int fd = control_current_fd(e->ctl);
+	if (strcmp(args, "follow"))
+		return 0;
+	fd = control_current_fd(e->ctl);
+	fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd < 0 || events_add_follower(e->ev, fd) != 0)
+		fprintf(out, "error: cannot follow events (too many followers?)\n");
+	return 1;
+}
 
-		fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-		if (fd < 0 || events_add_follower(e->ev, fd) != 0)
-			fprintf(out, "error: cannot follow events (too many followers?)\n");
-		return 1;
-	}
-	if (sscanf(cmd, "top %u %u", &w, &h) == 2 || (!strcmp(cmd, "top") && (w = 100, h = 30))) {
-		obs_write_top(e, out, w > 1000 ? 1000 : w, h > 500 ? 500 : h);
-		return 1;
-	}
-	return 0;
+int obs_cmd_top(struct engine *e, const char *args, FILE *out)
+{
+	unsigned int w = 100, h = 30;
+	char extra;
+
+	if (*args && sscanf(args, "%u %u %c", &w, &h, &extra) != 2)
+		return 0;
+	obs_write_top(e, out, w > 1000 ? 1000 : w, h > 500 ? 500 : h);
+	return 1;
+}
+
+int obs_cmd_status(struct engine *e, const char *args, FILE *out)
+{
+	if (*args)
+		return 0;
+	engine_write_status(e, out);
+	return 1;
 }
 
 /* For status: the kernel tiers per interface and the images in the pool. */
