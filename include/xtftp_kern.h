@@ -112,39 +112,7 @@ struct xdp_tx_iface {
 };
 
 /* ---- per-CPU stats (array map indexed by enum xt_stat) ------------------ */
-enum xt_stat {
-	XT_STAT_ACK_SEEN = 0,       /* TFTP ACKs for a live session */
-	XT_STAT_DATA_XDP,           /* DATA frames sent by XDP_TX */
-	XT_STAT_DATA_TC,            /* DATA frames sent by the TC tier */
-	XT_STAT_BYTES_XDP,          /* payload bytes sent by XDP */
-	XT_STAT_BYTES_TC,           /* payload bytes sent by TC */
-	XT_STAT_DUP_ACK,            /* duplicate ACKs dropped (Sorcerer's Apprentice) */
-	XT_STAT_SESSION_DONE,       /* final ACK seen */
-	/* reasons a frame was passed on untouched */
-	XT_STAT_PASS_NOT_IP,        /* not IPv4/IPv6 (incl. ARP, VLAN stacks) */
-	XT_STAT_PASS_NOT_UDP,
-	XT_STAT_PASS_IP_OPTIONS,    /* IPv4 IHL != 5 */
-	XT_STAT_PASS_FRAGMENT,      /* IPv4 fragment */
-	XT_STAT_PASS_IPV6_EXT,      /* IPv6 extension header */
-	XT_STAT_PASS_TRUNCATED,     /* frame shorter than its headers say */
-	XT_STAT_PASS_NOT_ACK,       /* TFTP opcode other than ACK */
-	XT_STAT_PASS_NO_SESSION,    /* no live session for this 5-tuple */
-	XT_STAT_PASS_PAUSED,        /* session owned by userspace */
-	XT_STAT_PASS_WINDOW,        /* XDP: windowsize > 1, left to TC */
-	XT_STAT_PASS_GROW_FAILED,   /* XDP: bpf_xdp_adjust_tail could not grow */
-	XT_STAT_PASS_BAD_BLOCK,     /* ACK for a block never sent */
-	XT_STAT_PASS_BAD_SESSION,   /* session value inconsistent (blksize, chunk) */
-	XT_STAT_PASS_HELPER_FAILED, /* a helper call failed mid-build */
-	XT_STAT_RACE_LOST,          /* another CPU answered the same ACK first */
-	XT_STAT_PASS_XDP_TX_OFF,    /* XDP: interface not in xdp_tx_ifaces (veth,
-	                             * generic XDP: frames cannot grow and XDP_TX
-	                             * may not deliver), left to TC */
-	XT_STAT_INJECT_DROP,        /* DATA frames dropped by fault injection */
-	XT_STAT_INJECT_DUP,         /* DATA frames sent twice by fault injection */
-	XT_STAT_PASS_INJECT,        /* XDP: a frame to be duplicated, left to TC
-	                             * (XDP_TX sends one frame per ACK) */
-	XT_STAT_MAX,
-};
+#include "xtftp_stats.h"
 
 /* ---- latency histograms (per-CPU array indexed by enum xt_hist_id) ------ */
 #define XT_HIST_BUCKETS 64          /* bucket b counts values in [2^b, 2^(b+1)) ns; 0 in bucket 0 */

@@ -508,34 +508,16 @@ void event_log_write(struct engine *e, const struct transfer *t)
 
 /* ---- control ----------------------------------------------------------------- */
 
-/*
- * A kernel counter's name in `xtftpctl stats`: fastpath_stat_name()'s (the
- * one --json and --prometheus use) but for the counters below, which kept
- * their first control-socket names because scripts read them. NULL: not
- * listed here (pass_xdp_tx_off never was; --json and --prometheus have it).
- */
+/* A kernel counter's line in `xtftpctl stats` (include/xtftp_stats.h). */
 static const char *kstat_name(enum xt_stat s)
 {
-	switch (s) {
-	case XT_STAT_ACK_SEEN:
-		return "kernel_ack_seen";
-	case XT_STAT_DATA_XDP:
-		return "kernel_data_xdp";
-	case XT_STAT_DATA_TC:
-		return "kernel_data_tc";
-	case XT_STAT_DUP_ACK:
-		return "kernel_dup_acks";
-	case XT_STAT_SESSION_DONE:
-		return "kernel_sessions_done";
-	case XT_STAT_RACE_LOST:
-		return "kernel_race_lost";
-	case XT_STAT_INJECT_DROP:
-		return "kernel_inject_drop";
-	case XT_STAT_INJECT_DUP:
-		return "kernel_inject_dup";
-	default:
-		return fastpath_stat_name(s);
-	}
+	static const char *const names[XT_STAT_MAX] = {
+#define XT_STAT_CTL_NAME(id, name, ctl_name, help) [XT_STAT_##id] = ctl_name,
+		XT_STATS(XT_STAT_CTL_NAME)
+#undef XT_STAT_CTL_NAME
+	};
+
+	return (unsigned int)s < XT_STAT_MAX ? names[s] : NULL;
 }
 
 void engine_write_stats(struct engine *e, FILE *f)

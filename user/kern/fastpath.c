@@ -768,32 +768,9 @@ cleanup:
 const char *fastpath_stat_name(enum xt_stat s)
 {
 	static const char *const names[XT_STAT_MAX] = {
-		[XT_STAT_ACK_SEEN] = "ack_seen",
-		[XT_STAT_DATA_XDP] = "data_xdp",
-		[XT_STAT_DATA_TC] = "data_tc",
-		[XT_STAT_BYTES_XDP] = "bytes_xdp",
-		[XT_STAT_BYTES_TC] = "bytes_tc",
-		[XT_STAT_DUP_ACK] = "dup_ack",
-		[XT_STAT_SESSION_DONE] = "session_done",
-		[XT_STAT_PASS_NOT_IP] = "pass_not_ip",
-		[XT_STAT_PASS_NOT_UDP] = "pass_not_udp",
-		[XT_STAT_PASS_IP_OPTIONS] = "pass_ip_options",
-		[XT_STAT_PASS_FRAGMENT] = "pass_fragment",
-		[XT_STAT_PASS_IPV6_EXT] = "pass_ipv6_ext",
-		[XT_STAT_PASS_TRUNCATED] = "pass_truncated",
-		[XT_STAT_PASS_NOT_ACK] = "pass_not_ack",
-		[XT_STAT_PASS_NO_SESSION] = "pass_no_session",
-		[XT_STAT_PASS_PAUSED] = "pass_paused",
-		[XT_STAT_PASS_WINDOW] = "pass_window",
-		[XT_STAT_PASS_GROW_FAILED] = "pass_grow_failed",
-		[XT_STAT_PASS_BAD_BLOCK] = "pass_bad_block",
-		[XT_STAT_PASS_BAD_SESSION] = "pass_bad_session",
-		[XT_STAT_PASS_HELPER_FAILED] = "pass_helper_failed",
-		[XT_STAT_RACE_LOST] = "race_lost",
-		[XT_STAT_PASS_XDP_TX_OFF] = "pass_xdp_tx_off",
-		[XT_STAT_INJECT_DROP] = "inject_drop",
-		[XT_STAT_INJECT_DUP] = "inject_dup",
-		[XT_STAT_PASS_INJECT] = "pass_inject",
+#define XT_STAT_NAME(id, name, ctl_name, help) [XT_STAT_##id] = name,
+		XT_STATS(XT_STAT_NAME)
+#undef XT_STAT_NAME
 	};
 
 	if ((unsigned int)s >= XT_STAT_MAX || !names[s])
