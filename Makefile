@@ -200,6 +200,24 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/default/xtftpd ] || \
 		install -m 0644 packaging/xtftpd.default $(DESTDIR)$(SYSCONFDIR)/default/xtftpd
 
+# make deb: a Debian package (packaging/debian, debhelper) built with
+# dpkg-buildpackage in a copy of this tree (without build/ and .git), then
+# checked by lintian (errors fail). Result: $(BUILD)/deb/xtftpd_VERSION_ARCH.deb;
+# install it with apt install ./$(BUILD)/deb/xtftpd_*.deb.
+DEB_DIR := $(BUILD)/deb
+.PHONY: deb
+deb:
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	$(Q)tar -c --exclude=./build --exclude=./.git --exclude='./$(BUILD)' . | tar -x -C $(DEB_DIR)/src
+	$(Q)rm -rf $(DEB_DIR)/src/debian && cp -r packaging/debian $(DEB_DIR)/src/debian
+	$(msg) DEB $(DEB_DIR)
+	$(Q)cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; echo "make deb: dpkg-buildpackage failed, see $(DEB_DIR)/build.log"; exit 1; }
+	$(Q)rm -rf $(DEB_DIR)/src
+	$(Q)rc=0; lintian --fail-on error --info $(DEB_DIR)/*.deb > $(DEB_DIR)/lintian.log 2>&1 || rc=$$?; \
+		grep -v 'root privileges' $(DEB_DIR)/lintian.log; echo "  LINTIAN  $$(grep -c '^E:' $(DEB_DIR)/lintian.log) errors, $$(grep -c '^W:' $(DEB_DIR)/lintian.log) warnings, $$(grep -c '^I:' $(DEB_DIR)/lintian.log) info (lintian.log)"; exit $$rc
+	$(Q)ls $(DEB_DIR)/*.deb
+
 clean:
 	rm -rf build
 
