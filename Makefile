@@ -176,6 +176,14 @@ soak: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)./tests/soak.sh $(BUILD)
 
+# Loss benchmark (not in CI, ~10 min): lock-step 512 under 0/0.5/2/5 % loss
+# each way, xtftpd (both flavours) beside tftpd-hpa, atftpd and dnsmasq, a
+# patient and a bootloader-like client; writes tests/bench/loss-results.md.
+.PHONY: bench-loss
+bench-loss: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)./tests/bench/loss-bench.sh $(BUILD)
+
 # PREFIX=/usr for a distribution layout; UNITDIR under PREFIX works for both
 # /usr and /usr/local (systemd searches /usr/local/lib/systemd/system too).
 # An existing /etc/default/xtftpd is kept, like a dpkg conffile.
