@@ -6,8 +6,9 @@
  * turn the ACK frame itself into the next DATA frame: resize it, write the
  * headers and the block from the image pool, and send it back out of the
  * interface it came in on. The protocol logic lives once in tftp_logic.h
- * (parse.h, csum.h); this file holds the maps and the two entry points,
- * which differ only in how they resize, write and transmit.
+ * (parse.h, csum.h), the maps in maps.h, the reply writer once in reply.h
+ * over ctx.h's store shim; this file holds the two entry points, which
+ * differ only in how they resize and transmit.
  *
  * Anything a program cannot do it passes on untouched (XDP_PASS, TC_ACT_UNSPEC)
  * and counts why: XDP passes to TC, TC to the userspace engine.
@@ -20,101 +21,16 @@
 #include "xtftp_kern.h"
 #include "xtftp_inject.h"
 
-struct pool_chunk {
-	__u8 data[XT_CHUNK_SIZE];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct session_key);
-	__type(value, struct session_value);
-} XT_MAP_SESSIONS SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 1); /* sized by the loader from --pool-size */
-	__type(key, __u32);
-	__type(value, struct pool_chunk);
-} XT_MAP_IMAGE_POOL SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XT_STAT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} XT_MAP_STATS SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XT_HIST_MAX);
-	__type(key, __u32);
-	__type(value, struct xt_hist);
-} XT_MAP_HIST SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} XT_MAP_EVENTS SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XT_XDP_TX_MAX_IFACES);
-	__type(key, __u32);
-	__type(value, struct xdp_tx_iface);
-} XT_MAP_XDP_TX SEC(".maps");
-
-/* Fault injection (xtftp_inject.h): one entry, all zero = off. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xt_inject);
-} XT_MAP_INJECT SEC(".maps");
-
+#include "maps.h"
 #include "tftp_logic.h"
+#include "reply.h"
 
 /* TC "pass": TC_ACT_UNSPEC lets the next tcx/clsact program of other software
  * see the packet (TC_ACT_OK would end the chain); with none, it goes up. */
 #define XT_TC_PASS TC_ACT_UNSPEC
 
-/* Write the reply headers and payload for block blk into an XDP frame that
- * already has the reply's length. 0 or a negative errno. */
-static __always_inline int xdp_write_reply(struct xdp_md *ctx, const struct tftp_ack *ack,
-					   __u32 blk, const struct block_src *b)
-{
-	union reply_l3 r;
-	struct reply_l2 l2;
-	__u32 l3_off = ack->l3_off;
-	int err;
-
-	build_reply_l2(ack, &l2);
-	if (ack->vlan_in_frame)
-		err = bpf_xdp_store_bytes(ctx, 0, &l2, sizeof(l2));
-	else
-		err = bpf_xdp_store_bytes(ctx, 0, &l2, ETH_HLEN);
-	if (err)
-		return err;
-
-	if (ack->key.family == XT_FAMILY_INET) {
-		build_reply_v4(ack, blk, b, &r.v4);
-		err = bpf_xdp_store_bytes(ctx, l3_off, &r.v4, sizeof(r.v4));
-		l3_off += sizeof(r.v4);
-	} else {
-		build_reply_v6(ack, blk, b, &r.v6);
-		err = bpf_xdp_store_bytes(ctx, l3_off, &r.v6, sizeof(r.v6));
-		l3_off += sizeof(r.v6);
-	}
-	if (err)
-		return err;
-
-	if (b->len == 0)
-		return 0;
-	if (!b->chunk || b->len > XT_CHUNK_OVERLAP)
-		return -EINVAL;
-	return bpf_xdp_store_bytes(ctx, l3_off, (void *)block_data(b), xt_bound_copy_len(b->len));
-}
+/* XDP writes the whole reply, Ethernet header included, into the frame. */
+DEFINE_WRITE_REPLY(xdp_write_reply, struct xdp_md, xdp_store_bytes, __always_inline)
 
 SEC("xdp")
 int xdp_tftp(struct xdp_md *ctx)
@@ -227,7 +143,7 @@ int xdp_tftp(struct xdp_md *ctx)
 		action = XDP_DROP;
 		goto ack_out;
 	}
-	if (xdp_write_reply(ctx, &ack, d.first, &b)) {
+	if (xdp_write_reply(ctx, &ack, d.first, &b, 1)) {
 		unclaim_ack(sess, &d);
 		stat_add(XT_STAT_PASS_HELPER_FAILED, 1);
 		action = XDP_DROP;
@@ -280,49 +196,12 @@ int xdp_grow_probe(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* Write the reply for block blk into the skb (already the reply's length).
- * At TC ingress a VLAN tag sits in skb->vlan_tci, not in the frame; it
- * stays set, so egress puts the tag back. 0 or a negative errno.
- * Not inlined: inside the window loop clang would otherwise spill enough
- * around the helper calls to bring tc_tftp near the 512-byte stack limit;
- * as a BPF-to-BPF call its frame exists only while it runs. */
-static __noinline int tc_write_reply(struct __sk_buff *skb, const struct tftp_ack *ack,
-					  __u32 blk, const struct block_src *b, int with_l2)
-{
-	union reply_l3 r;
-	__u32 l3_off = ack->l3_off;
-	int err = 0;
-
-	if (with_l2) {
-		struct reply_l2 l2;
-
-		build_reply_l2(ack, &l2);
-		if (ack->vlan_in_frame)
-			err = bpf_skb_store_bytes(skb, 0, &l2, sizeof(l2), 0);
-		else
-			err = bpf_skb_store_bytes(skb, 0, &l2, ETH_HLEN, 0);
-		if (err)
-			return err;
-	}
-
-	if (ack->key.family == XT_FAMILY_INET) {
-		build_reply_v4(ack, blk, b, &r.v4);
-		err = bpf_skb_store_bytes(skb, l3_off, &r.v4, sizeof(r.v4), 0);
-		l3_off += sizeof(r.v4);
-	} else {
-		build_reply_v6(ack, blk, b, &r.v6);
-		err = bpf_skb_store_bytes(skb, l3_off, &r.v6, sizeof(r.v6), 0);
-		l3_off += sizeof(r.v6);
-	}
-	if (err)
-		return err;
-
-	if (b->len == 0)
-		return 0;
-	if (!b->chunk || b->len > XT_CHUNK_OVERLAP)
-		return -EINVAL;
-	return bpf_skb_store_bytes(skb, l3_off, block_data(b), xt_bound_copy_len(b->len), 0);
-}
+/* At TC ingress a VLAN tag sits in skb->vlan_tci, not in the frame; it
+ * stays set, so egress puts the tag back. Not inlined: inside the window
+ * loop clang would otherwise spill enough around the helper calls to bring
+ * tc_tftp near the 512-byte stack limit; as a BPF-to-BPF call its frame
+ * exists only while it runs. */
+DEFINE_WRITE_REPLY(tc_write_reply, struct __sk_buff, skb_store_bytes, __noinline)
 
 /* Largest frame an ACK can be (tagged IPv6, plus Ethernet padding slack):
  * a non-linear skb that small is pulled so the parser sees it all. */

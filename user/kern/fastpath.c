@@ -16,6 +16,8 @@
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "xtftp_block.h"
+#include "xtftp_ack.h"
 #include "fastpath.h"
 #include "attach.h"
 #include "util/log.h"
@@ -621,7 +623,7 @@ void fastpath_session_init(struct session_value *val, const struct loaded_image 
 	val->image_gen = img->gen;
 	val->blksize = (__u16)blksize;
 	val->windowsize = (__u16)(windowsize ? windowsize : 1);
-	val->final_block = blksize ? (__u32)(img->size / blksize + 1) : 0;
+	val->final_block = blksize ? xt_final_block(img->size, blksize) : 0;
 	val->state = XT_SESS_ACTIVE;
 	val->last_sent = first_sent;
 	val->last_acked = first_sent - 1; /* (__u32)-1: OACK outstanding */
