@@ -391,7 +391,30 @@ enum {
 	ROPT_INJECT,
 };
 
-int recover_main(int argc, char **argv)
+/* The command line, checked whole before anything on the host changes. */
+struct recover_args {
+	const char *ifname, *cidr, *timeout, *pool, *control, *inject;
+	const char *firmware;           /* FIRMWARE as given */
+	int keep, no_bpf, verbose;
+	unsigned long hint_after;       /* --hint-after, seconds */
+	unsigned int ifindex, prefix;
+	struct in_addr addr;            /* --ip without the prefix */
+};
+
+/* The image and the daemon's command line built for it. options_parse keeps
+ * pointers into these strings (ROOT, --serve-any, --control), so they live
+ * in recover_main's frame for the whole run. */
+struct recover_image {
+	char real[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
+	char sha_hex[SHA256_HEX_LEN];
+	char listen[64];                /* ADDR:69 */
+	char pool[32];                  /* --pool-size sized to the image */
+	const char *dargv[40];
+};
+
+/* Parse argv into *a. Returns -1 to go on, else the exit status: 0 after
+ * --help, 2 after a usage error (one line printed, as for xtftpd). */
+static int recover_parse_args(int argc, char **argv, struct recover_args *a)
 {
 	static const struct option long_opts[] = {
 		{ "interface",  required_argument, NULL, 'i' },
@@ -407,152 +430,275 @@ int recover_main(int argc, char **argv)
 		{ "help",       no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ifname = NULL, *cidr = RECOVER_DEFAULT_IP, *timeout = NULL, *pool = NULL;
-	const char *control = "", *inject = NULL;
-	char fw_real[PATH_MAX], fw_dir[PATH_MAX], fw_base[PATH_MAX], listen[64], pool_buf[32];
-	char elsewhere[IF_NAMESIZE], sha_hex[SHA256_HEX_LEN], size_str[32];
-	const char *dargv[40];
-	int dargc = 0, no_bpf = 0, verbose = 0, c, rc = 1, added = 0, fd = -1;
-	unsigned int ifindex, prefix;
-	unsigned long hint_after = 60;
-	struct xtftpd_options opt;
-	struct recover r = { 0 };
-	struct in_addr addr;
-	struct stat st;
-	sigset_t mask;
 	char *end;
+	int c;
 
+	a->cidr = RECOVER_DEFAULT_IP;
+	a->control = "";
+	a->hint_after = 60;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:vh", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': ifname = optarg; break;
-		case ROPT_IP: cidr = optarg; break;
-		case ROPT_KEEP: r.keep = 1; break;
+		case 'i': a->ifname = optarg; break;
+		case ROPT_IP: a->cidr = optarg; break;
+		case ROPT_KEEP: a->keep = 1; break;
 		case ROPT_HINT_AFTER:
 			errno = 0;
-			hint_after = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || hint_after < 1 || hint_after > 86400)
+			a->hint_after = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || a->hint_after < 1 || a->hint_after > 86400)
 				return usage_error("--hint-after", optarg, "expected seconds 1..86400");
 			break;
-		case ROPT_TIMEOUT: timeout = optarg; break;
-		case ROPT_NO_BPF: no_bpf = 1; break;
-		case ROPT_POOL_SIZE: pool = optarg; break;
-		case ROPT_CONTROL: control = optarg; break;
-		case ROPT_INJECT: inject = optarg; break;
-		case 'v': verbose++; break;
+		case ROPT_TIMEOUT: a->timeout = optarg; break;
+		case ROPT_NO_BPF: a->no_bpf = 1; break;
+		case ROPT_POOL_SIZE: a->pool = optarg; break;
+		case ROPT_CONTROL: a->control = optarg; break;
+		case ROPT_INJECT: a->inject = optarg; break;
+		case 'v': a->verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case ':': return usage_error(argv[optind - 1], NULL, "missing value");
 		default: return usage_error(argv[optind - 1], NULL, "unknown option");
 		}
 	}
-	if (!ifname)
+	if (!a->ifname)
 		return usage_error("--interface", NULL, "required: the interface the device is cabled to");
 	if (optind + 1 != argc)
 		return usage_error(optind < argc ? argv[optind + 1] : "FIRMWARE", NULL,
 				   optind < argc ? "one FIRMWARE only" : "missing: the image to serve");
-	if (parse_cidr(cidr, &addr, &prefix))
-		return usage_error("--ip", cidr, "expected an IPv4 ADDR/PREFIX like 192.168.0.66/24");
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
-		fprintf(stderr, "xtftpd recover: no interface %s (see `ip link`)\n", ifname);
+	if (parse_cidr(a->cidr, &a->addr, &a->prefix))
+		return usage_error("--ip", a->cidr, "expected an IPv4 ADDR/PREFIX like 192.168.0.66/24");
+	a->firmware = argv[optind];
+	return -1;
+}
+
+/* The image's digest, so the user can match it against the vendor's.
+ * 0, or 1 after printing why. */
+static int image_sha256(const char *path, char hex[SHA256_HEX_LEN])
+{
+	struct sha256_ctx h;
+	uint8_t buf[65536], dig[SHA256_DIGEST_LEN];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "xtftpd recover: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
+	sha256_init(&h);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sha256_update(&h, buf, (size_t)n);
+	sha256_final(&h, dig);
+	sha256_hex(dig, hex);
+	close(fd);
+	if (n < 0) {
+		fprintf(stderr, "xtftpd recover: reading %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* FIRMWARE: a regular file, its real path (the daemon's ROOT is its
+ * directory), name, size and digest. 0, or 1 after printing why. */
+static int image_load(const struct recover_args *a, struct recover_image *img, struct recover *r)
+{
+	struct stat st;
+
 	errno = 0;
-	if (!realpath(argv[optind], fw_real) || stat(fw_real, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "xtftpd recover: %s: %s\n", argv[optind],
+	if (!realpath(a->firmware, img->real) || stat(img->real, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "xtftpd recover: %s: %s\n", a->firmware,
 			errno ? strerror(errno) : "not a regular file");
 		return 1;
 	}
-	snprintf(fw_dir, sizeof(fw_dir), "%s", fw_real);
-	snprintf(fw_base, sizeof(fw_base), "%s", fw_real);
-	r.fw_name = basename(fw_base);
-	r.fw_size = (uint64_t)st.st_size;
-	r.ifname = ifname;
+	snprintf(img->dir, sizeof(img->dir), "%s", img->real);
+	snprintf(img->base, sizeof(img->base), "%s", img->real);
+	r->fw_name = basename(img->base);
+	r->fw_size = (uint64_t)st.st_size;
+	r->ifname = a->ifname;
 	{
 		/* the TP-Link pair: device .86 in the server's /24 */
-		struct in_addr dev = addr;
-		uint32_t host = ntohl(addr.s_addr);
+		struct in_addr dev = a->addr;
+		uint32_t host = ntohl(a->addr.s_addr);
 
 		if ((host & 0xff) == 66) {
 			dev.s_addr = htonl((host & ~0xffu) | 86);
-			inet_ntop(AF_INET, &dev, r.dev_hint, sizeof(r.dev_hint));
+			inet_ntop(AF_INET, &dev, r->dev_hint, sizeof(r->dev_hint));
 		} else {
-			snprintf(r.dev_hint, sizeof(r.dev_hint), "an address in %s", cidr);
+			snprintf(r->dev_hint, sizeof(r->dev_hint), "an address in %s", a->cidr);
 		}
 	}
+	return image_sha256(img->real, img->sha_hex);
+}
 
-	/* the image's digest, so the user can match it against the vendor's */
-	fd = open(fw_real, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "xtftpd recover: %s: %s\n", fw_real, strerror(errno));
-		return 1;
-	}
-	{
-		struct sha256_ctx h;
-		uint8_t buf[65536], dig[SHA256_DIGEST_LEN];
-		ssize_t n;
+/* The daemon's options, made by options_parse from a command line like a
+ * user would type (tftpd-hpa style, confined to the image's directory, every
+ * name answered with the image), so recover and xtftpd cannot disagree on
+ * what a flag means. 0, or 2 after options_parse printed which value is wrong. */
+static int recover_options(const struct recover_args *a, const struct recover *r,
+			   struct recover_image *img, struct xtftpd_options *opt)
+{
+	const char *pool = a->pool;
+	const char **dargv = img->dargv;
+	int dargc = 0;
 
-		sha256_init(&h);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			sha256_update(&h, buf, (size_t)n);
-		sha256_final(&h, dig);
-		sha256_hex(dig, sha_hex);
-		close(fd);
-		fd = -1;
-		if (n < 0) {
-			fprintf(stderr, "xtftpd recover: reading %s: %s\n", fw_real, strerror(errno));
-			return 1;
-		}
-	}
-
-	/* the daemon's command line: tftpd-hpa style, confined to the
-	 * image's directory, every name answered with the image */
-	inet_ntop(AF_INET, &addr, listen, sizeof(listen));
-	snprintf(listen + strlen(listen), sizeof(listen) - strlen(listen), ":69");
+	inet_ntop(AF_INET, &a->addr, img->listen, sizeof(img->listen));
+	snprintf(img->listen + strlen(img->listen), sizeof(img->listen) - strlen(img->listen), ":69");
 	if (!pool) {
 		/* chunks of XT_CHUNK_SIZE per XT_CHUNK_DATA of image, one spare */
-		uint64_t chunks = (r.fw_size + XT_CHUNK_DATA - 1) / XT_CHUNK_DATA + 2;
+		uint64_t chunks = (r->fw_size + XT_CHUNK_DATA - 1) / XT_CHUNK_DATA + 2;
 
-		snprintf(pool_buf, sizeof(pool_buf), "%" PRIu64, chunks * XT_CHUNK_SIZE);
-		pool = pool_buf;
+		snprintf(img->pool, sizeof(img->pool), "%" PRIu64, chunks * XT_CHUNK_SIZE);
+		pool = img->pool;
 	}
 	dargv[dargc++] = "xtftpd";
 	dargv[dargc++] = "-L";
 	dargv[dargc++] = "-s";
 	dargv[dargc++] = "-p";          /* the user's own file: no world-readable rule */
 	dargv[dargc++] = "-a";
-	dargv[dargc++] = listen;
+	dargv[dargc++] = img->listen;
 	dargv[dargc++] = "--control";
-	dargv[dargc++] = control;
+	dargv[dargc++] = a->control;
 	dargv[dargc++] = "--serve-any";
-	dargv[dargc++] = r.fw_name;
+	dargv[dargc++] = r->fw_name;
 	dargv[dargc++] = "--pool-size";
 	dargv[dargc++] = pool;
-	if (no_bpf) {
+	if (a->no_bpf) {
 		dargv[dargc++] = "--no-bpf";
 	} else {
 		dargv[dargc++] = "-i";
-		dargv[dargc++] = ifname;
+		dargv[dargc++] = a->ifname;
 		/* replies go to the MAC that asked, whatever the ARP cache holds
 		 * for the device's address (a second router on the bench) */
 		dargv[dargc++] = "--mac-sessions";
 	}
-	if (timeout) {
+	if (a->timeout) {
 		dargv[dargc++] = "--timeout";
-		dargv[dargc++] = timeout;
+		dargv[dargc++] = a->timeout;
 	}
-	if (inject) {
+	if (a->inject) {
 		dargv[dargc++] = "--inject";
-		dargv[dargc++] = inject;
+		dargv[dargc++] = a->inject;
 	}
-	dargv[dargc++] = dirname(fw_dir);
+	dargv[dargc++] = dirname(img->dir);
 	dargv[dargc] = NULL;
-	rc = options_parse(dargc, (char **)dargv, &opt);
-	if (rc)
+	return options_parse(dargc, (char **)dargv, opt) ? 2 : 0;
+}
+
+/* The server address on the interface: *added when this run put it there
+ * (and so removes it at exit). 0, or -1 after printing why. */
+static int address_claim(const struct recover_args *a, int *added, char *elsewhere, size_t len)
+{
+	switch (address_present(a->ifname, a->addr, elsewhere, len)) {
+	case 1:
+		return 0;
+	case 0: {
+		int err = netlink_address(RTM_NEWADDR, a->ifindex, a->addr, a->prefix);
+
+		if (err && err != -EEXIST) {
+			fprintf(stderr, "xtftpd recover: cannot add %s to %s: %s%s\n", a->cidr, a->ifname,
+				strerror(-err), err == -EPERM ? " (run as root)" : "");
+			return -1;
+		}
+		*added = err == 0;
+		return 0;
+	}
+	default:
+		fprintf(stderr, "xtftpd recover: cannot list addresses: %s\n", strerror(errno));
+		return -1;
+	}
+}
+
+/* What commonly keeps a device from getting the image, said up front: the
+ * interface down, or the address also on another interface. */
+static void warn_link(const struct recover_args *a, const char *listen, const char *elsewhere)
+{
+	struct ifreq ifr = { 0 };
+	int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", a->ifname);
+	if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP))
+		fprintf(stderr, "xtftpd recover: warning: %s is down: `ip link set %s up`\n",
+			a->ifname, a->ifname);
+	if (sk >= 0)
+		close(sk);
+	if (elsewhere[0])
+		fprintf(stderr, "xtftpd recover: warning: %s is also on %s; replies may leave "
+			"by the wrong interface: remove it there\n", listen, elsewhere);
+}
+
+/* The run itself: the engine until the device has the image or a signal
+ * stops it. Returns the exit status, 0 only when a transfer completed. The
+ * caller destroys r->e (made here, possibly half-way). */
+static int recover_serve(struct recover *r, const struct xtftpd_options *opt,
+			 const struct recover_args *a, const struct recover_image *img, int added)
+{
+	char size_str[32];
+
+	if (engine_create(opt, &r->e) != 0) {
+		fprintf(stderr, "xtftpd recover: cannot serve on %s (see the line above; another "
+			"TFTP server on port 69? stop it)\n", img->listen);
+		return 1;
+	}
+	if (engine_open_control(r->e) != 0)
+		return 1;
+	fmt_bytes(r->fw_size, size_str, sizeof(size_str));
+	printf("serving %s (%s, sha256 %s) under any requested name\n", img->real, size_str,
+	       img->sha_hex);
+	printf("on %s at %s (address %s)\n", a->ifname, img->listen,
+	       added ? "added, removed at exit" : "already there, kept");
+	r->tty = isatty(STDOUT_FILENO);
+	r->start_ns = mono_ns();
+	r->hint_after_ns = (uint64_t)a->hint_after * 1000000000ull;
+	printf("ready: waiting for the device (%s) to ask; Ctrl-C stops\n", r->dev_hint);
+	fflush(stdout);
+	engine_set_tick(r->e, recover_tick, r, RECOVER_TICK_NS);
+	if (engine_run(r->e) != 0)
+		return 1;
+	/* transfers that ended during the shutdown */
+	recover_tick(r->e, r, mono_ns());
+	end_line(r);
+	if (!r->done)
+		printf("stopped before the device got the image\n");
+	return r->done ? 0 : 1;
+}
+
+/* Remove the address this run added; say how if the kernel refuses. */
+static void address_release(const struct recover_args *a)
+{
+	int err = netlink_address(RTM_DELADDR, a->ifindex, a->addr, a->prefix);
+
+	if (err && err != -EADDRNOTAVAIL && err != -ENODEV)
+		fprintf(stderr, "xtftpd recover: cannot remove %s from %s: %s; remove it with "
+			"`ip addr del %s dev %s`\n", a->cidr, a->ifname, strerror(-err), a->cidr,
+			a->ifname);
+	else
+		printf("removed %s from %s\n", a->cidr, a->ifname);
+}
+
+int recover_main(int argc, char **argv)
+{
+	struct recover_args a = { 0 };
+	struct recover_image img;
+	struct xtftpd_options opt;
+	struct recover r = { 0 };
+	char elsewhere[IF_NAMESIZE];
+	int rc, added = 0;
+	sigset_t mask;
+
+	rc = recover_parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	a.ifindex = if_nametoindex(a.ifname);
+	if (!a.ifindex) {
+		fprintf(stderr, "xtftpd recover: no interface %s (see `ip link`)\n", a.ifname);
+		return 1;
+	}
+	r.keep = a.keep;
+	if (image_load(&a, &img, &r))
+		return 1;
+	if (recover_options(&a, &r, &img, &opt))
 		return 2;       /* options_parse printed which value is wrong */
-	rc = 1;
-	log_init("xtftpd recover", 0, verbose - 1);     /* warnings and errors unless -v */
+	log_init("xtftpd recover", 0, a.verbose - 1);   /* warnings and errors unless -v */
 
 	/* from here to the end the address may be ours: signals go through
 	 * the engine's signalfd (engine_create blocks them too) */
@@ -562,75 +708,14 @@ int recover_main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	switch (address_present(ifname, addr, elsewhere, sizeof(elsewhere))) {
-	case 1:
-		break;
-	case 0: {
-		int err = netlink_address(RTM_NEWADDR, ifindex, addr, prefix);
-
-		if (err && err != -EEXIST) {
-			fprintf(stderr, "xtftpd recover: cannot add %s to %s: %s%s\n", cidr, ifname,
-				strerror(-err), err == -EPERM ? " (run as root)" : "");
-			goto cleanup;
-		}
-		added = err == 0;
-		break;
+	rc = 1;
+	if (address_claim(&a, &added, elsewhere, sizeof(elsewhere)) == 0) {
+		warn_link(&a, img.listen, elsewhere);
+		rc = recover_serve(&r, &opt, &a, &img, added);
 	}
-	default:
-		fprintf(stderr, "xtftpd recover: cannot list addresses: %s\n", strerror(errno));
-		goto cleanup;
-	}
-	{
-		struct ifreq ifr = { 0 };
-		int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-		if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP))
-			fprintf(stderr, "xtftpd recover: warning: %s is down: `ip link set %s up`\n",
-				ifname, ifname);
-		if (sk >= 0)
-			close(sk);
-	}
-	if (elsewhere[0])
-		fprintf(stderr, "xtftpd recover: warning: %s is also on %s; replies may leave "
-			"by the wrong interface: remove it there\n", listen, elsewhere);
-
-	if (engine_create(&opt, &r.e) != 0) {
-		fprintf(stderr, "xtftpd recover: cannot serve on %s (see the line above; another "
-			"TFTP server on port 69? stop it)\n", listen);
-		goto cleanup;
-	}
-	if (engine_open_control(r.e) != 0)
-		goto cleanup;
-	fmt_bytes(r.fw_size, size_str, sizeof(size_str));
-	printf("serving %s (%s, sha256 %s) under any requested name\n", fw_real, size_str, sha_hex);
-	printf("on %s at %s (address %s)\n", ifname, listen,
-	       added ? "added, removed at exit" : "already there, kept");
-	r.tty = isatty(STDOUT_FILENO);
-	r.start_ns = mono_ns();
-	r.hint_after_ns = (uint64_t)hint_after * 1000000000ull;
-	printf("ready: waiting for the device (%s) to ask; Ctrl-C stops\n", r.dev_hint);
-	fflush(stdout);
-	engine_set_tick(r.e, recover_tick, &r, RECOVER_TICK_NS);
-	if (engine_run(r.e) != 0)
-		goto cleanup;
-	/* transfers that ended during the shutdown */
-	recover_tick(r.e, &r, mono_ns());
-	end_line(&r);
-	rc = r.done ? 0 : 1;
-	if (!r.done)
-		printf("stopped before the device got the image\n");
-cleanup:
 	engine_destroy(r.e);
-	if (added) {
-		int err = netlink_address(RTM_DELADDR, ifindex, addr, prefix);
-
-		if (err && err != -EADDRNOTAVAIL && err != -ENODEV)
-			fprintf(stderr, "xtftpd recover: cannot remove %s from %s: %s; remove it with "
-				"`ip addr del %s dev %s`\n", cidr, ifname, strerror(-err), cidr, ifname);
-		else
-			printf("removed %s from %s\n", cidr, ifname);
-	}
+	if (added)
+		address_release(&a);
 	fflush(stdout);
 	log_close();
 	return rc;

@@ -266,7 +266,19 @@ static int detach_command(int n, char **names)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* The flags of xtftpctl, before the command word. */
+struct ctl_args {
+	const char *path;               /* -S, the control socket */
+	int json, prometheus, follow, once;
+	double interval;                /* top's refresh, seconds */
+	/* inject's own flags */
+	const char *inj_prob, *inj_blocks, *inj_ip, *inj_mac;
+	int inj_clear;
+};
+
+/* Parse the flags into *a. Returns -1 to go on with argv[optind], else the
+ * exit status (0 after --help/--version, 2 after a usage error). */
+static int parse_args(int argc, char **argv, struct ctl_args *a)
 {
 	static const struct option long_opts[] = {
 		{ "socket", required_argument, NULL, 'S' },
@@ -284,36 +296,31 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = XT_DEFAULT_CONTROL, *cmd;
-	const struct ctl_command *command;
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char req[128];
-	int c, json = 0, prometheus = 0, follow = 0, once = 0;
-	double interval = 0.5;
 	char *end;
-	const char *inj_prob = NULL, *inj_blocks = NULL, *inj_ip = NULL, *inj_mac = NULL;
-	int inj_clear = 0;
+	int c;
 
+	a->path = XT_DEFAULT_CONTROL;
+	a->interval = 0.5;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":S:hV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': path = optarg; break;
-		case 'j': json = 1; break;
-		case 'P': prometheus = 1; break;
-		case 'f': follow = 1; break;
-		case '1': once = 1; break;
+		case 'S': a->path = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'P': a->prometheus = 1; break;
+		case 'f': a->follow = 1; break;
+		case '1': a->once = 1; break;
 		case 'n':
-			interval = strtod(optarg, &end);
-			if (*end || end == optarg || interval < 0.05 || interval > 3600) {
+			a->interval = strtod(optarg, &end);
+			if (*end || end == optarg || a->interval < 0.05 || a->interval > 3600) {
 				fprintf(stderr, "xtftpctl: --interval %s: want seconds, 0.05 to 3600\n", optarg);
 				return 2;
 			}
 			break;
-		case 'p': inj_prob = optarg; break;
-		case 'b': inj_blocks = optarg; break;
-		case 'I': inj_ip = optarg; break;
-		case 'M': inj_mac = optarg; break;
-		case 'C': inj_clear = 1; break;
+		case 'p': a->inj_prob = optarg; break;
+		case 'b': a->inj_blocks = optarg; break;
+		case 'I': a->inj_ip = optarg; break;
+		case 'M': a->inj_mac = optarg; break;
+		case 'C': a->inj_clear = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("xtftpctl " XTFTPD_VERSION "\n"); return 0;
 		case ':':
@@ -324,6 +331,58 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	return -1;
+}
+
+/* xtftpctl inject [drop|dup] with --prob/--blocks/--client-*: checked and
+ * turned into one control request here, so the daemon gets a full spec. */
+static int inject_command(const struct ctl_args *a, int n, char **words)
+{
+	char ireq[512], why[160];
+
+	if (n > 1 || (n == 1 && strcmp(words[0], "drop") && strcmp(words[0], "dup"))) {
+		fprintf(stderr, "xtftpctl: inject: expected drop or dup (see xtftpctl --help)\n");
+		return 2;
+	}
+	if (inject_request(n == 1 ? words[0] : NULL, a->inj_prob, a->inj_blocks, a->inj_ip,
+			   a->inj_mac, a->inj_clear, ireq, sizeof(ireq), why, sizeof(why))) {
+		fprintf(stderr, "xtftpctl: inject: %s\n", why);
+		return 2;
+	}
+	return ask(a->path, ireq, 0, stdout);
+}
+
+/* --json, --prometheus, --follow and --once only with a command that has
+ * them (its flags in the command table). 0 or 2 after saying which. */
+static int check_output_flags(const struct ctl_args *a, const struct ctl_command *command)
+{
+	if (a->json + a->prometheus > 1 || (a->prometheus && !(command->flags & CTL_F_PROMETHEUS)) ||
+	    (a->json && !(command->flags & CTL_F_JSON))) {
+		fprintf(stderr, "xtftpctl: --json is for stats and transfers, --prometheus for stats\n");
+		return 2;
+	}
+	if (a->follow && !(command->flags & CTL_F_FOLLOW)) {
+		fprintf(stderr, "xtftpctl: --follow is for events\n");
+		return 2;
+	}
+	if (a->once && !(command->flags & CTL_F_ONCE)) {
+		fprintf(stderr, "xtftpctl: --once is for top\n");
+		return 2;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct ctl_command *command;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ctl_args a = { 0 };
+	char req[128];
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
 	command = optind < argc ? ctl_command_lookup(argv[optind], NULL) : NULL;
 	if (optind < argc && (!command || strcmp(argv[optind], command->name))) {
 		fprintf(stderr, "xtftpctl: %s: unknown command (%s; see xtftpctl --help)\n",
@@ -332,55 +391,30 @@ int main(int argc, char **argv)
 	}
 	if (command && command->id == CTL_DETACH)
 		return detach_command(argc - optind - 1, argv + optind + 1);
-	if (command && command->id == CTL_INJECT) {
-		char ireq[512], why[160];
-
-		if (argc - optind > 2 || (argc - optind == 2 && strcmp(argv[optind + 1], "drop") &&
-					  strcmp(argv[optind + 1], "dup"))) {
-			fprintf(stderr, "xtftpctl: inject: expected drop or dup (see xtftpctl --help)\n");
-			return 2;
-		}
-		if (inject_request(argc - optind == 2 ? argv[optind + 1] : NULL, inj_prob, inj_blocks,
-				   inj_ip, inj_mac, inj_clear, ireq, sizeof(ireq), why, sizeof(why))) {
-			fprintf(stderr, "xtftpctl: inject: %s\n", why);
-			return 2;
-		}
-		return ask(path, ireq, 0, stdout);
-	}
-	if (inj_prob || inj_blocks || inj_ip || inj_mac || inj_clear) {
+	if (command && command->id == CTL_INJECT)
+		return inject_command(&a, argc - optind - 1, argv + optind + 1);
+	if (a.inj_prob || a.inj_blocks || a.inj_ip || a.inj_mac || a.inj_clear) {
 		fprintf(stderr, "xtftpctl: --prob, --blocks, --client-ip, --client-mac, --clear are for inject\n");
 		return 2;
 	}
 	if (command && (command->id == CTL_LOAD || command->id == CTL_UNLOAD))
-		return publish_command(path, argc - optind, argv + optind);
+		return publish_command(a.path, argc - optind, argv + optind);
 	if (!command || optind != argc - 1) {
 		fprintf(stderr, "xtftpctl: expected one command: %s (see xtftpctl --help)\n",
 			ctl_command_names(0));
 		return 2;
 	}
-	cmd = command->name;
-	if (json + prometheus > 1 || (prometheus && !(command->flags & CTL_F_PROMETHEUS)) ||
-	    (json && !(command->flags & CTL_F_JSON))) {
-		fprintf(stderr, "xtftpctl: --json is for stats and transfers, --prometheus for stats\n");
+	if (check_output_flags(&a, command))
 		return 2;
-	}
-	if (follow && !(command->flags & CTL_F_FOLLOW)) {
-		fprintf(stderr, "xtftpctl: --follow is for events\n");
-		return 2;
-	}
-	if (once && !(command->flags & CTL_F_ONCE)) {
-		fprintf(stderr, "xtftpctl: --once is for top\n");
-		return 2;
-	}
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "xtftpctl: -S %s: path too long\n", path);
+	if (strlen(a.path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "xtftpctl: -S %s: path too long\n", a.path);
 		return 2;
 	}
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
 	if (command->id == CTL_TOP)
-		return top_loop(path, once, interval);
-	snprintf(req, sizeof(req), "%s%s\n", cmd,
-		 json ? " json" : prometheus ? " prometheus" : follow ? " follow" : "");
-	return ask(path, req, follow, stdout);
+		return top_loop(a.path, a.once, a.interval);
+	snprintf(req, sizeof(req), "%s%s\n", command->name,
+		 a.json ? " json" : a.prometheus ? " prometheus" : a.follow ? " follow" : "");
+	return ask(a.path, req, a.follow, stdout);
 }

@@ -255,6 +255,130 @@ static struct names_config engine_names_config(const struct engine *e)
 	return nc;
 }
 
+/* -u USER looked up before anything binds, so an unknown user fails the
+ * start instead of leaving a daemon that cannot drop privileges. */
+static int engine_resolve_user(struct engine *e, const struct xtftpd_options *opt)
+{
+	struct passwd *pw;
+
+	if (!opt->user)
+		return 0;
+	pw = getpwnam(opt->user);
+	if (!pw) {
+		log_err("user %s does not exist: create it or pass another -u USER", opt->user);
+		return -ENOENT;
+	}
+	e->uid = pw->pw_uid;
+	e->gid = pw->pw_gid;
+	e->have_user = 1;
+	return 0;
+}
+
+/* What is served: ROOT as an O_PATH fd (every name resolves beneath it),
+ * the umask for uploads, the catalog and the name rules. */
+static int engine_open_root(struct engine *e, const struct xtftpd_options *opt)
+{
+	int err;
+
+	e->root_fd = open(opt->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (e->root_fd < 0) {
+		err = -errno;
+		log_err("cannot open root directory %s: %s; create it or pass another ROOT",
+			opt->root, strerror(errno));
+		return err;
+	}
+	if (!realpath(opt->root, e->root_real))
+		snprintf(e->root_real, sizeof(e->root_real), "%s", opt->root);
+	if (opt->umask_set)
+		umask(opt->umask);
+	e->umask = umask(0);
+	umask(e->umask);
+	err = catalog_create(opt, e->root_fd, e->root_real, &e->cat);
+	if (err)
+		return err;
+	if (opt->map_file || opt->n_aliases || opt->serve_any || opt->ignore_case) {
+		struct names_config nc = engine_names_config(e);
+		char why[512];
+
+		err = names_init(&e->names, &nc, why, sizeof(why));
+		if (err) {
+			log_err("names: %s; fix the map file or the --alias/--serve-any arguments", why);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The transfer events (--event-log) and the epoll set of the loop. */
+static int engine_open_events(struct engine *e, const struct xtftpd_options *opt)
+{
+	int err;
+
+	if (opt->event_log) {
+		e->event_log = fopen(opt->event_log, "ae");
+		if (!e->event_log) {
+			err = -errno;
+			log_err("cannot open --event-log %s: %s", opt->event_log, strerror(errno));
+			return err;
+		}
+	}
+	err = events_create(e->event_log, 0, &e->ev);
+	if (err)
+		return err;
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->epfd < 0) {
+		err = -errno;
+		log_err("epoll: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+/* The -a addresses, or 0.0.0.0:69 and [::]:69 when none is given. */
+static int engine_open_listeners(struct engine *e, const struct xtftpd_options *opt)
+{
+	struct sockaddr_storage a4 = { 0 }, a6 = { 0 };
+	int err, err6;
+
+	if (opt->n_listen) {
+		for (unsigned int i = 0; i < opt->n_listen; i++) {
+			err = listener_open(e, &opt->listen[i], opt->listen_len[i], 1);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	((struct sockaddr_in *)&a4)->sin_family = AF_INET;
+	((struct sockaddr_in *)&a4)->sin_port = htons(TFTP_PORT);
+	((struct sockaddr_in6 *)&a6)->sin6_family = AF_INET6;
+	((struct sockaddr_in6 *)&a6)->sin6_port = htons(TFTP_PORT);
+	err = listener_open(e, &a4, sizeof(struct sockaddr_in), 1);
+	if (err)
+		return err;
+	/* IPv6 may be disabled on the host: IPv4 alone is fine */
+	err6 = listener_open(e, &a6, sizeof(struct sockaddr_in6), 0);
+	(void)err6;
+	return 0;
+}
+
+/* The kernel tiers when allowed and possible, else the image pool alone;
+ * then --preload into whichever pool there is, and --mac-sessions. */
+static int engine_open_data_path(struct engine *e, const struct xtftpd_options *opt)
+{
+	if (!opt->no_bpf)
+		engine_open_fastpath(e);
+	else
+		fastpath_set_off_reason("off by --no-bpf");
+	/* No kernel tiers: the pool alone, so transfers still serve an
+	 * immutable image of the file (sessions keep their generation). */
+	if (!e->fp && fastpath_open_pool_only(opt->pool_bytes, &e->fp) != 0)
+		e->fp = NULL; /* it said why; transfers then read the file */
+	catalog_preload(e->cat, e->fp);
+	if (opt->mac_sessions)
+		return engine_open_linkpath(e);
+	return 0;
+}
+
 int engine_create(const struct xtftpd_options *opt, struct engine **out)
 {
 	struct engine *e;
@@ -275,68 +399,22 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	clock_gettime(CLOCK_REALTIME, &e->start_real);
 	srandom((unsigned int)(e->start_ns ^ (uint64_t)getpid()));
 
-	if (opt->user) {
-		struct passwd *pw = getpwnam(opt->user);
-
-		if (!pw) {
-			log_err("user %s does not exist: create it or pass another -u USER", opt->user);
-			err = -ENOENT;
-			goto fail;
-		}
-		e->uid = pw->pw_uid;
-		e->gid = pw->pw_gid;
-		e->have_user = 1;
-	}
+	err = engine_resolve_user(e, opt);
+	if (err)
+		goto fail;
 	e->rx = malloc(RX_BUF_SIZE);
 	e->scratch = malloc(RX_BUF_SIZE);
 	if (!e->rx || !e->scratch) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	e->root_fd = open(opt->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (e->root_fd < 0) {
-		err = -errno;
-		log_err("cannot open root directory %s: %s; create it or pass another ROOT",
-			opt->root, strerror(errno));
-		goto fail;
-	}
-	if (!realpath(opt->root, e->root_real))
-		snprintf(e->root_real, sizeof(e->root_real), "%s", opt->root);
-	if (opt->umask_set)
-		umask(opt->umask);
-	e->umask = umask(0);
-	umask(e->umask);
-	err = catalog_create(opt, e->root_fd, e->root_real, &e->cat);
+	err = engine_open_root(e, opt);
 	if (err)
 		goto fail;
-	if (opt->map_file || opt->n_aliases || opt->serve_any || opt->ignore_case) {
-		struct names_config nc = engine_names_config(e);
-		char why[512];
-
-		err = names_init(&e->names, &nc, why, sizeof(why));
-		if (err) {
-			log_err("names: %s; fix the map file or the --alias/--serve-any arguments", why);
-			goto fail;
-		}
-	}
 	e->inject = opt->inject;
-	if (opt->event_log) {
-		e->event_log = fopen(opt->event_log, "ae");
-		if (!e->event_log) {
-			err = -errno;
-			log_err("cannot open --event-log %s: %s", opt->event_log, strerror(errno));
-			goto fail;
-		}
-	}
-	err = events_create(e->event_log, 0, &e->ev);
+	err = engine_open_events(e, opt);
 	if (err)
 		goto fail;
-	e->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (e->epfd < 0) {
-		err = -errno;
-		log_err("epoll: %s", strerror(errno));
-		goto fail;
-	}
 
 	/* signals through the loop: no work in async handlers */
 	sigemptyset(&mask);
@@ -348,41 +426,12 @@ int engine_create(const struct xtftpd_options *opt, struct engine **out)
 	/* the signalfd itself is made in engine_run: one made before
 	 * daemon()'s fork would never wake the child's epoll */
 
-	if (opt->n_listen) {
-		for (unsigned int i = 0; i < opt->n_listen; i++) {
-			err = listener_open(e, &opt->listen[i], opt->listen_len[i], 1);
-			if (err)
-				goto fail;
-		}
-	} else {
-		struct sockaddr_storage a4 = { 0 }, a6 = { 0 };
-		int err6;
-
-		((struct sockaddr_in *)&a4)->sin_family = AF_INET;
-		((struct sockaddr_in *)&a4)->sin_port = htons(TFTP_PORT);
-		((struct sockaddr_in6 *)&a6)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&a6)->sin6_port = htons(TFTP_PORT);
-		err = listener_open(e, &a4, sizeof(struct sockaddr_in), 1);
-		if (err)
-			goto fail;
-		/* IPv6 may be disabled on the host: IPv4 alone is fine */
-		err6 = listener_open(e, &a6, sizeof(struct sockaddr_in6), 0);
-		(void)err6;
-	}
-	if (!opt->no_bpf)
-		engine_open_fastpath(e);
-	else
-		fastpath_set_off_reason("off by --no-bpf");
-	/* No kernel tiers: the pool alone, so transfers still serve an
-	 * immutable image of the file (sessions keep their generation). */
-	if (!e->fp && fastpath_open_pool_only(opt->pool_bytes, &e->fp) != 0)
-		e->fp = NULL; /* it said why; transfers then read the file */
-	catalog_preload(e->cat, e->fp);
-	if (opt->mac_sessions) {
-		err = engine_open_linkpath(e);
-		if (err)
-			goto fail;
-	}
+	err = engine_open_listeners(e, opt);
+	if (err)
+		goto fail;
+	err = engine_open_data_path(e, opt);
+	if (err)
+		goto fail;
 	*out = e;
 	return 0;
 fail:

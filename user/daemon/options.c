@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +93,21 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-void options_usage(FILE *f)
-{
-	fprintf(f,
+/* --help in its sections, one string each rather than a single 100-line
+ * call, so a section is found and edited on its own. Every long flag here
+ * must be in xtftpd.8 and README.md (tests/integration/test_docs.sh). */
+/* what xtftpd is and what ROOT means */
+static const char usage_intro[] =
 "Usage: xtftpd [OPTION]... [ROOT]\n"
 "TFTP server (RFC 1350, 2347, 2348, 2349, 7440) whose data path runs in the\n"
 "kernel (XDP and TC eBPF programs answer ACKs with DATA from an image pool),\n"
 "with a complete userspace engine for everything the kernel passes on.\n"
 "ROOT is the served directory (default " XT_DEFAULT_ROOT "); requested names never\n"
 "resolve outside it.\n"
-"\n"
+"\n";
+
+/* tftpd-hpa's flags, so configurations written for it keep working */
+static const char usage_hpa[] =
 "tftpd-hpa compatible options:\n"
 "  -s, --secure             names are relative to ROOT (a leading / is dropped);\n"
 "                           without -s a name starting with ROOT/ is also accepted\n"
@@ -132,7 +139,10 @@ void options_usage(FILE *f)
 "  -v, --verbose            one log line per request; twice: per packet events\n"
 "  -V, --version            print the version and exit\n"
 "  -h, --help               print this help and exit\n"
-"\n"
+"\n";
+
+/* our own flags: kernel tiers, pool, limits, access, observability */
+static const char usage_xtftpd[] =
 "xtftpd options:\n"
 "  -i, --interface IFNAME   attach the kernel tiers here (repeatable); default:\n"
 "                           the interface owning --address, or every UP\n"
@@ -177,23 +187,41 @@ void options_usage(FILE *f)
 "      --event-log FILE     append every transfer event (start, progress, done,\n"
 "                           failed, restart, stall) as a JSON line\n"
 "      --verifier-log FILE  write the BPF verifier log here if loading fails\n"
-"\n"
+"\n";
+
+/* how a requested name becomes a file */
+static const char usage_names[] =
 "Names (applied in this order, then confined to ROOT):\n"
 "  -m, --map-file FILE      tftpd-hpa remap rules for requested names\n"
 "      --alias NAME=FILE    serve FILE when NAME is asked for (repeatable)\n"
 "      --serve-any FILE     serve FILE whatever name is asked for (recovery)\n"
 "      --ignore-case        match names case-insensitively beneath ROOT\n"
-"\n"
+"\n";
+
+/* fault injection */
+static const char usage_inject[] =
 "Fault injection (for bootloader tests; also `xtftpctl inject`):\n"
 "      --inject SPEC        drop or duplicate DATA frames, in every tier:\n"
 "                           drop:prob=0.05 | drop:blocks=3,7 |\n"
 "                           dup:prob=0.1,client-ip=ADDR,client-mac=MAC\n"
-"\n"
+"\n";
+
+/* the recover subcommand, exit status, manuals */
+static const char usage_tail[] =
 "Recovery of one device (see docs/recovery.md):\n"
 "  xtftpd recover --interface IFACE [--ip 192.168.0.66/24] [--keep] FIRMWARE\n"
 "\n"
 "Exit status: 0 ok, 1 runtime error, 2 usage error.\n"
-"See xtftpd(8) and xtftpctl(8).\n");
+"See xtftpd(8) and xtftpctl(8).\n";
+
+void options_usage(FILE *f)
+{
+	static const char *const sections[] = {
+		usage_intro, usage_hpa, usage_xtftpd, usage_names, usage_inject, usage_tail,
+	};
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		fputs(sections[i], f);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -355,203 +383,226 @@ static int parse_timeout(const char *s, unsigned int *us)
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct xtftpd_options *o)
+/* Returned by the option group parsers for an option that is not theirs. */
+#define OPT_NOT_MINE (-1)
+
+/* The options that take one decimal number in a range: a table, so each
+ * range and its message are stated once. off is the unsigned int field of
+ * struct xtftpd_options that takes the value; NO_FIELD for -t, which is
+ * checked and ignored. */
+#define NO_FIELD ((size_t)-1)
+static const struct uint_opt {
+	int c;
+	const char *flag;
+	unsigned long min, max;
+	size_t off;
+	const char *why;
+} uint_opts[] = {
+	{ 'B', "--blocksize", TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX,
+	  offsetof(struct xtftpd_options, max_blksize), "expected 8..65464" },
+	/* tftpd-hpa's retransmit timeout, in microseconds */
+	{ 'T', "--retransmit", 10000, 255000000,
+	  offsetof(struct xtftpd_options, timeout_us), "expected 10000..255000000 (us)" },
+	/* tftpd-hpa's inetd wait: xtftpd is always standalone */
+	{ 't', "-t/--timeout", 0, 1000000, NO_FIELD, "expected seconds" },
+	{ OPT_RETRIES, "--retries", 0, 1000,
+	  offsetof(struct xtftpd_options, retries), "expected 0..1000" },
+	{ OPT_MAX_SESSIONS, "--max-sessions", 1, 1000000,
+	  offsetof(struct xtftpd_options, max_sessions), "expected 1..1000000" },
+	{ OPT_MAX_PER_CLIENT, "--max-per-client", 0, 1000000,
+	  offsetof(struct xtftpd_options, max_per_client), "expected 0..1000000" },
+	{ OPT_MAX_WINDOW, "--max-window", 1, TFTP_WINDOWSIZE_MAX,
+	  offsetof(struct xtftpd_options, max_windowsize), "expected 1..65535" },
+};
+
+/* One option of uint_opts: 0, 2 after a usage error, or OPT_NOT_MINE. */
+static int parse_uint_opt(struct xtftpd_options *o, int c, const char *arg)
 {
 	unsigned long v;
-	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->root = XT_DEFAULT_ROOT;
-	o->max_windowsize = 64;
-	o->pool_bytes = XT_POOL_DEFAULT_BYTES;
-	o->timeout_us = 1000000;
-	o->retries = 5;
-	o->max_sessions = 4096;
-	o->max_per_client = 0;
-	o->control_path = XT_DEFAULT_CONTROL;
+	for (size_t i = 0; i < sizeof(uint_opts) / sizeof(uint_opts[0]); i++) {
+		const struct uint_opt *u = &uint_opts[i];
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":slLa:cB:R:u:U:pr:vVhi:m:46P:T:t:", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 's': o->secure = 1; break;
-		case 'l': break;
-		case 'L': o->foreground = 1; break;
-		case 'a':
-			if (add_listen(o, optarg))
-				return usage_error("--address", optarg,
-						   "expected ADDR, ADDR:PORT, [V6ADDR]:PORT or :PORT (at most 8)");
-			break;
-		case 'c': o->create = 1; break;
-		case 'B':
-			if (parse_uint(optarg, TFTP_BLKSIZE_MIN, TFTP_BLKSIZE_MAX, &v))
-				return usage_error("--blocksize", optarg, "expected 8..65464");
-			o->max_blksize = (unsigned int)v;
-			break;
-		case 'R': {
-			char *colon = strchr(optarg, ':');
-			unsigned long lo, hi;
-
-			if (!colon)
-				return usage_error("--port-range", optarg, "expected LO:HI");
-			*colon = '\0';
-			if (parse_uint(optarg, 1, 65535, &lo) || parse_uint(colon + 1, 1, 65535, &hi) ||
-			    lo > hi) {
-				*colon = ':';
-				return usage_error("--port-range", optarg,
-						   "expected LO:HI with 1 <= LO <= HI <= 65535");
-			}
-			*colon = ':';
-			o->port_lo = (unsigned int)lo;
-			o->port_hi = (unsigned int)hi;
-			break;
-		}
-		case 'u': o->user = optarg; break;
-		case 'U': {
-			char *end;
-			unsigned long m;
-
-			errno = 0;
-			m = strtoul(optarg, &end, 8);
-			if (errno || !*optarg || *end || m > 0777)
-				return usage_error("--umask", optarg, "expected an octal mask like 022");
-			o->umask = (mode_t)m;
-			o->umask_set = 1;
-			break;
-		}
-		case 'p': o->permissive = 1; break;
-		case 'r':
-			if (o->n_refuse >= XT_MAX_REFUSE)
-				return usage_error("--refuse", optarg, "too many (at most 16)");
-			o->refuse[o->n_refuse++] = optarg;
-			break;
-		case 'v': o->verbose++; break;
-		case OPT_VERBOSITY:
-			if (parse_uint(optarg, 0, 10, &v))
-				return usage_error("--verbosity", optarg, "expected 0..10");
-			o->verbose = (int)v;
-			break;
-		case '4': o->family_only = AF_INET; break;
-		case '6': o->family_only = AF_INET6; break;
-		case 'P': o->pidfile = optarg; break;
-		case 'T':
-			/* tftpd-hpa's retransmit timeout, in microseconds */
-			if (parse_uint(optarg, 10000, 255000000, &v))
-				return usage_error("--retransmit", optarg, "expected 10000..255000000 (us)");
-			o->timeout_us = (unsigned int)v;
-			break;
-		case 't':
-			/* tftpd-hpa's inetd wait: xtftpd is always standalone */
-			if (parse_uint(optarg, 0, 1000000, &v))
-				return usage_error("-t/--timeout", optarg, "expected seconds");
-			break;
-		case 'V':
-			printf("xtftpd " XTFTPD_VERSION "\n");
-			return 1;
-		case 'h':
-			options_usage(stdout);
-			return 1;
-		case 'i':
-			if (o->n_ifnames >= XT_MAX_IFNAMES)
-				return usage_error("--interface", optarg, "too many (at most 32)");
-			if (!*optarg || strlen(optarg) >= 16)
-				return usage_error("--interface", optarg, "not an interface name");
-			o->ifnames[o->n_ifnames++] = optarg;
-			break;
-		case OPT_SINGLE_PORT: o->single_port = 1; break;
-		case OPT_NO_BPF: o->no_bpf = 1; break;
-		case OPT_NO_XDP: o->no_xdp = 1; break;
-		case OPT_PRELOAD:
-			if (o->n_preload >= XT_MAX_PRELOAD)
-				return usage_error("--preload", optarg, "too many (at most 32)");
-			o->preload[o->n_preload++] = optarg;
-			break;
-		case OPT_CHECK_CONFIG: o->check_config = 1; break;
-		case OPT_MAC_SESSIONS: o->mac_sessions = 1; break;
-		case OPT_POOL_SIZE:
-			if (options_parse_size(optarg, &o->pool_bytes) || o->pool_bytes < XT_CHUNK_SIZE)
-				return usage_error("--pool-size", optarg,
-						   "expected BYTES with optional K, M or G, at least 66K");
-			break;
-		case OPT_TIMEOUT:
-			if (parse_timeout(optarg, &o->timeout_us))
-				return usage_error("--retransmit-timeout", optarg,
-						   "expected seconds, 0.01..255");
-			break;
-		case OPT_RETRIES:
-			if (parse_uint(optarg, 0, 1000, &v))
-				return usage_error("--retries", optarg, "expected 0..1000");
-			o->retries = (unsigned int)v;
-			break;
-		case OPT_CONTROL: o->control_path = optarg; break;
-		case OPT_HTTP: {
-			struct sockaddr_storage hss;
-			unsigned int hlen;
-
-			if (http_parse_addr(optarg, &hss, &hlen))
-				return usage_error("--http", optarg,
-						   "expected ADDR:PORT, [ADDR6]:PORT or PORT (numeric)");
-			o->http = optarg;
-			break;
-		}
-		case OPT_EVENT_LOG: o->event_log = optarg; break;
-		case OPT_VERIFIER_LOG: o->verifier_log = optarg; break;
-		case OPT_MAX_SESSIONS:
-			if (parse_uint(optarg, 1, 1000000, &v))
-				return usage_error("--max-sessions", optarg, "expected 1..1000000");
-			o->max_sessions = (unsigned int)v;
-			break;
-		case OPT_MAX_PER_CLIENT:
-			if (parse_uint(optarg, 0, 1000000, &v))
-				return usage_error("--max-per-client", optarg, "expected 0..1000000");
-			o->max_per_client = (unsigned int)v;
-			break;
-		case OPT_ALLOW:
-		case OPT_DENY: {
-			struct acl_rule rule;
-			const char *flag = c == OPT_ALLOW ? "--allow" : "--deny";
-
-			if (acl_parse(optarg, c == OPT_ALLOW, &rule))
-				return usage_error(flag, optarg, "expected ADDR or ADDR/PREFIX with the host bits clear, e.g. 192.168.0.0/24 or 2001:db8::/32");
-			if (acl_add(&o->acl, &rule))
-				return usage_error(flag, optarg, "more than 64 --allow/--deny rules");
-			break;
-		}
-		case OPT_DENY_SILENTLY:
-			o->deny_silently = 1;
-			break;
-		case OPT_MAX_WINDOW:
-			if (parse_uint(optarg, 1, TFTP_WINDOWSIZE_MAX, &v))
-				return usage_error("--max-window", optarg, "expected 1..65535");
-			o->max_windowsize = (unsigned int)v;
-			break;
-		case 'm': o->map_file = optarg; break;
-		case OPT_ALIAS:
-			if (o->n_aliases >= XT_MAX_ALIASES)
-				return usage_error("--alias", optarg, "too many (at most 64)");
-			o->aliases[o->n_aliases++] = optarg;
-			break;
-		case OPT_SERVE_ANY: o->serve_any = optarg; break;
-		case OPT_IGNORE_CASE: o->ignore_case = 1; break;
-		case OPT_INJECT: {
-			char why[128];
-
-			if (inject_parse(optarg, &o->inject, why, sizeof(why)))
-				return usage_error("--inject", optarg, why);
-			break;
-		}
-		case ':': {
-			char flag[3] = { '-', (char)optopt, '\0' };
-
-			return usage_error(optopt > 0 && optopt < 256 ? flag : argv[optind - 1], NULL, "missing value");
-		}
-		default: {
-			char flag[3] = { '-', (char)optopt, '\0' };
-
-			return usage_error(optopt > 0 && optopt < 256 ? flag : argv[optind - 1], NULL, "unknown option");
-		}
-		}
+		if (u->c != c)
+			continue;
+		if (parse_uint(arg, u->min, u->max, &v))
+			return usage_error(u->flag, arg, u->why);
+		if (u->off != NO_FIELD)
+			*(unsigned int *)((char *)o + u->off) = (unsigned int)v;
+		return 0;
 	}
+	return OPT_NOT_MINE;
+}
+
+/* -R LO:HI; the colon is put back so an error shows the argument whole. */
+static int parse_port_range(struct xtftpd_options *o, char *arg)
+{
+	char *colon = strchr(arg, ':');
+	unsigned long lo, hi;
+
+	if (!colon)
+		return usage_error("--port-range", arg, "expected LO:HI");
+	*colon = '\0';
+	if (parse_uint(arg, 1, 65535, &lo) || parse_uint(colon + 1, 1, 65535, &hi) || lo > hi) {
+		*colon = ':';
+		return usage_error("--port-range", arg, "expected LO:HI with 1 <= LO <= HI <= 65535");
+	}
+	*colon = ':';
+	o->port_lo = (unsigned int)lo;
+	o->port_hi = (unsigned int)hi;
+	return 0;
+}
+
+/* tftpd-hpa's options (the first block of --help), apart from the numeric
+ * ones of uint_opts: 0, 1 after --help/--version, 2 after a usage error,
+ * or OPT_NOT_MINE. */
+static int parse_hpa_opt(struct xtftpd_options *o, int c, char *arg)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 's': o->secure = 1; break;
+	case 'l': break;
+	case 'L': o->foreground = 1; break;
+	case 'a':
+		if (add_listen(o, arg))
+			return usage_error("--address", arg,
+					   "expected ADDR, ADDR:PORT, [V6ADDR]:PORT or :PORT (at most 8)");
+		break;
+	case 'c': o->create = 1; break;
+	case 'R': return parse_port_range(o, arg);
+	case 'u': o->user = arg; break;
+	case 'U': {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(arg, &end, 8);
+		if (errno || !*arg || *end || m > 0777)
+			return usage_error("--umask", arg, "expected an octal mask like 022");
+		o->umask = (mode_t)m;
+		o->umask_set = 1;
+		break;
+	}
+	case 'p': o->permissive = 1; break;
+	case 'r':
+		if (o->n_refuse >= XT_MAX_REFUSE)
+			return usage_error("--refuse", arg, "too many (at most 16)");
+		o->refuse[o->n_refuse++] = arg;
+		break;
+	case 'v': o->verbose++; break;
+	case OPT_VERBOSITY:
+		/* an int field (a count of -v), so not in uint_opts */
+		if (parse_uint(arg, 0, 10, &v))
+			return usage_error("--verbosity", arg, "expected 0..10");
+		o->verbose = (int)v;
+		break;
+	case '4': o->family_only = AF_INET; break;
+	case '6': o->family_only = AF_INET6; break;
+	case 'P': o->pidfile = arg; break;
+	case 'V':
+		printf("xtftpd " XTFTPD_VERSION "\n");
+		return 1;
+	case 'h':
+		options_usage(stdout);
+		return 1;
+	default:
+		return OPT_NOT_MINE;
+	}
+	return 0;
+}
+
+/* xtftpd's own options that take no number: data path, limits, names,
+ * observability, fault injection. 0, 2 after a usage error, or OPT_NOT_MINE. */
+static int parse_xtftpd_opt(struct xtftpd_options *o, int c, char *arg)
+{
+	switch (c) {
+	case 'i':
+		if (o->n_ifnames >= XT_MAX_IFNAMES)
+			return usage_error("--interface", arg, "too many (at most 32)");
+		if (!*arg || strlen(arg) >= 16)
+			return usage_error("--interface", arg, "not an interface name");
+		o->ifnames[o->n_ifnames++] = arg;
+		break;
+	case OPT_SINGLE_PORT: o->single_port = 1; break;
+	case OPT_NO_BPF: o->no_bpf = 1; break;
+	case OPT_NO_XDP: o->no_xdp = 1; break;
+	case OPT_PRELOAD:
+		if (o->n_preload >= XT_MAX_PRELOAD)
+			return usage_error("--preload", arg, "too many (at most 32)");
+		o->preload[o->n_preload++] = arg;
+		break;
+	case OPT_CHECK_CONFIG: o->check_config = 1; break;
+	case OPT_MAC_SESSIONS: o->mac_sessions = 1; break;
+	case OPT_POOL_SIZE:
+		if (options_parse_size(arg, &o->pool_bytes) || o->pool_bytes < XT_CHUNK_SIZE)
+			return usage_error("--pool-size", arg,
+					   "expected BYTES with optional K, M or G, at least 66K");
+		break;
+	case OPT_TIMEOUT:
+		if (parse_timeout(arg, &o->timeout_us))
+			return usage_error("--retransmit-timeout", arg, "expected seconds, 0.01..255");
+		break;
+	case OPT_CONTROL: o->control_path = arg; break;
+	case OPT_HTTP: {
+		struct sockaddr_storage hss;
+		unsigned int hlen;
+
+		if (http_parse_addr(arg, &hss, &hlen))
+			return usage_error("--http", arg,
+					   "expected ADDR:PORT, [ADDR6]:PORT or PORT (numeric)");
+		o->http = arg;
+		break;
+	}
+	case OPT_EVENT_LOG: o->event_log = arg; break;
+	case OPT_VERIFIER_LOG: o->verifier_log = arg; break;
+	case OPT_ALLOW:
+	case OPT_DENY: {
+		struct acl_rule rule;
+		const char *flag = c == OPT_ALLOW ? "--allow" : "--deny";
+
+		if (acl_parse(arg, c == OPT_ALLOW, &rule))
+			return usage_error(flag, arg, "expected ADDR or ADDR/PREFIX with the host bits clear, e.g. 192.168.0.0/24 or 2001:db8::/32");
+		if (acl_add(&o->acl, &rule))
+			return usage_error(flag, arg, "more than 64 --allow/--deny rules");
+		break;
+	}
+	case OPT_DENY_SILENTLY: o->deny_silently = 1; break;
+	case 'm': o->map_file = arg; break;
+	case OPT_ALIAS:
+		if (o->n_aliases >= XT_MAX_ALIASES)
+			return usage_error("--alias", arg, "too many (at most 64)");
+		o->aliases[o->n_aliases++] = arg;
+		break;
+	case OPT_SERVE_ANY: o->serve_any = arg; break;
+	case OPT_IGNORE_CASE: o->ignore_case = 1; break;
+	case OPT_INJECT: {
+		char why[128];
+
+		if (inject_parse(arg, &o->inject, why, sizeof(why)))
+			return usage_error("--inject", arg, why);
+		break;
+	}
+	default:
+		return OPT_NOT_MINE;
+	}
+	return 0;
+}
+
+/* getopt's ':' (missing value) and '?' (unknown): name the flag as typed,
+ * -X for a short one, the argv word for a long one. Returns 2. */
+static int bad_option(int c, char **argv)
+{
+	char flag[3] = { '-', (char)optopt, '\0' };
+
+	return usage_error(optopt > 0 && optopt < 256 ? flag : argv[optind - 1], NULL,
+			   c == ':' ? "missing value" : "unknown option");
+}
+
+/* After the flags: the checks between options, ROOT, and -4/-6 applied to
+ * the listen addresses (which may come before or after them). 0 or 2. */
+static int options_finish(int argc, char **argv, struct xtftpd_options *o)
+{
 	if (o->mac_sessions && o->single_port)
 		return usage_error("--mac-sessions", NULL,
 				   "needs a port per transfer; leave out --single-port");
@@ -577,4 +628,36 @@ int options_parse(int argc, char **argv, struct xtftpd_options *o)
 					   "no --address of that family");
 	}
 	return 0;
+}
+
+int options_parse(int argc, char **argv, struct xtftpd_options *o)
+{
+	int c, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->root = XT_DEFAULT_ROOT;
+	o->max_windowsize = 64;
+	o->pool_bytes = XT_POOL_DEFAULT_BYTES;
+	o->timeout_us = 1000000;
+	o->retries = 5;
+	o->max_sessions = 4096;
+	o->max_per_client = 0;
+	o->control_path = XT_DEFAULT_CONTROL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":slLa:cB:R:u:U:pr:vVhi:m:46P:T:t:", long_opts, NULL)) != -1) {
+		if (c == ':' || c == '?')
+			return bad_option(c, argv);
+		rc = parse_uint_opt(o, c, optarg);
+		if (rc == OPT_NOT_MINE)
+			rc = parse_hpa_opt(o, c, optarg);
+		if (rc == OPT_NOT_MINE)
+			rc = parse_xtftpd_opt(o, c, optarg);
+		if (rc == OPT_NOT_MINE)
+			return bad_option('?', argv);   /* in long_opts, handled nowhere */
+		if (rc)
+			return rc;
+	}
+	return options_finish(argc, argv, o);
 }
