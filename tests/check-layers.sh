@@ -15,6 +15,9 @@
 #   user/daemon   event loop, listeners, admission, sessions, kernel hand-off
 #   user/cmd      main() of xtftpd, xtftpctl, xtftpd recover
 #
+# And the size (issue 12): no .c under user/ over MAX_FILE_LINES lines, no
+# function there over MAX_FUNC_LINES, so no file grows back into engine.c.
+#
 # Usage: tests/check-layers.sh [TOP]; exit 1 with one line per violation.
 set -o nounset -o pipefail
 TOP=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -83,8 +86,42 @@ grep -Hn '\<\(clock_gettime\|gettimeofday\|sendto\|recvfrom\|socket\|bpf_map_[a-
 grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*\(<bpf/\|"xtftp\.skel\.h"\|"reflector\.skel\.h"\)' \
 	user/*/*.[ch] | grep -v '^user/kern/' | sed 's/^/layering: /; s/$/: libbpf and skeletons only in user\/kern/' >>"$out"
 
+# Sizes. A function, in the kernel style of the tree: a line at column 0
+# naming "TYPE name(" that is not a prototype (no ";" before its "{"), to
+# the next line that is "}" alone. Static data (tables, help text) is not
+# a function and not counted.
+MAX_FILE_LINES=900
+MAX_FUNC_LINES=120
+awk -v maxfunc="$MAX_FUNC_LINES" '
+FNR == 1 { state = 0 }
+state == 0 && /^__attribute__/ { next }   # on its own line above the function
+state == 0 && /^(static[ \t]+)?(inline[ \t]+)?(const[ \t]+)?(struct[ \t]+[A-Za-z0-9_]+|enum[ \t]+[A-Za-z0-9_]+|unsigned[ \t]+int|[A-Za-z0-9_]+)[ \t]*[*]*[ \t]*[A-Za-z_][A-Za-z0-9_]*[(]/ {
+	match($0, /[A-Za-z_][A-Za-z0-9_]*[(]/)
+	name = substr($0, RSTART, RLENGTH - 1)
+	start = FNR
+	state = 1
+}
+state == 1 {
+	if ($0 ~ /[{][ \t]*$/)
+		state = 2
+	else if ($0 ~ /;[ \t]*$/)
+		state = 0
+	next
+}
+state == 2 && /^}[ \t]*$/ {
+	if (FNR - start + 1 > maxfunc)
+		printf "size: %s: %s() is %d lines (at most %d)\n", FILENAME, name, FNR - start + 1, maxfunc
+	state = 0
+}
+' user/*/*.c >>"$out"
+for f in user/*/*.c; do
+	n=$(wc -l <"$f")
+	[ "$n" -le "$MAX_FILE_LINES" ] || echo "size: $f is $n lines (at most $MAX_FILE_LINES)" >>"$out"
+done
+
 if [ -s "$out" ]; then
 	cat "$out"
 	exit 1
 fi
 echo "layering: include/, bpf/ and user/{${TIERS[*]}} (in that order) include only the folders below them"
+echo "size: every user/*/*.c at most $MAX_FILE_LINES lines, every function in it at most $MAX_FUNC_LINES"
