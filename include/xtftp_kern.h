@@ -91,6 +91,13 @@ struct session_value {
 	__u16 inject_drops;     /* DATA dropped by fault injection (xtftp_inject.h);
 				 * written under the ACK's claim: one CPU at a time */
 	__u16 inject_dups;      /* DATA sent twice by fault injection */
+	/* -- loss recovery (xtftp_rto.h): userspace seeds them at hand-off,
+	 *    then the kernel keeps them under the ACK's claim -- */
+	__u64 srtt_ns;          /* smoothed turnaround, 0 = no sample yet */
+	__u64 rttvar_ns;
+	__u32 last_resent;      /* block resent last on a duplicate ACK and not
+				 * yet echoed (xt_dup_ack_verdict), 0 none */
+	__u32 dup_resends;      /* DATA the kernel resent on duplicate ACKs */
 };
 
 /* ---- interfaces where XDP may transmit ------------------------------------

@@ -41,7 +41,9 @@
 	X(PASS_XDP_TX_OFF,    "pass_xdp_tx_off",    "pass_xdp_tx_off",      "XDP: interface not in xdp_tx_ifaces (veth, generic XDP: frames cannot grow and XDP_TX may not deliver), left to TC") \
 	X(INJECT_DROP,        "inject_drop",        "kernel_inject_drop",   "DATA frames dropped by fault injection") \
 	X(INJECT_DUP,         "inject_dup",         "kernel_inject_dup",    "DATA frames sent twice by fault injection") \
-	X(PASS_INJECT,        "pass_inject",        "pass_inject",          "XDP: a frame to be duplicated, left to TC (XDP_TX sends one frame per ACK)")
+	X(PASS_INJECT,        "pass_inject",        "pass_inject",          "XDP: a frame to be duplicated, left to TC (XDP_TX sends one frame per ACK)") \
+	X(DUP_RESEND,         "dup_resend",         "kernel_dup_resends",   "DATA resent at once on a duplicate ACK (xtftp_rto.h rule 2)") \
+	X(ACK_UNSENT,         "ack_unsent",         "kernel_ack_unsent",    "ACKs naming a block never sent (a stray, late ACK): dropped")
 
 /* per-CPU stats array index */
 enum xt_stat {

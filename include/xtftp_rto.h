@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Loss recovery timing, once for the BPF programs and userspace (no libc,
+ * no helpers; include <linux/types.h> or vmlinux.h first).
+ *
+ * Why: a lost DATA block used to cost the server's full 1 s timer, doubling
+ * on repeats, and a bootloader with a shorter patience restarted the flash
+ * (the stall at random percentages). Two rules bring recovery to the
+ * client's pace without the Sorcerer's Apprentice:
+ *
+ *  1. The retransmission timeout adapts to the session's measured
+ *     turnaround (DATA sent -> its ACK; RFC 6298's estimator, samples only
+ *     from blocks sent once: Karn), between XT_RTO_MIN_NS and the
+ *     configured timeout. A timeout the client negotiated (RFC 2349) is
+ *     used as it is: the client asked for it.
+ *  2. A duplicate ACK of the block before the outstanding one (the client
+ *     re-ACKs because DATA k+1 did not arrive) resends k+1 at once, if k+1
+ *     went out at least xt_dup_resend_gap() ago, unless k is the block
+ *     resent last: the first duplicate of it is taken as the echo of our
+ *     own second copy of k (a resend that proved spurious), not news of a
+ *     loss, and absorbed. One copy in flight per gap: a duplicate never
+ *     doubles the traffic, and a resend's echo never chains.
+ */
+#ifndef XTFTP_RTO_H
+#define XTFTP_RTO_H
+
+/* Floor of the adaptive timeout: above the daemon's timer granularity
+ * (epoll's 1 ms) and a loaded LAN host's scheduling noise. */
+#define XT_RTO_MIN_NS       2000000ull
+/* Floor of the gap before a duplicate ACK may resend. */
+#define XT_DUP_GAP_MIN_NS   1000000ull
+
+/* One turnaround sample r (ns) into the smoothed estimate (RFC 6298 2.2,
+ * 2.3: alpha 1/8, beta 1/4). srtt 0 = no sample yet. */
+static inline __attribute__((always_inline)) void
+xt_rtt_sample(__u64 *srtt, __u64 *rttvar, __u64 r)
+{
+	__u64 d;
+
+	if (r == 0)
+		r = 1;
+	if (*srtt == 0) {
+		*srtt = r;
+		*rttvar = r / 2;
+		return;
+	}
+	d = *srtt > r ? *srtt - r : r - *srtt;
+	*rttvar = *rttvar - (*rttvar >> 2) + (d >> 2);
+	*srtt = *srtt - (*srtt >> 3) + (r >> 3);
+}
+
+/* The retransmission timeout: srtt + 4 rttvar within [XT_RTO_MIN_NS,
+ * ceiling]; the ceiling (the configured timeout) until a sample exists. */
+static inline __attribute__((always_inline)) __u64
+xt_rto(__u64 srtt, __u64 rttvar, __u64 ceiling)
+{
+	__u64 rto;
+
+	if (srtt == 0)
+		return ceiling;
+	rto = srtt + 4 * rttvar;
+	if (rto < XT_RTO_MIN_NS)
+		rto = XT_RTO_MIN_NS;
+	return rto < ceiling ? rto : ceiling;
+}
+
+/* Least time between sending block k+1 and resending it on a duplicate
+ * ACK of k: two turnarounds (the DATA had time to arrive and its ACK to
+ * come back), at least XT_DUP_GAP_MIN_NS. */
+static inline __attribute__((always_inline)) __u64
+xt_dup_resend_gap(__u64 srtt)
+{
+	__u64 gap = 2 * srtt;
+
+	return gap > XT_DUP_GAP_MIN_NS ? gap : XT_DUP_GAP_MIN_NS;
+}
+
+enum xt_dup_verdict {
+	XT_DUP_IGNORE = 0,      /* counted, not answered: too soon */
+	XT_DUP_RESEND,          /* resend acked + 1 and remember it as resent */
+	XT_DUP_ECHO,            /* the echo of our resend of acked: absorb it
+				 * and forget the resend (the next one is news) */
+};
+
+/*
+ * Rule 2: what a duplicate ACK of block acked (the last acknowledged, with
+ * acked + 1 outstanding) does. last_send_ns: when a DATA of this session
+ * last went out; last_resent: the block resent last and not yet echoed (0
+ * none; block 0, the OACK, is never resent this way).
+ */
+static inline __attribute__((always_inline)) int
+xt_dup_ack_verdict(__u32 acked, __u32 last_resent, __u64 now, __u64 last_send_ns, __u64 srtt)
+{
+	if (last_resent && acked == last_resent)
+		return XT_DUP_ECHO;
+	if (now >= last_send_ns && now - last_send_ns >= xt_dup_resend_gap(srtt))
+		return XT_DUP_RESEND;
+	return XT_DUP_IGNORE;
+}
+
+#endif
