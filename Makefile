@@ -48,6 +48,8 @@ HDRS_SHARED := $(wildcard include/*.h)
 HDRS_BPF    := $(wildcard bpf/*.h)
 HDRS_USER   := $(wildcard user/*/*.h)
 
+# The daemon's BPF program(s); the benchmark's reflector lives in
+# tests/bench/ and is built with the bench programs below.
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
@@ -67,7 +69,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
-BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
 .DELETE_ON_ERROR:
@@ -93,16 +95,19 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # object): a header change rebuilds what includes it, and a BPF change only
 # the loader (fastpath.c includes the skeleton). An object without its .d
 # (built before this rule, or the .d lost) is rebuilt (FORCE): it could
-# otherwise miss a header change. The skeletons are made before any object
-# (order-only) so a clean build finds them.
+# otherwise miss a header change. Only user/kern includes a skeleton
+# (tests/check-layers.sh keeps it so): its objects wait for the skeletons
+# (order-only) so a clean build finds them; the rest build without BPF.
 USER_OBJS := $(LIB_OBJS) $(patsubst user/%.c,$(BUILD)/user/%.o,$(MAIN_SRCS))
 
 .PHONY: FORCE
 .SECONDEXPANSION:
-$(BUILD)/user/%.o: user/%.c $$(if $$(wildcard $$(basename $$@).d),,FORCE) | $(BUILD)/user $(SKELS)
+$(BUILD)/user/%.o: user/%.c $$(if $$(wildcard $$(basename $$@).d),,FORCE) | $(BUILD)/user
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MT $@ -MF $(basename $@).d -c $< -o $@
+
+$(patsubst user/%.c,$(BUILD)/user/%.o,$(wildcard user/kern/*.c)): | $(SKELS)
 
 include $(wildcard $(USER_OBJS:.o=.d))
 
@@ -145,7 +150,20 @@ $(BUILD)/tests/test_%: tests/bpf/test_%.c $(LIB) $(SKELS) $(HDRS_SHARED) $(wildc
 
 $(BUILD)/tests/%: tests/bench/%.c $(LIB) $(HDRS_SHARED) | $(BUILD)/tests
 	$(msg) CC $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ $(LDLIBS) -lm
+	$(Q)$(CC) -I$(BUILD)/tests $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ $(LDLIBS) -lm
+
+# The bench-only reflector (tests/bench/reflector.bpf.c, the benchmark's
+# ceiling): object and skeleton in $(BUILD)/tests, for tests/bench/reflector.c
+# alone; nothing of the daemon depends on it.
+$(BUILD)/tests/reflector.bpf.o: tests/bench/reflector.bpf.c | $(BUILD)/tests
+	$(msg) BPF $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/reflector.skel.h: $(BUILD)/tests/reflector.bpf.o
+	$(msg) SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/tests/reflector: $(BUILD)/tests/reflector.skel.h
 
 tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS)
 

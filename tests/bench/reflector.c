@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * reflector: loads bpf/reflector.bpf.c (the benchmark's ceiling) on the
+ * reflector: loads tests/bench/reflector.bpf.c (the benchmark's ceiling) on the
  * TC ingress hook of one interface and keeps it there until SIGINT/SIGTERM.
  * The "image" it serves is SIZE zero bytes under any name; a client must
  * ask for the same blksize the reflector was given (it always OACKs it).
@@ -28,7 +28,7 @@
 
 #include "reflector.skel.h"
 
-#define REFL_MAX_BLKSIZE 2048   /* as in bpf/reflector.bpf.c */
+#define REFL_MAX_BLKSIZE 2048   /* as in tests/bench/reflector.bpf.c */
 #define REFL_OACK_MAX 32
 
 static volatile sig_atomic_t exiting;

@@ -11,7 +11,7 @@
 #   atftpd         Debian's atftpd, extracted from its .deb into BUILD/atftpd-cache
 #                  (the package conflicts with tftpd-hpa, so it is not installed)
 #   dnsmasq        dnsmasq's built-in TFTP server (DNS off)
-#   reflector      bpf/reflector.bpf.c: answers every ACK with the next block of a
+#   reflector      tests/bench/reflector.bpf.c: answers every ACK with the next block of a
 #                  zero image, no session state: the ceiling of the rig
 # Scenarios: see SCENARIOS below. Every download is verified by sha256 by
 # $BUILD/tests/xtftp-loadgen; a wrong byte counts as a failed transfer.
