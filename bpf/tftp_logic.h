@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The TFTP data-path logic shared by the XDP and TC programs: session
- * lookup and validation, the ACK state machine (duplicate, final, new),
+ * lookup and validation, the ACK state machine (duplicate, resend on a
+ * duplicate, never sent, final, new; loss recovery by xtftp_rto.h),
  * block location in the image pool, the reply headers with their
  * checksums, counters, histograms and events. The programs only differ in
  * how they resize, write and transmit the frame.
@@ -14,6 +15,7 @@
 
 #include "xtftp_block.h"
 #include "xtftp_ack.h"
+#include "xtftp_rto.h"
 #include "parse.h"
 #include "csum.h"
 
@@ -69,17 +71,25 @@ static __always_inline void hist_add(__u32 id, __u64 ns)
 /* What an ACK asks for. */
 enum ack_class {
 	ACK_PASS = 0,   /* give it to the next tier; reason says why */
-	ACK_DUP,        /* duplicate: drop, never resend */
+	ACK_DUP,        /* duplicate, not answered: counted, dropped */
+	ACK_UNSENT,     /* names a block never sent (a stray, late ACK):
+			 * counted, dropped; the session stays here */
 	ACK_FINAL,      /* the final block: the session is done */
-	ACK_NEW,        /* send blocks abs + 1 .. last */
+	ACK_NEW,        /* send blocks first..last (abs + 1 ..) */
+	ACK_RESEND,     /* duplicate of last_acked after the gap (xtftp_rto.h
+			 * rule 2): send block first = last = abs + 1 again */
 };
 
 struct ack_decision {
 	__u32 abs;          /* absolute block number acknowledged */
-	__u32 seen_acked;   /* last_acked as read: the CAS expectation */
+	__u32 seen_acked;   /* last_acked as read: the new ACK's CAS expectation */
+	__u32 seen_sent;    /* last_sent as read */
+	__u32 seen_resent;  /* last_resent as read (ACK_RESEND: given back on failure) */
+	__u64 seen_data_ns; /* last_data_ns as read: the resend's CAS expectation */
 	__u32 first;        /* first block to send */
 	__u32 last;         /* last block to send (inclusive) */
 	__u32 reason;       /* enum xt_stat when ACK_PASS */
+	__u32 resend;       /* 1: ACK_RESEND (one block, last_sent stays) */
 };
 
 /*
@@ -107,13 +117,13 @@ static __always_inline int classify_ack(const struct session_value *s, __u16 ack
 	last_sent = READ_ONCE(s->last_sent);
 	last_acked = READ_ONCE(s->last_acked);
 	d->seen_acked = last_acked;
+	d->seen_sent = last_sent;
 
 	/* The arithmetic userspace's xfer uses too (xtftp_ack.h): the wire
 	 * number expanded to the block nearest at or below last_sent. */
 	switch (xt_ack_classify(last_sent, last_acked, final_block, ack16, &d->abs)) {
 	case XT_ACK_BEFORE_START:
-		d->reason = XT_STAT_PASS_BAD_BLOCK;
-		return ACK_PASS;
+		return ACK_UNSENT;
 	case XT_ACK_DUP:
 		return ACK_DUP;
 	case XT_ACK_FINAL:
@@ -132,7 +142,7 @@ static __always_inline int classify_ack(const struct session_value *s, __u16 ack
 	return ACK_NEW;
 }
 
-/* Claim the ACK so no other CPU answers it too. 1 = ours. */
+/* Claim a new ACK so no other CPU answers it too. 1 = ours. */
 static __always_inline int claim_ack(struct session_value *s, const struct ack_decision *d)
 {
 	return __sync_val_compare_and_swap(&s->last_acked, d->seen_acked, d->abs) ==
@@ -179,21 +189,72 @@ static __always_inline int finish_session(struct session_value *s, const struct 
 	return 1;
 }
 
-/* Record a new ACK's client turnaround (DATA sent -> this ACK). */
-static __always_inline void note_turnaround(const struct session_value *s, __u64 now)
+/*
+ * Record a new ACK's client turnaround (DATA sent -> this ACK): the
+ * histogram always, the session's estimate (xtftp_rto.h rule 1) only from
+ * a block sent once (Karn): not when this ACK is the first to acknowledge
+ * the block resent last (seen_acked < last_resent <= abs; in lock-step,
+ * abs == last_resent), whose ACK may answer either copy. Called under the
+ * ACK's claim: one CPU at a time writes srtt_ns/rttvar_ns.
+ */
+static __always_inline void note_turnaround(struct session_value *s, const struct ack_decision *d,
+					    __u64 now)
 {
 	__u64 sent = READ_ONCE(s->last_data_ns);
+	__u32 resent = READ_ONCE(s->last_resent);
 
-	if (sent && now >= sent)
-		hist_add(XT_HIST_TURNAROUND, now - sent);
+	if (!sent || now < sent)
+		return;
+	hist_add(XT_HIST_TURNAROUND, now - sent);
+	if (resent && (__s32)(resent - d->seen_acked) > 0 && (__s32)(d->abs - resent) >= 0)
+		return;
+	xt_rtt_sample(&s->srtt_ns, &s->rttvar_ns, now - sent);
+}
+
+/*
+ * Rule 2 of xtftp_rto.h for a duplicate ACK: if it names last_acked with
+ * a block outstanding, the verdict (from the fields as read here) may make
+ * it a resend of last_acked + 1 (ACK_RESEND, nothing written yet: the
+ * claim comes later, so XDP may still hand it to TC, which decides afresh)
+ * or the echo of our own resend (absorbed: last_resent forgotten). Every
+ * other duplicate is counted and dropped, as always.
+ */
+static __always_inline int settle_dup_ack(struct session_value *s, struct ack_decision *d,
+					  __u64 now)
+{
+	__u32 resent;
+	__u64 sent_ns;
+
+	if (d->abs == d->seen_acked && (__s32)(d->seen_sent - d->seen_acked) > 0) {
+		resent = READ_ONCE(s->last_resent);
+		sent_ns = READ_ONCE(s->last_data_ns);
+		switch (xt_dup_ack_verdict(d->abs, resent, now, sent_ns, READ_ONCE(s->srtt_ns))) {
+		case XT_DUP_RESEND:
+			d->first = d->abs + 1;
+			d->last = d->first;
+			d->seen_resent = resent;
+			d->seen_data_ns = sent_ns;
+			d->resend = 1;
+			return ACK_RESEND;
+		case XT_DUP_ECHO:
+			__sync_val_compare_and_swap(&s->last_resent, resent, 0);
+			break;
+		default:
+			break;
+		}
+	}
+	count_dup_ack(s);
+	return ACK_DUP;
 }
 
 /*
  * The ACK state machine's first step, the same in both tiers: classify the
- * ACK; a duplicate is counted (and never answered: Sorcerer's Apprentice),
+ * ACK; a duplicate is counted and dropped unless rule 2 makes it a resend
+ * (settle_dup_ack), an ACK for a block never sent is counted and dropped,
  * the final block's ACK finishes the session. Returns the class: the
- * caller drops the ACK on ACK_DUP and ACK_FINAL, passes it on ACK_PASS
- * (d->reason says why) and sends d->first..d->last on ACK_NEW.
+ * caller drops the ACK on ACK_DUP, ACK_UNSENT and ACK_FINAL, passes it on
+ * ACK_PASS (d->reason says why) and sends d->first..d->last on ACK_NEW
+ * and ACK_RESEND (claim_send, commit_send: one path for both).
  */
 static __always_inline int settle_ack(struct session_value *s, const struct tftp_ack *ack,
 				      struct ack_decision *d, __u64 now)
@@ -201,7 +262,9 @@ static __always_inline int settle_ack(struct session_value *s, const struct tftp
 	int cls = classify_ack(s, ack->block, d);
 
 	if (cls == ACK_DUP)
-		count_dup_ack(s);
+		cls = settle_dup_ack(s, d, now);
+	else if (cls == ACK_UNSENT)
+		stat_add(XT_STAT_ACK_UNSENT, 1);
 	else if (cls == ACK_FINAL && !finish_session(s, d, &ack->key, now))
 		stat_add(XT_STAT_RACE_LOST, 1);
 	return cls;
@@ -219,17 +282,58 @@ static __always_inline int claim_new_ack(struct session_value *s, const struct a
 		stat_add(XT_STAT_RACE_LOST, 1);
 		return 0;
 	}
-	note_turnaround(s, now);
+	note_turnaround(s, d, now);
 	return 1;
 }
 
-/* Advance the session after blocks first..last_sent_now went out. */
-static __always_inline void commit_sent(struct session_value *s, __u32 last_sent_now,
-					__u32 nblocks, __u64 bytes, __u64 now, int tc)
+/*
+ * Claim a resend: a CAS of last_data_ns from the value the verdict read to
+ * now, so of two CPUs holding copies of the same duplicate only one
+ * resends (the other finds the time moved: its copy is counted as a
+ * duplicate and dropped). A new ACK that moved last_acked meanwhile sends
+ * the next block itself: the claim is given back and the duplicate
+ * dropped. Then last_resent = the block (the echo rule's memory).
+ */
+static __always_inline int claim_resend(struct session_value *s, const struct ack_decision *d,
+					__u64 now)
 {
-	WRITE_ONCE(s->last_sent, last_sent_now);
-	s->last_ack_ns = now;
-	s->last_data_ns = now;
+	if (__sync_val_compare_and_swap(&s->last_data_ns, d->seen_data_ns, now) !=
+	    d->seen_data_ns)
+		goto lost;
+	if (READ_ONCE(s->last_acked) != d->seen_acked) {
+		__sync_val_compare_and_swap(&s->last_data_ns, now, d->seen_data_ns);
+		goto lost;
+	}
+	WRITE_ONCE(s->last_resent, d->first);
+	return 1;
+lost:
+	count_dup_ack(s);
+	return 0;
+}
+
+/* Claim what settle_ack decided to send (ACK_NEW or ACK_RESEND). 1 = ours;
+ * 0 = another CPU has it (counted): the caller drops the ACK. */
+static __always_inline int claim_send(struct session_value *s, const struct ack_decision *d,
+				      __u64 now)
+{
+	return d->resend ? claim_resend(s, d, now) : claim_new_ack(s, d, now);
+}
+
+/* Give back a claim nothing came of (the frame could not be written). */
+static __always_inline void unclaim_send(struct session_value *s, const struct ack_decision *d,
+					 __u64 now)
+{
+	if (d->resend) {
+		__sync_val_compare_and_swap(&s->last_resent, d->first, d->seen_resent);
+		__sync_val_compare_and_swap(&s->last_data_ns, now, d->seen_data_ns);
+	} else {
+		unclaim_ack(s, d);
+	}
+}
+
+/* The tier's DATA counters for nblocks blocks of bytes payload sent. */
+static __always_inline void count_data(struct session_value *s, __u32 nblocks, __u64 bytes, int tc)
+{
 	__sync_fetch_and_add(&s->bytes_sent, bytes);
 	if (tc) {
 		__sync_fetch_and_add(&s->blocks_tc, nblocks);
@@ -240,6 +344,27 @@ static __always_inline void commit_sent(struct session_value *s, __u32 last_sent
 		stat_add(XT_STAT_DATA_XDP, nblocks);
 		stat_add(XT_STAT_BYTES_XDP, bytes);
 	}
+}
+
+/*
+ * Advance the session after blocks d->first..last_sent_now went out (or
+ * were dropped by fault injection, accounted as sent). A resend leaves
+ * last_sent and last_ack_ns alone (last_data_ns was set by its claim) and
+ * is counted as one.
+ */
+static __always_inline void commit_send(struct session_value *s, const struct ack_decision *d,
+					__u32 last_sent_now, __u32 nblocks, __u64 bytes,
+					__u64 now, int tc)
+{
+	if (d->resend) {
+		__sync_fetch_and_add(&s->dup_resends, nblocks);
+		stat_add(XT_STAT_DUP_RESEND, nblocks);
+	} else {
+		WRITE_ONCE(s->last_sent, last_sent_now);
+		s->last_ack_ns = now;
+		s->last_data_ns = now;
+	}
+	count_data(s, nblocks, bytes, tc);
 }
 
 /* ---- fault injection (xtftp_inject.h) ------------------------------------- */

@@ -3,9 +3,12 @@
  * xtftpd kernel tiers: XDP and TC programs answering TFTP ACKs with DATA.
  *
  * Both take a TFTP ACK for a session userspace handed to the kernel, and
- * turn the ACK frame itself into the next DATA frame: resize it, write the
- * headers and the block from the image pool, and send it back out of the
- * interface it came in on. The protocol logic lives once in tftp_logic.h
+ * turn the ACK frame itself into the next DATA frame (or, on a duplicate
+ * ACK after the gap, xtftp_rto.h rule 2, into the outstanding block once
+ * more): resize it, write the headers and the block from the image pool,
+ * and send it back out of the interface it came in on. A new ACK and a
+ * resend take the same path: settle_ack says which blocks, claim_send and
+ * commit_send account for them. The protocol logic lives once in tftp_logic.h
  * (parse.h, csum.h), the maps in maps.h, the reply writer once in reply.h
  * over ctx.h's store shim; this file holds the two entry points, which
  * differ only in how they resize and transmit.
@@ -65,14 +68,16 @@ int xdp_tftp(struct xdp_md *ctx)
 		reason = d.reason;
 		goto pass_ack;
 	}
-	if (cls != ACK_NEW) {           /* duplicate or final: done with */
+	if (cls != ACK_NEW && cls != ACK_RESEND) {
+		/* duplicate, never sent or final: done with */
 		action = XDP_DROP;
 		goto ack_out;
 	}
 
-	/* ACK_NEW. XDP_TX sends one frame per ACK: windows of more than one
-	 * block are TC's (a window cut to one block by the end of the image
-	 * is served here). */
+	/* ACK_NEW or ACK_RESEND: send d.first..d.last. XDP_TX sends one
+	 * frame per ACK: windows of more than one block are TC's (a window
+	 * cut to one block by the end of the image, and a resend, one block
+	 * in any session, are served here). */
 	if (d.last != d.first) {
 		reason = XT_STAT_PASS_WINDOW;
 		handed_on = 1;
@@ -86,9 +91,11 @@ int xdp_tftp(struct xdp_md *ctx)
 		goto pass_ack;
 	}
 	/* Fault injection: XDP_TX sends one frame per ACK, so a frame to be
-	 * duplicated is TC's (which decides afresh); a drop is done here. */
+	 * duplicated is TC's (which decides afresh); a drop is done here. A
+	 * resend is a retransmission (xtftp_inject.h: faulted only when no
+	 * block list is set), as userspace's are. */
 	inj = inject_for(&ack);
-	inject = inj ? xt_inject_block_fault(inj, d.first, 1, bpf_get_prandom_u32()) :
+	inject = inj ? xt_inject_block_fault(inj, d.first, !d.resend, bpf_get_prandom_u32()) :
 		       XT_INJECT_OFF;
 	if (inject == XT_INJECT_DUP) {
 		reason = XT_STAT_PASS_INJECT;
@@ -98,8 +105,8 @@ int xdp_tftp(struct xdp_md *ctx)
 	if (inject == XT_INJECT_DROP) {
 		/* not sent, but the session advances as if it had been: the
 		 * client's timeout and userspace's resend recover it */
-		if (claim_new_ack(sess, &d, t0)) {
-			commit_sent(sess, d.first, 1, block_len(sess, d.first), t0, 0);
+		if (claim_send(sess, &d, t0)) {
+			commit_send(sess, &d, d.first, 1, block_len(sess, d.first), t0, 0);
 			stat_add(XT_STAT_INJECT_DROP, 1);
 			sess->inject_drops++;
 		}
@@ -139,17 +146,17 @@ int xdp_tftp(struct xdp_md *ctx)
 	 * From here the frame is modified: a failure drops it and leaves the
 	 * resend to userspace's timeout (or the client's retried ACK, the
 	 * claim being given back). */
-	if (!claim_new_ack(sess, &d, t0)) {
+	if (!claim_send(sess, &d, t0)) {
 		action = XDP_DROP;
 		goto ack_out;
 	}
 	if (xdp_write_reply(ctx, &ack, d.first, &b, 1)) {
-		unclaim_ack(sess, &d);
+		unclaim_send(sess, &d, t0);
 		stat_add(XT_STAT_PASS_HELPER_FAILED, 1);
 		action = XDP_DROP;
 		goto ack_out;
 	}
-	commit_sent(sess, d.first, 1, b.len, t0, 0);
+	commit_send(sess, &d, d.first, 1, b.len, t0, 0);
 	hist_add(XT_HIST_ACK_TO_DATA, bpf_ktime_get_ns() - t0);
 	action = XDP_TX;
 	goto ack_out;
@@ -253,14 +260,15 @@ int tc_tftp(struct __sk_buff *skb)
 		reason = d.reason;
 		goto pass;
 	}
-	if (cls != ACK_NEW) {           /* duplicate or final: done with */
+	if (cls != ACK_NEW && cls != ACK_RESEND) {
+		/* duplicate, never sent or final: done with */
 		action = TC_ACT_SHOT;
 		goto out;
 	}
 
 	inj = inject_for(&ack);
 	/*
-	 * ACK_NEW: send blocks first..last. Each block is built in this skb;
+	 * ACK_NEW or ACK_RESEND (one block): send blocks first..last. Each block is built in this skb;
 	 * all but the last leave as clones (bpf_clone_redirect copies the skb
 	 * and unshares ours, so rewriting it next does not touch the clone
 	 * already queued), the last leaves as the skb itself (bpf_redirect).
@@ -269,12 +277,12 @@ int tc_tftp(struct __sk_buff *skb)
 		blk = d.first + i;
 		if (blk > d.last)
 			break;
-		inject = inj ? xt_inject_block_fault(inj, blk, 1, bpf_get_prandom_u32()) :
+		inject = inj ? xt_inject_block_fault(inj, blk, !d.resend, bpf_get_prandom_u32()) :
 			       XT_INJECT_OFF;
 		if (inject == XT_INJECT_DROP) {
 			/* not sent, accounted as sent (xtftp_inject.h) */
 			if (!claimed) {
-				if (!claim_new_ack(sess, &d, t0)) {
+				if (!claim_send(sess, &d, t0)) {
 					action = TC_ACT_SHOT;
 					goto out;
 				}
@@ -303,7 +311,7 @@ int tc_tftp(struct __sk_buff *skb)
 		}
 		touched = 1;
 		if (!claimed) {
-			if (!claim_new_ack(sess, &d, t0)) {
+			if (!claim_send(sess, &d, t0)) {
 				action = TC_ACT_SHOT;
 				goto out;
 			}
@@ -337,7 +345,7 @@ int tc_tftp(struct __sk_buff *skb)
 		reason = XT_STAT_PASS_BAD_SESSION;
 		goto fail;
 	}
-	commit_sent(sess, last_blk, sent, bytes, t0, 1);
+	commit_send(sess, &d, last_blk, sent, bytes, t0, 1);
 	hist_add(XT_HIST_ACK_TO_DATA, bpf_ktime_get_ns() - t0);
 	if (inject == XT_INJECT_DROP) {
 		/* the last block was dropped: the skb holds nothing to send
@@ -359,9 +367,9 @@ fail:
 	/* The skb is (partly) rewritten: it must not go up the stack. Keep
 	 * what did leave as clones; give back a claim nothing came of. */
 	if (sent)
-		commit_sent(sess, last_blk, sent, bytes, t0, 1);
+		commit_send(sess, &d, last_blk, sent, bytes, t0, 1);
 	else if (claimed)
-		unclaim_ack(sess, &d);
+		unclaim_send(sess, &d, t0);
 	action = TC_ACT_SHOT;
 	goto out;
 pass:

@@ -5,6 +5,10 @@
  * userspace's classifier and transfer state machine (tests/unit/test_xfer.c).
  * Both compile include/xtftp_ack.h; the table keeps their answers the same
  * at the edges (rollover, before the start, the final block, re-basing).
+ * What each side then does with a class is its own: BEFORE_START (a block
+ * never sent) is dropped and counted in the kernel tiers (ack_unsent), the
+ * session staying there; a DUP of last_acked may resend the outstanding
+ * block (xtftp_rto.h rule 2) in both.
  *
  * Images are tests/bpf/harness.h's: 'a' 200000 bytes, 'b' 5120 (ends with an
  * empty block at 512), 'c' 600000 (blksize 8 reaches past block 65536).

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -360,6 +361,37 @@ static int session_get(const struct flow *fl, unsigned int ifindex, struct sessi
 	flow_key(fl, ifindex, &k);
 	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sessions), &k, v))
 		return -errno;
+	return 0;
+}
+
+/* The clock of bpf_ktime_get_ns() (CLOCK_MONOTONIC), in ns. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Set the session's loss-recovery fields (xtftp_rto.h): when its last DATA
+ * went out, the turnaround estimate, the block resent last. */
+static int session_timing(const struct flow *fl, unsigned int ifindex, uint64_t last_data_ns,
+			  uint64_t srtt_ns, uint64_t rttvar_ns, uint32_t last_resent)
+{
+	struct session_value v;
+	struct session_key k;
+
+	flow_key(fl, ifindex, &k);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sessions), &k, &v))
+		return -errno;
+	v.last_data_ns = last_data_ns;
+	v.srtt_ns = srtt_ns;
+	v.rttvar_ns = rttvar_ns;
+	v.last_resent = last_resent;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sessions), &k, &v, BPF_EXIST)) {
+		fprintf(stderr, "  session update: %s\n", strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 

@@ -261,7 +261,6 @@ static const struct pass_case pass_cases[] = {
 	{ "xdp_pass_paused",          0, 4, 0, M_NONE,       XT_SESS_PAUSED, 1, 1, 0, 1, XT_STAT_PASS_PAUSED },
 	{ "xdp_pass_done",            0, 6, 0, M_NONE,       XT_SESS_DONE,   1, 1, 0, 1, XT_STAT_PASS_PAUSED },
 	{ "xdp_pass_window",          0, 4, 0, M_NONE,       XT_SESS_ACTIVE, 8, 8, 0, 8, XT_STAT_PASS_WINDOW },
-	{ "xdp_pass_block_never_sent", 0, 4, 0, M_NONE,      XT_SESS_ACTIVE, 1, 5, 4, 9, XT_STAT_PASS_BAD_BLOCK },
 	{ "xdp_pass_bad_window",      0, 4, 0, M_NONE,       XT_SESS_ACTIVE, 64, 1, 0, 1, XT_STAT_PASS_BAD_SESSION },
 	{ "tc_pass_unknown_session",  1, 4, 0, M_OTHER_CLIENT_PORT, NOSESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_NO_SESSION },
 	{ "tc_pass_ip_options",       1, 4, 0, M_IP_OPTIONS, XT_SESS_ACTIVE, 1, 1, 0, 1, XT_STAT_PASS_IP_OPTIONS },
@@ -271,8 +270,10 @@ static const struct pass_case pass_cases[] = {
 	{ "tc_pass_paused",           1, 6, 0, M_NONE,       XT_SESS_PAUSED, 1, 1, 0, 1, XT_STAT_PASS_PAUSED },
 };
 
-/* ---- subtests: duplicate and final ACKs ----------------------------------- */
+/* ---- subtests: duplicate, never-sent and final ACKs ------------------------ */
 
+/* Duplicates within xtftp_rto.h's resend gap (the last DATA went out just
+ * now, turnaround 1 s): counted and dropped, never answered. */
 static void test_dup_ack(int tc)
 {
 	static uint8_t in[FRAME_MAX];
@@ -285,7 +286,8 @@ static void test_dup_ack(int tc)
 	size_t n;
 
 	flow_init(&fl, 4, 0);
-	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE)) {
+	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE) ||
+	    session_timing(&fl, lo_ifindex, mono_ns(), 1000000000ull, 0, 0)) {
 		subtest_failed = 1;
 		return;
 	}
@@ -301,6 +303,269 @@ static void test_dup_ack(int tc)
 	CHECK(v.last_sent == 5 && v.last_acked == 4, "session advanced on a duplicate");
 	CHECK(v.blocks_xdp == 0 && v.blocks_tc == 0, "a duplicate ACK was answered");
 	CHECK(stat_read(XT_STAT_DUP_ACK) == dup0 + 3, "DUP_ACK counter did not go up by 3");
+	CHECK(v.dup_resends == 0 && v.last_resent == 0, "a duplicate within the gap was resent");
+	session_del(&fl, lo_ifindex);
+}
+
+/*
+ * An ACK for a block never sent (ACK 9 with DATA 5 out; a stray, late ACK
+ * of an earlier attempt): dropped and counted (ack_unsent), the session
+ * untouched and still the kernel's: the next real ACK is answered here.
+ */
+static void test_unsent_ack(int tc)
+{
+	static uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	struct bpf_program *prog = tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	uint64_t unsent0 = stat_read(XT_STAT_ACK_UNSENT);
+	uint64_t seen0 = stat_read(XT_STAT_ACK_SEEN);
+	uint64_t bad0 = stat_read(XT_STAT_PASS_BAD_BLOCK);
+	struct session_value before, v;
+	struct flow fl;
+	struct run r;
+	size_t n, wlen;
+
+	flow_init(&fl, 4, 0);
+	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE)) {
+		subtest_failed = 1;
+		return;
+	}
+	session_get(&fl, lo_ifindex, &before);
+	n = build_ack(in, &fl, 9);
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(r.retval == (tc ? (unsigned)TC_ACT_SHOT : XDP_DROP), "retval %u, want drop",
+	      r.retval);
+	CHECK(stat_read(XT_STAT_ACK_UNSENT) == unsent0 + 1, "ACK_UNSENT did not go up by 1");
+	CHECK(stat_read(XT_STAT_ACK_SEEN) == seen0 + 1, "ACK_SEEN did not go up by 1");
+	CHECK(stat_read(XT_STAT_PASS_BAD_BLOCK) == bad0, "still passed as pass_bad_block");
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(!memcmp(&before, &v, sizeof(v)), "the session changed");
+	CHECK(v.state == XT_SESS_ACTIVE, "state %u want ACTIVE", v.state);
+	/* still the kernel's: ACK 5 is answered with DATA 6 */
+	n = build_ack(in, &fl, 5);
+	wlen = build_data(want, &fl, &img_a, 512, 6);
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.retval == (tc ? TC_ACT_REDIRECT : XDP_TX), "next ACK: retval %u", r.retval);
+	check_frame(&r, want, wlen);
+	session_del(&fl, lo_ifindex);
+}
+
+/*
+ * Rule 2 of xtftp_rto.h: a duplicate ACK of last_acked (k) with k + 1
+ * outstanding. Each case sets last_data_ns ago_ms before now, srtt (gap =
+ * 2 srtt, at least 1 ms) and last_resent, sends the duplicate and expects:
+ *   RESEND  DATA k + 1 out, exactly (XDP_TX or TC redirect), one block
+ *           also in a window, last_sent and last_acked unchanged,
+ *           last_resent = k + 1, dup_resend and the tier's DATA counted;
+ *   IGNORE  dropped, counted as a duplicate, the session unchanged;
+ *   ECHO    dropped, counted as a duplicate, last_resent forgotten (0).
+ */
+enum { V_IGNORE, V_RESEND, V_ECHO };
+
+struct dup_case {
+	const char *name;
+	int tc, family, vlan;
+	uint16_t window;
+	uint32_t last_sent, last_acked, last_resent;
+	uint64_t ago_ms, srtt_ms;
+	int verdict;
+};
+
+static const struct dup_case dup_cases[] = {
+	{ "xdp_dupack_resend",           0, 4, 0, 1, 5, 4, 0, 50, 1, V_RESEND },
+	{ "tc_dupack_resend",            1, 4, 0, 1, 5, 4, 0, 50, 1, V_RESEND },
+	{ "xdp_dupack_resend_v6_vlan",   0, 6, 1, 1, 8, 7, 0, 50, 10, V_RESEND },
+	{ "tc_dupack_resend_v6",         1, 6, 0, 1, 8, 7, 0, 50, 10, V_RESEND },
+	/* no sample yet: the gap is its floor, 1 ms */
+	{ "xdp_dupack_resend_no_srtt",   0, 4, 0, 1, 5, 4, 0, 50, 0, V_RESEND },
+	/* a window: only k + 1 again, last_sent stays at the window's end */
+	{ "tc_dupack_resend_window4",    1, 4, 0, 4, 8, 4, 0, 50, 1, V_RESEND },
+	{ "xdp_dupack_resend_window4",   0, 6, 0, 4, 8, 4, 0, 50, 1, V_RESEND },
+	/* a resend of an earlier block is no echo of this one */
+	{ "tc_dupack_resend_after_older", 1, 4, 0, 1, 5, 4, 3, 50, 1, V_RESEND },
+	/* within the gap (2 srtt = 200 ms, 50 ms ago) */
+	{ "xdp_dupack_within_gap",       0, 4, 0, 1, 5, 4, 0, 50, 100, V_IGNORE },
+	{ "tc_dupack_within_gap",        1, 4, 0, 1, 5, 4, 0, 50, 100, V_IGNORE },
+	/* the echo of our resend of k: absorbed once */
+	{ "xdp_dupack_echo",             0, 4, 0, 1, 5, 4, 4, 50, 1, V_ECHO },
+	{ "tc_dupack_echo",              1, 4, 0, 1, 5, 4, 4, 50, 1, V_ECHO },
+};
+
+static void one_dup(const struct dup_case *c)
+{
+	static uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	struct bpf_program *prog = c->tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	enum xt_stat data_stat = c->tc ? XT_STAT_DATA_TC : XT_STAT_DATA_XDP;
+	uint64_t data0 = stat_read(data_stat), dup0 = stat_read(XT_STAT_DUP_ACK);
+	uint64_t resend0 = stat_read(XT_STAT_DUP_RESEND), seen0 = stat_read(XT_STAT_ACK_SEEN);
+	uint32_t k = c->last_acked, len;
+	uint64_t t_before, t_after;
+	struct session_value before, v;
+	struct flow fl;
+	struct run r;
+	size_t n, wlen;
+
+	flow_init(&fl, c->family, c->vlan);
+	t_before = mono_ns();
+	if (session_put(&fl, lo_ifindex, &img_a, 512, c->window, c->last_sent, k,
+			XT_SESS_ACTIVE) ||
+	    session_timing(&fl, lo_ifindex, t_before - c->ago_ms * 1000000ull,
+			   c->srtt_ms * 1000000ull, c->srtt_ms * 500000ull, c->last_resent)) {
+		subtest_failed = 1;
+		return;
+	}
+	session_get(&fl, lo_ifindex, &before);
+	n = build_ack(in, &fl, k & 0xffff);
+	run_prog(prog, in, n, 0, &r);
+	t_after = mono_ns();
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.last_sent == c->last_sent && v.last_acked == k && v.state == XT_SESS_ACTIVE,
+	      "the session moved: last_sent %u last_acked %u state %u", v.last_sent,
+	      v.last_acked, v.state);
+	CHECK(v.srtt_ns == before.srtt_ns && v.rttvar_ns == before.rttvar_ns,
+	      "a duplicate fed the turnaround estimate");
+	CHECK(v.last_ack_ns == before.last_ack_ns, "a duplicate moved last_ack_ns");
+	CHECK(stat_read(XT_STAT_ACK_SEEN) == seen0 + 1, "ACK_SEEN did not go up by 1");
+	if (c->verdict == V_RESEND) {
+		len = 512;
+		wlen = build_data(want, &fl, &img_a, 512, k + 1);
+		CHECK(r.retval == (c->tc ? TC_ACT_REDIRECT : XDP_TX), "retval %u, want a transmit",
+		      r.retval);
+		check_frame(&r, want, wlen);
+		CHECK(v.last_resent == k + 1, "last_resent %u want %u", v.last_resent, k + 1);
+		CHECK(v.dup_resends == 1, "dup_resends %u want 1", v.dup_resends);
+		CHECK(v.dup_acks == 0, "dup_acks %u want 0 (answered)", v.dup_acks);
+		CHECK((c->tc ? v.blocks_tc : v.blocks_xdp) == 1 &&
+		      (c->tc ? v.blocks_xdp : v.blocks_tc) == 0, "blocks counters %u/%u",
+		      v.blocks_xdp, v.blocks_tc);
+		CHECK(v.bytes_sent == len, "bytes_sent %llu want %u",
+		      (unsigned long long)v.bytes_sent, len);
+		CHECK(v.last_data_ns >= t_before && v.last_data_ns <= t_after,
+		      "last_data_ns not the resend's time");
+		CHECK(stat_read(XT_STAT_DUP_RESEND) == resend0 + 1, "DUP_RESEND did not go up by 1");
+		CHECK(stat_read(data_stat) == data0 + 1, "DATA counter did not go up by 1");
+		CHECK(stat_read(XT_STAT_DUP_ACK) == dup0, "a resent duplicate counted as dropped");
+		/* The same duplicate again at once: within the gap now. */
+		run_prog(prog, in, n, 0, &r);
+		CHECK(r.retval == (c->tc ? (unsigned)TC_ACT_SHOT : XDP_DROP),
+		      "second duplicate: retval %u, want drop", r.retval);
+		CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+		CHECK(v.dup_resends == 1 && v.dup_acks == 1, "second duplicate: dup_resends %u "
+		      "dup_acks %u, want 1 1", v.dup_resends, v.dup_acks);
+		CHECK(stat_read(XT_STAT_DUP_RESEND) == resend0 + 1, "second duplicate resent");
+	} else {
+		CHECK(r.retval == (c->tc ? (unsigned)TC_ACT_SHOT : XDP_DROP), "retval %u, want drop",
+		      r.retval);
+		CHECK(v.dup_acks == 1 && v.dup_resends == 0, "dup_acks %u dup_resends %u, want 1 0",
+		      v.dup_acks, v.dup_resends);
+		CHECK(v.blocks_xdp == 0 && v.blocks_tc == 0 && v.bytes_sent == 0, "DATA counted");
+		CHECK(stat_read(XT_STAT_DUP_ACK) == dup0 + 1, "DUP_ACK did not go up by 1");
+		CHECK(stat_read(XT_STAT_DUP_RESEND) == resend0, "DUP_RESEND went up");
+		CHECK(stat_read(data_stat) == data0, "DATA counter went up");
+		CHECK(v.last_data_ns == before.last_data_ns, "last_data_ns moved");
+		CHECK(v.last_resent == (c->verdict == V_ECHO ? 0 : c->last_resent),
+		      "last_resent %u want %u", v.last_resent,
+		      c->verdict == V_ECHO ? 0 : c->last_resent);
+		if (c->verdict == V_ECHO) {
+			/* absorbed once: the next duplicate is news of a loss */
+			wlen = build_data(want, &fl, &img_a, 512, k + 1);
+			run_prog(prog, in, n, 0, &r);
+			CHECK(r.retval == (c->tc ? TC_ACT_REDIRECT : XDP_TX),
+			      "duplicate after the echo: retval %u, want a transmit", r.retval);
+			check_frame(&r, want, wlen);
+			CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+			CHECK(v.dup_resends == 1 && v.last_resent == k + 1,
+			      "after the echo: dup_resends %u last_resent %u", v.dup_resends,
+			      v.last_resent);
+		}
+	}
+	session_del(&fl, lo_ifindex);
+}
+
+/*
+ * The turnaround estimate (xtftp_rto.h rule 1) on new ACKs: a sample
+ * now - last_data_ns into srtt/rttvar (RFC 6298: the first sets srtt = r,
+ * rttvar = r / 2; the next srtt += (r - srtt) / 8), but not from the ACK of
+ * the block resent last (Karn): the estimate is left as it was.
+ */
+static void test_srtt(int tc)
+{
+	static uint8_t in[FRAME_MAX];
+	struct bpf_program *prog = tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	uint64_t t0, t1, lo, hi, srtt1, want_lo, want_hi;
+	struct session_value v;
+	struct flow fl;
+	struct run r;
+	size_t n;
+
+	flow_init(&fl, 4, 0);
+	/* first sample: DATA 5 went out 10 ms ago, no estimate yet */
+	t0 = mono_ns();
+	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE) ||
+	    session_timing(&fl, lo_ifindex, t0 - 10000000ull, 0, 0, 0)) {
+		subtest_failed = 1;
+		return;
+	}
+	n = build_ack(in, &fl, 5);
+	run_prog(prog, in, n, 0, &r);
+	t1 = mono_ns();
+	CHECK(r.retval == (tc ? TC_ACT_REDIRECT : XDP_TX), "retval %u", r.retval);
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	lo = 10000000ull;
+	hi = 10000000ull + (t1 - t0);
+	CHECK(v.srtt_ns >= lo && v.srtt_ns <= hi && v.rttvar_ns == v.srtt_ns / 2,
+	      "first sample: srtt %llu rttvar %llu, want srtt in [%llu, %llu], rttvar srtt/2",
+	      (unsigned long long)v.srtt_ns, (unsigned long long)v.rttvar_ns,
+	      (unsigned long long)lo, (unsigned long long)hi);
+	CHECK(v.last_sent == 6 && v.last_acked == 5, "the ACK was not answered");
+
+	/* a later sample: srtt 8 ms, DATA 6 out 16 ms ago -> srtt 9 ms */
+	t0 = mono_ns();
+	if (session_timing(&fl, lo_ifindex, t0 - 16000000ull, 8000000ull, 2000000ull, 0)) {
+		subtest_failed = 1;
+		return;
+	}
+	n = build_ack(in, &fl, 6);
+	run_prog(prog, in, n, 0, &r);
+	t1 = mono_ns();
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	want_lo = 8000000ull - 1000000ull + 16000000ull / 8;
+	want_hi = 8000000ull - 1000000ull + (16000000ull + (t1 - t0)) / 8 + 1;
+	CHECK(v.srtt_ns >= want_lo && v.srtt_ns <= want_hi,
+	      "second sample: srtt %llu, want [%llu, %llu]", (unsigned long long)v.srtt_ns,
+	      (unsigned long long)want_lo, (unsigned long long)want_hi);
+	CHECK(v.rttvar_ns > 2000000ull, "rttvar %llu did not grow with |r - srtt| = 8 ms",
+	      (unsigned long long)v.rttvar_ns);
+	srtt1 = v.srtt_ns;
+
+	/* Karn: DATA 7 was resent (last_resent 7); its ACK is no sample */
+	if (session_timing(&fl, lo_ifindex, mono_ns() - 30000000ull, srtt1, v.rttvar_ns, 7)) {
+		subtest_failed = 1;
+		return;
+	}
+	session_get(&fl, lo_ifindex, &v);
+	n = build_ack(in, &fl, 7);
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.retval == (tc ? TC_ACT_REDIRECT : XDP_TX), "ACK of the resent block: retval %u",
+	      r.retval);
+	{
+		struct session_value after;
+
+		CHECK(session_get(&fl, lo_ifindex, &after) == 0, "session vanished");
+		CHECK(after.last_sent == 8 && after.last_acked == 7, "the ACK was not answered");
+		CHECK(after.srtt_ns == v.srtt_ns && after.rttvar_ns == v.rttvar_ns,
+		      "the ACK of the resent block fed the estimate: srtt %llu -> %llu",
+		      (unsigned long long)v.srtt_ns, (unsigned long long)after.srtt_ns);
+		CHECK(after.last_resent == 7, "last_resent %u: a new ACK is no echo",
+		      after.last_resent);
+		/* the next block was sent once: a sample again */
+		n = build_ack(in, &fl, 8);
+		run_prog(prog, in, n, 0, &r);
+		CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+		CHECK(v.last_acked == 8 && v.srtt_ns != after.srtt_ns,
+		      "the ACK of a block sent once after a resend: srtt unchanged");
+	}
 	session_del(&fl, lo_ifindex);
 }
 
@@ -767,6 +1032,18 @@ int main(void)
 	report("xdp_dup_ack_dropped");
 	test_dup_ack(1);
 	report("tc_dup_ack_dropped");
+	test_unsent_ack(0);
+	report("xdp_ack_never_sent_dropped");
+	test_unsent_ack(1);
+	report("tc_ack_never_sent_dropped");
+	for (size_t i = 0; i < sizeof(dup_cases) / sizeof(dup_cases[0]); i++) {
+		one_dup(&dup_cases[i]);
+		report(dup_cases[i].name);
+	}
+	test_srtt(0);
+	report("xdp_srtt_sample_karn");
+	test_srtt(1);
+	report("tc_srtt_sample_karn");
 	test_final_ack(0, 4);
 	report("xdp_final_ack_done_event");
 	test_final_ack(1, 6);
