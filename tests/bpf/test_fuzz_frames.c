@@ -6,11 +6,21 @@
  *  - never XDP_ABORTED; TC only ever OK, SHOT or REDIRECT;
  *  - a frame passed on is passed untouched (bytes and length);
  *  - a frame is transmitted only if it is a well-formed ACK (checked by an
- *    independent parser here) of an ACTIVE, sane session, for a block in
- *    (last_acked, last_sent] that is not the final one; and what goes out
- *    is then exactly the DATA frame expected for the last block of the
- *    window (headers, checksums, payload from the image at the right
- *    offset); the session advanced exactly so;
+ *    independent parser here) of an ACTIVE, sane session, and either
+ *     . a new ACK, for a block in (last_acked, last_sent] that is not the
+ *       final one: what goes out is then exactly the DATA frame expected
+ *       for the last block of the window (headers, checksums, payload from
+ *       the image at the right offset), and the session advanced exactly
+ *       so; or
+ *     . a duplicate ACK of last_acked with last_sent > last_acked that
+ *       xtftp_rto.h's rule 2 makes a resend: not the echo of the block
+ *       resent last, and the last DATA at least xt_dup_resend_gap(srtt)
+ *       before the run ended; what goes out is exactly DATA last_acked + 1,
+ *       the session's last_sent/last_acked unchanged, last_resent =
+ *       last_acked + 1, dup_resends + 1, last_data_ns the run's time;
+ *    XDP transmits one block per ACK (a window of more is TC's);
+ *    (sessions are written with random last_data_ns, srtt and last_resent
+ *    so duplicates fall in and out of the gap and on echoes);
  *  - no pool byte from outside an image ever goes out (the pool outside
  *    images is filled with a marker byte images never contain).
  * Deterministic (fixed seed; XT_FUZZ_SEED overrides, XT_FUZZ_FRAMES the count).
@@ -21,6 +31,7 @@
 #include <linux/if_ether.h>
 
 #include "harness.h"
+#include "xtftp_rto.h"
 
 struct fz_session {
 	struct flow fl;
@@ -89,6 +100,32 @@ static int sess_write(int i)
 	v.state = s->state;
 	v.last_sent = last_sent;
 	v.last_acked = last_acked;
+	/* loss recovery state: duplicates within the gap, after it, echoes */
+	switch (rnd_below(4)) {
+	case 0:
+		v.last_data_ns = 0;
+		break;
+	case 1:
+		v.last_data_ns = mono_ns();
+		break;
+	default:
+		v.last_data_ns = mono_ns() - (uint64_t)rnd_below(100) * 1000000ull;
+	}
+	v.srtt_ns = rnd_below(3) ? (uint64_t)rnd_below(50) * 1000000ull : 0;
+	v.rttvar_ns = v.srtt_ns / 2;
+	switch (rnd_below(4)) {
+	case 0:
+		v.last_resent = last_acked;
+		break;
+	case 1:
+		v.last_resent = last_acked + 1;
+		break;
+	case 2:
+		v.last_resent = rnd();
+		break;
+	default:
+		v.last_resent = 0;
+	}
 	flow_key(&s->fl, lo_ifindex, &k);
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.sessions), &k, &v, BPF_ANY) ? -errno : 0;
 }
@@ -304,11 +341,12 @@ static uint32_t expand(uint16_t wire, uint32_t last_sent)
 	return abs < 0 ? UINT32_MAX : (uint32_t)abs;
 }
 
-static int fuzz_program(int tc, unsigned long frames, unsigned long *sent_out)
+static int fuzz_program(int tc, unsigned long frames, unsigned long *sent_out,
+			unsigned long *resent_out)
 {
 	static uint8_t in[FRAME_MAX], want[FRAME_MAX];
 	struct bpf_program *prog = tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
-	unsigned long sent = 0, failures = 0;
+	unsigned long sent = 0, resent = 0, failures = 0;
 	struct run r;
 
 	for (int i = 0; i < N_SESS; i++)
@@ -324,6 +362,7 @@ static int fuzz_program(int tc, unsigned long frames, unsigned long *sent_out)
 		size_t n;
 		int m, is_ack, owner = -1;
 		int transmitted, passed;
+		uint64_t t_before, t_after;
 
 		if (rnd_below(64) == 0 && sess_write(si))
 			return -1;
@@ -346,7 +385,9 @@ static int fuzz_program(int tc, unsigned long frames, unsigned long *sent_out)
 		for (m = rnd_below(3); m > 0; m--)
 			n = mutate(in, n, sizeof(in) - 64);
 
+		t_before = mono_ns();
 		run_prog(prog, in, n, 0, &r);
+		t_after = mono_ns();
 		if (r.err) {
 			/* The kernel refuses frames shorter than Ethernet and,
 			 * for skbs, IP frames shorter than their IP header. */
@@ -395,20 +436,33 @@ static int fuzz_program(int tc, unsigned long frames, unsigned long *sent_out)
 			uint32_t abs = expand(a.block, b->last_sent);
 			uint32_t last;
 			size_t wlen;
+			int is_new, is_resend;
 
-			if (!o->sane || b->state != XT_SESS_ACTIVE || abs == UINT32_MAX ||
-			    (int32_t)abs <= (int32_t)b->last_acked || abs >= o->final_block ||
-			    (!tc && o->window > 1)) {
+			/* a new ACK, in (last_acked, last_sent], not the final one */
+			is_new = abs != UINT32_MAX && (int32_t)abs > (int32_t)b->last_acked &&
+				 abs < o->final_block;
+			/* rule 2: a duplicate of last_acked with a block out, no echo,
+			 * the gap over by the time the run ended */
+			is_resend = abs != UINT32_MAX && abs == b->last_acked &&
+				    (int32_t)(b->last_sent - b->last_acked) > 0 &&
+				    !(b->last_resent && b->last_resent == abs) &&
+				    t_after >= b->last_data_ns &&
+				    t_after - b->last_data_ns >= xt_dup_resend_gap(b->srtt_ns);
+			last = is_resend ? abs + 1 : abs + o->window;
+			if (last > o->final_block)
+				last = o->final_block;
+			if (!o->sane || b->state != XT_SESS_ACTIVE || (!is_new && !is_resend) ||
+			    (!tc && last != abs + 1)) {
 				fprintf(stderr, "  frame %lu: session %d (state %u, sane %d) answered "
-					"ACK %u (abs %u, last_acked %d, last_sent %u)\n", it, owner,
+					"ACK %u (abs %u, last_acked %d, last_sent %u, last_resent %u, "
+					"last_data_ns %llu ago, srtt %llu)\n", it, owner,
 					b->state, o->sane, a.block, abs, (int)b->last_acked,
-					b->last_sent);
+					b->last_sent, b->last_resent,
+					(unsigned long long)(t_after - b->last_data_ns),
+					(unsigned long long)b->srtt_ns);
 				failures++;
 				continue;
 			}
-			last = abs + o->window;
-			if (last > o->final_block)
-				last = o->final_block;
 			wlen = expected_reply(&a, o, last, want);
 			if (r.size_out != wlen || memcmp(r.out, want, wlen)) {
 				fprintf(stderr, "  frame %lu: DATA %u for session %d is not the expected frame\n",
@@ -423,20 +477,35 @@ static int fuzz_program(int tc, unsigned long frames, unsigned long *sent_out)
 				failures++;
 			}
 			session_get(&o->fl, lo_ifindex, &after);
-			if (after.last_sent != last || after.last_acked != abs) {
+			if (is_resend && (after.last_sent != b->last_sent || after.last_acked != abs ||
+					  after.last_resent != abs + 1 ||
+					  after.dup_resends != b->dup_resends + 1 ||
+					  after.last_data_ns < t_before || after.last_data_ns > t_after)) {
+				fprintf(stderr, "  frame %lu: resend of %u: session %d at last_sent %u "
+					"last_acked %u last_resent %u dup_resends %u, want %u %u %u %u\n",
+					it, abs + 1, owner, after.last_sent, after.last_acked,
+					after.last_resent, after.dup_resends, b->last_sent, abs,
+					abs + 1, b->dup_resends + 1);
+				failures++;
+			}
+			if (!is_resend && (after.last_sent != last || after.last_acked != abs ||
+					   after.dup_resends != b->dup_resends)) {
 				fprintf(stderr, "  frame %lu: session %d at last_sent %u last_acked %u, want %u %u\n",
 					it, owner, after.last_sent, after.last_acked, last, abs);
 				failures++;
 			}
+			if (is_resend)
+				resent++;
 		}
 	}
 	*sent_out = sent;
+	*resent_out = resent;
 	return failures ? -1 : 0;
 }
 
 int main(void)
 {
-	unsigned long frames = 100000, sent;
+	unsigned long frames = 100000, sent, resent;
 	const char *env;
 	int err, failed = 0;
 
@@ -472,12 +541,18 @@ int main(void)
 	for (int tc = 0; tc < 2; tc++) {
 		const char *name = tc ? "tc_tftp" : "xdp_tftp";
 
-		if (fuzz_program(tc, frames, &sent)) {
+		if (fuzz_program(tc, frames, &sent, &resent)) {
 			printf("FAIL fuzz_%s\n", name);
 			failed = 1;
 		} else {
-			printf("PASS fuzz_%s: %lu frames tried, %lu answered with DATA\n",
-			       name, frames, sent);
+			printf("PASS fuzz_%s: %lu frames tried, %lu answered with DATA, "
+			       "%lu of them resends on a duplicate ACK\n", name, frames, sent,
+			       resent);
+			if (!resent) {
+				/* the rule 2 branch above must have been exercised */
+				printf("FAIL fuzz_%s_resends: no duplicate ACK was resent\n", name);
+				failed = 1;
+			}
 		}
 	}
 	harness_unload();
