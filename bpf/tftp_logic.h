@@ -289,26 +289,27 @@ static __always_inline int claim_new_ack(struct session_value *s, const struct a
 /*
  * Claim a resend: a CAS of last_data_ns from the value the verdict read to
  * now, so of two CPUs holding copies of the same duplicate only one
- * resends (the other finds the time moved: its copy is counted as a
- * duplicate and dropped). A new ACK that moved last_acked meanwhile sends
- * the next block itself: the claim is given back and the duplicate
- * dropped. Then last_resent = the block (the echo rule's memory).
+ * resends (the other finds the time moved and drops its copy). A new ACK
+ * that moved last_acked meanwhile sends the next block itself: the claim
+ * is given back and the duplicate dropped. Then last_resent = the block
+ * (the echo rule's memory). The duplicate is counted here either way
+ * (dup_acks counts every duplicate ACK, answered or not, as userspace's
+ * xfer does; dup_resends the answered ones): the tier that claims is the
+ * one that counts, so an ACK XDP hands to TC is counted once.
  */
 static __always_inline int claim_resend(struct session_value *s, const struct ack_decision *d,
 					__u64 now)
 {
+	count_dup_ack(s);
 	if (__sync_val_compare_and_swap(&s->last_data_ns, d->seen_data_ns, now) !=
 	    d->seen_data_ns)
-		goto lost;
+		return 0;
 	if (READ_ONCE(s->last_acked) != d->seen_acked) {
 		__sync_val_compare_and_swap(&s->last_data_ns, now, d->seen_data_ns);
-		goto lost;
+		return 0;
 	}
 	WRITE_ONCE(s->last_resent, d->first);
 	return 1;
-lost:
-	count_dup_ack(s);
-	return 0;
 }
 
 /* Claim what settle_ack decided to send (ACK_NEW or ACK_RESEND). 1 = ours;
