@@ -8,8 +8,10 @@
  * timer, the kernel's progress or DONE.
  * Invariants (abort = finding):
  * - RRQ: acked never goes back; nothing past the final block is sent or
- *   counted as sent; a duplicate ACK is never answered and never moves the
- *   timer; acked <= last sent; a window starts right after acked; nothing
+ *   counted as sent; a duplicate ACK is never answered, except by
+ *   xtftp_rto.h's rule 2: one block, acked + 1, no sooner than the gap
+ *   after the last send (so a duplicate never doubles the traffic);
+ *   acked <= last sent; a window starts right after acked; nothing
  *   is sent after the end;
  * - WRQ: expected grows by one per stored DATA and only for the block
  *   expected; an ACK never names a block not received; nothing is stored
@@ -22,6 +24,7 @@
 #include <linux/types.h>
 
 #include "xtftp_wire.h"
+#include "xtftp_rto.h"
 #include "proto/xfer.h"
 
 #define T_NS 1000000000ull
@@ -102,6 +105,7 @@ static void run_rrq(struct input *in, unsigned int flags, unsigned int w, int64_
 	while (in->left) {
 		unsigned int op = next8(in);
 		int64_t prev_acked = x.last_acked;
+		uint64_t prev_send_ns = x.last_send_ns, prev_srtt = x.srtt_ns;
 		int was_done = x.done;
 
 		now += (uint64_t)(op >> 3) * 10000000ull;
@@ -155,9 +159,14 @@ static void run_rrq(struct input *in, unsigned int flags, unsigned int w, int64_
 		if (x.last_acked < prev_acked || x.last_acked < acked)
 			abort();
 		acked = x.last_acked;
-		if ((out.events & XFER_EV_DUP_ACK) &&
+		if ((out.events & XFER_EV_DUP_ACK) && !(out.events & XFER_EV_DUP_RESEND) &&
 		    (out.send_from <= out.send_to || out.deadline ||
 		     (x.last_acked != prev_acked && !(out.events & XFER_EV_TAKE_BACK))))
+			abort();
+		if ((out.events & XFER_EV_DUP_RESEND) &&
+		    (!(out.events & XFER_EV_DUP_ACK) || out.send_from != out.send_to ||
+		     out.send_from != x.last_acked + 1 || x.last_acked != prev_acked ||
+		     now < prev_send_ns || now - prev_send_ns < xt_dup_resend_gap(prev_srtt)))
 			abort();
 		if (was_done && (out.events || out.send_from <= out.send_to))
 			abort();

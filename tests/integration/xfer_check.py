@@ -14,9 +14,10 @@
             exceeds the MTU, a window above XT_KERN_MAX_WINDOW) leaves
             those transfers out with --file-re.
 --lockstep  every ended transfer (any outcome) with windowsize 1 resent no
-            more than it had timeouts: a duplicate ACK never triggers a
-            resend, so in lock-step a resend happens only when the timer
-            fires.
+            more than it had timeouts plus resends on duplicate ACKs, and
+            resent on duplicates no more than it saw them: a duplicate ACK
+            triggers at most the one block after it (README "Loss
+            recovery"), so in lock-step every other resend is the timer's.
 --min N     at least N ended transfers (any outcome) were checked (the
             daemon keeps the last 256).
 --file-re   only records whose requested name matches RE (re.search).
@@ -73,10 +74,15 @@ def main(argv):
         # lock-step holds for every ended transfer, also one that timed out
         if lockstep and t["outcome"] != "running" and t["windowsize"] <= 1:
             lock += 1
-            if t["retransmits"] > t["timeouts"]:
+            dup_resends = t.get("dup_resends", 0)
+            if t["retransmits"] > t["timeouts"] + dup_resends:
                 bad.append(f"{desc}: {t['retransmits']} retransmits > {t['timeouts']} timeouts "
-                           f"in lock-step ({t['dup_acks']} duplicate ACKs): a resend not "
-                           f"caused by the timer")
+                           f"+ {dup_resends} duplicate-ACK resends in lock-step "
+                           f"({t['dup_acks']} duplicate ACKs): a resend neither the timer "
+                           f"nor rule 2 caused")
+            if dup_resends > t["dup_acks"]:
+                bad.append(f"{desc}: {dup_resends} duplicate-ACK resends > {t['dup_acks']} "
+                           f"duplicate ACKs")
         if t.get("outcome") == "running":
             continue
         n += 1
@@ -102,7 +108,7 @@ def main(argv):
         parts.append(f"{eligible} with kernel blocks as the design requires, "
                      f"{user_only} userspace-only by design (no OACK and one block, or netascii)")
     if lockstep:
-        parts.append(f"{lock} ended lock-step transfers checked for retransmits <= timeouts")
+        parts.append(f"{lock} ended lock-step transfers checked for retransmits <= timeouts + dup_resends")
     if want_dup is not None:
         parts.append(f"{want_dup} duplicate ACKs counted in each")
     print("per transfer: " + "; ".join(parts))

@@ -17,6 +17,7 @@
 #include "xtftp_wire.h"
 #include "xtftp_block.h"
 #include "xtftp_ack.h"
+#include "xtftp_rto.h"
 #include "proto/xfer.h"
 #include "../bpf/ack_cases.h"
 
@@ -163,10 +164,14 @@ static void test_ack_table(void **state)
 
 /* ---- the state machine ---------------------------------------------------- */
 
+/* T as the client negotiated it (RFC 2349): used as is, never adapted, so
+ * these scripts' deadlines are whole timeouts. test_adaptive_rto and
+ * test_dup_ack_resend start without it. */
 static void start(struct xfer *x, unsigned int w, int64_t final, int oack, int kernel,
 		  uint64_t now, struct xfer_out *out)
 {
 	xfer_rrq_start(x, w, T, RETRIES, final, oack, kernel, now, out);
+	xfer_timeout_asked(x);
 }
 
 static void ack(struct xfer *x, int64_t n, uint64_t now, struct xfer_out *out)
@@ -479,9 +484,11 @@ static void test_kernel_take_back(void **state)
 	assert_int_equal(out.acked, 18);
 	assert_sends(&out, 19, 22);
 	assert_int_equal(out.first_new, 21);    /* 19 and 20 the kernel sent */
-	/* from here userspace answers itself */
+	/* the client is in step again (everything sent is acked, past what
+	 * the kernel had sent): handed back, the kernel answers from here */
 	xfer_on_ack(&x, 22, NULL, 11, &out);
-	assert_int_equal(out.events, XFER_EV_ACK_NEW);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW | XFER_EV_HAND_BACK);
+	assert_true(x.kernel);
 	assert_sends(&out, 23, 26);
 	/* a duplicate that made the kernel pass: taken back, not answered */
 	start(&x, 1, 1000, 1, 1, 0, &out);
@@ -544,6 +551,18 @@ static void test_netascii_final(void **state)
 /* Random ACK, loss and timer sequences against a model client: acked never
  * goes back, nothing past the final block is sent, a duplicate is never
  * answered, and every block the client gets is one it can use. */
+/* A duplicate ACK is answered by nothing, or (rule 2) by block acked + 1
+ * alone. */
+static void assert_dup_answer(const struct xfer *x, const struct xfer_out *out)
+{
+	if (!(out->events & XFER_EV_DUP_ACK))
+		return;
+	if (out->events & XFER_EV_DUP_RESEND)
+		assert_sends(out, x->last_acked + 1, x->last_acked + 1);
+	else
+		assert_no_send(out);
+}
+
 static void test_random_sequences(void **state)
 {
 	struct xfer x;
@@ -575,9 +594,8 @@ static void test_random_sequences(void **state)
 				/* the client ACKs what it has (maybe again) */
 				xfer_on_ack(&x, TFTP_BLOCK_WIRE((uint64_t)client_have), NULL, now, &out);
 				if (client_have <= prev_acked)
-					assert_int_equal(out.events, XFER_EV_DUP_ACK);
-				if (out.events & XFER_EV_DUP_ACK)
-					assert_no_send(&out);
+					assert_int_equal(out.events & ~XFER_EV_DUP_RESEND, XFER_EV_DUP_ACK);
+				assert_dup_answer(&x, &out);
 			} else if (r < 9 && prev_acked >= 0) {
 				/* an old ACK, delayed in the network */
 				int64_t old = prev_acked - rand() % 4;
@@ -585,8 +603,8 @@ static void test_random_sequences(void **state)
 				if (old < 0)
 					old = 0;
 				xfer_on_ack(&x, TFTP_BLOCK_WIRE((uint64_t)old), NULL, now, &out);
-				assert_int_equal(out.events, XFER_EV_DUP_ACK);
-				assert_no_send(&out);
+				assert_int_equal(out.events & ~XFER_EV_DUP_RESEND, XFER_EV_DUP_ACK);
+				assert_dup_answer(&x, &out);
 			} else {
 				xfer_on_timer(&x, NULL, now, &out);
 				if (!x.done)
@@ -601,6 +619,209 @@ static void test_random_sequences(void **state)
 		assert_true(x.done);
 		assert_int_equal(x.last_acked, final);
 	}
+}
+
+/* ---- loss recovery (xtftp_rto.h, issue 13) ----------------------------------- */
+
+#define MS 1000000ull
+
+/* Without a timeout from the client the RTO follows the measured
+ * turnaround (floor XT_RTO_MIN_NS), doubles on repeats up to the
+ * configured timeout without spending the retries, then backs off as
+ * before: a lost block costs milliseconds, a client that went away is
+ * given up on no sooner than with the 1 s timer alone. */
+static void test_adaptive_rto(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	uint64_t now;
+	unsigned int timeouts = 0;
+
+	(void)state;
+	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
+	assert_int_equal(out.deadline, T);              /* no sample yet */
+	ack(&x, 0, 300000, &out);                       /* OACK -> ACK 0: 0.3 ms */
+	assert_int_equal(x.srtt_ns, 300000);
+	assert_int_equal(xfer_rto(&x), XT_RTO_MIN_NS);  /* 0.3 + 4 x 0.15 ms: floor */
+	assert_int_equal(out.deadline, 300000 + XT_RTO_MIN_NS);
+	/* a slower client: the RTO follows, within the ceiling */
+	ack(&x, 1, 300000 + 5 * MS, &out);
+	assert_true(xfer_rto(&x) > XT_RTO_MIN_NS && xfer_rto(&x) < T);
+	/* DATA 2 lost: resent after the RTO, not after a second */
+	now = out.deadline;
+	assert_true(now - (300000 + 5 * MS) < 50 * MS);
+	xfer_on_timer(&x, NULL, now, &out);
+	assert_int_equal(out.events, XFER_EV_TIMEOUT | XFER_EV_STALL);
+	assert_sends(&out, 2, 2);
+	assert_int_equal(x.retries, 0);                 /* the fast phase is free */
+	/* Karn: the resent block's ACK is no sample */
+	{
+		uint64_t srtt = x.srtt_ns;
+
+		ack(&x, 2, now + 40 * MS, &out);
+		assert_int_equal(x.srtt_ns, srtt);
+	}
+	/* silence: one fast resend, then the configured schedule: T, 2T, 4T,
+	 * 8T, 8T, each counted */
+	now = out.deadline;
+	for (;;) {
+		xfer_on_timer(&x, NULL, now, &out);
+		timeouts++;
+		if (out.events & XFER_EV_GIVE_UP)
+			break;
+		assert_sends(&out, 3, 3);
+		assert_true(out.deadline > now);
+		now = out.deadline;
+		assert_true(timeouts < 40);
+	}
+	assert_int_equal(x.retries, RETRIES);
+	assert_true(timeouts > RETRIES + 1);            /* the fast ones came first */
+
+	/* a timeout the client chose is used as is (RFC 2349) */
+	start(&x, 1, 100, 1, 0, 0, &out);
+	ack(&x, 0, 1000, &out);
+	assert_int_equal(out.deadline, 1000 + T);
+	assert_int_equal(xfer_rto(&x), T);
+}
+
+/* Rule 2: a duplicate ACK of the block before the outstanding one resends
+ * that block at once, once per gap; the first duplicate of a resent block
+ * is its echo and is absorbed, so a spurious resend never chains. */
+static void test_dup_ack_resend(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	uint64_t t;
+
+	(void)state;
+	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
+	ack(&x, 0, 100000, &out);                       /* srtt 0.1 ms */
+	ack(&x, 1, 200000, &out);                       /* DATA 2 out at 0.2 ms */
+	assert_sends(&out, 2, 2);
+	t = 200000;
+	/* the client re-ACKs 1 before DATA 2 had time to arrive: too soon */
+	ack(&x, 1, t + XT_DUP_GAP_MIN_NS / 2, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	/* ... and after the gap: DATA 2 was lost, resent at once */
+	ack(&x, 1, t + XT_DUP_GAP_MIN_NS, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK | XFER_EV_DUP_RESEND);
+	assert_sends(&out, 2, 2);
+	assert_int_equal(out.first_new, 3);             /* a resend */
+	assert_int_equal(out.deadline, t + XT_DUP_GAP_MIN_NS + xfer_rto(&x));
+	/* a third copy of ACK 1 right after: one copy in flight per gap */
+	ack(&x, 1, t + XT_DUP_GAP_MIN_NS + 10000, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	/* the resend arrives: ACK 2, DATA 3 */
+	t += 3 * XT_DUP_GAP_MIN_NS;
+	ack(&x, 2, t, &out);
+	assert_sends(&out, 3, 3);
+	/* the original DATA 2 was only late: the client ACKs 2 again. That is
+	 * the echo of our second copy: absorbed, DATA 3 is not resent */
+	ack(&x, 2, t + 2 * XT_DUP_GAP_MIN_NS, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	assert_int_equal(x.last_resent, 0);
+	/* a further duplicate of 2 after the gap is news: DATA 3 was lost */
+	ack(&x, 2, t + 3 * XT_DUP_GAP_MIN_NS, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK | XFER_EV_DUP_RESEND);
+	assert_sends(&out, 3, 3);
+	/* an older duplicate (not the block before the outstanding one) and
+	 * a block never sent are never answered */
+	ack(&x, 1, t + 10 * XT_DUP_GAP_MIN_NS, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+	ack(&x, 9000, t + 11 * XT_DUP_GAP_MIN_NS, &out);
+	assert_int_equal(out.events, XFER_EV_DUP_ACK);
+	assert_no_send(&out);
+
+	/* Sorcerer's Apprentice, scripted: a client that ACKs every DATA it
+	 * receives, twice-received ones included, behind a link that delays
+	 * one DATA past our RTO. Copies sent stay at blocks + 1. */
+	{
+		unsigned int copies = 0;
+		int64_t have = 0;
+
+		xfer_rrq_start(&x, 1, T, RETRIES, 50, 0, 0, 0, &out);
+		t = 0;
+		copies++;
+		while (!x.done) {
+			int64_t n = out.send_from;
+
+			assert_true(t < 10 * SEC);
+			if (out.send_from > out.send_to) {
+				/* nothing to send: our timer next */
+				t = out.deadline;
+				xfer_on_timer(&x, NULL, t, &out);
+				copies += (unsigned int)(out.send_to - out.send_from + 1);
+				continue;
+			}
+			if (n == 10 && have < 10) {
+				/* DATA 10 is late: our timer fires first and resends */
+				xfer_on_timer(&x, NULL, out.deadline, &out);
+				copies++;
+				t = out.deadline;
+				have = 10;
+				ack(&x, 10, t + 200000, &out);  /* for the late original */
+				copies += (unsigned int)(out.send_to >= out.send_from);
+				ack(&x, 10, t + 300000, &out);  /* for the resend: the echo */
+				assert_int_equal(out.events, XFER_EV_DUP_ACK);
+				assert_no_send(&out);
+				t += 300000;
+				/* the next block was sent on the first ACK 10 */
+				n = 11;
+				have = 11;
+				ack(&x, 11, t + 100000, &out);
+				copies += (unsigned int)(out.send_to >= out.send_from);
+				t += 100000;
+				continue;
+			}
+			have = out.send_to;
+			t += 100000;
+			ack(&x, have, t, &out);
+			copies += (unsigned int)(out.send_to >= out.send_from ? out.send_to - out.send_from + 1 : 0);
+		}
+		assert_int_equal(x.last_acked, 50);
+		assert_true(copies <= 50 + 1);
+	}
+}
+
+/* A session taken back from the kernel goes back to it once the client is
+ * in step (everything sent acknowledged, past what the kernel had sent),
+ * and not when its entry is gone. */
+static void test_hand_back(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+
+	(void)state;
+	start(&x, 1, 1000, 1, 1, 0, &out);
+	k = kview(20, 18, 0);
+	/* the kernel passed an ACK up (say, its entry was paused) */
+	xfer_on_ack(&x, 19, &k, 10, &out);
+	assert_int_equal(out.events, XFER_EV_TAKE_BACK | XFER_EV_ACK_NEW);
+	assert_false(x.kernel);
+	assert_sends(&out, 20, 20);                     /* resent: the kernel had sent it */
+	xfer_on_ack(&x, 20, NULL, 20, &out);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW | XFER_EV_HAND_BACK);
+	assert_true(x.kernel);
+	assert_sends(&out, 21, 21);
+	assert_int_equal(x.k_seen_acked, 20);
+	/* back in the kernel: the timer looks at its progress again */
+	k = kview(30, 29, 40);
+	xfer_on_timer(&x, &k, 50, &out);
+	assert_true(out.events & XFER_EV_K_PROGRESS);
+	/* gone: never handed back */
+	start(&x, 1, 1000, 1, 1, 0, &out);
+	k = kview(12, 11, T);
+	xfer_on_timer(&x, &k, T, &out);
+	xfer_on_ack(&x, 12, NULL, T + 1, &out);
+	assert_true(out.k_gone);
+	xfer_on_ack(&x, 13, NULL, T + 2, &out);
+	assert_int_equal(out.events, XFER_EV_ACK_NEW);
+	assert_false(x.kernel);
 }
 
 /* ---- WRQ --------------------------------------------------------------------- */
@@ -773,6 +994,9 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_kernel_progress),
 		cmocka_unit_test(test_kernel_take_back),
+		cmocka_unit_test(test_adaptive_rto),
+		cmocka_unit_test(test_dup_ack_resend),
+		cmocka_unit_test(test_hand_back),
 		cmocka_unit_test(test_netascii_final),
 		cmocka_unit_test(test_random_sequences),
 		cmocka_unit_test(test_wrq_lockstep),

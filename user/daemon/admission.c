@@ -411,6 +411,8 @@ static void session_begin(struct session *s)
 			return;
 		xfer_rrq_start(&s->x, s->windowsize, s->timeout_ns, e->opt->retries,
 			       s->x.final_block, has_oack, s->x.kernel, now_ns(), &out);
+		if (s->neg.timeout_asked)
+			xfer_timeout_asked(&s->x);
 		rrq_carry_out(s, &out, NULL, 0);
 	}
 	if (!s->dead)

@@ -128,6 +128,7 @@ struct session {
 	const struct loaded_image *img;
 	uint32_t k_inject_drops;        /* the kernel's fault injection on it (session_value) */
 	uint32_t k_inject_dups;
+	uint32_t k_dup_resends;         /* the kernel's resends on duplicate ACKs, as last read */
 	uint32_t k_dup_acks;            /* duplicate ACKs the kernel counted on it, as last read;
 					 * rec.dup_acks holds userspace's own until session_record */
 	/* turnaround sample (obs): when the newest block went out; 0 after a

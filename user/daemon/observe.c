@@ -27,6 +27,7 @@ void session_live_view(const struct session *s, struct transfer *t, uint64_t now
 			t->dup_acks += val.dup_acks - s->k_dup_acks;
 			t->inject_drops += val.inject_drops;
 			t->inject_dups += val.inject_dups;
+			t->dup_resends += val.dup_resends;
 			if (val.last_ack_ns > t->last_ack_ns)
 				t->last_ack_ns = val.last_ack_ns;
 		}
@@ -547,6 +548,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "blocks_tc %" PRIu64 "\n", k[XT_STAT_DATA_TC]);
 	fprintf(f, "blocks_received %" PRIu64 "\n", e->tot.blocks_received);
 	fprintf(f, "retransmits %" PRIu64 "\n", e->tot.retransmits);
+	fprintf(f, "dup_resends %" PRIu64 "\n", e->tot.dup_resends + k[XT_STAT_DUP_RESEND]);
 	/* user side: finished + live sessions; kernel side from its counter */
 	/* userspace's (finished and live) + the kernel's (all sessions) */
 	fprintf(f, "dup_acks %" PRIu64 "\n",
@@ -558,6 +560,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "busy_per_client %" PRIu64 "\n", e->tot.busy_per_client);
 	fprintf(f, "kernel_sessions %" PRIu64 "\n", e->tot.kernel_sessions);
 	fprintf(f, "kernel_takeovers %" PRIu64 "\n", e->tot.kernel_takeovers);
+	fprintf(f, "kernel_handbacks %" PRIu64 "\n", e->tot.kernel_handbacks);
 	fprintf(f, "bpf_active %d\n", fastpath_kernel_active(e->fp));
 	fprintf(f, "inject_drop %" PRIu64 "\n", e->tot.inject_drop + k[XT_STAT_INJECT_DROP]);
 	fprintf(f, "inject_dup %" PRIu64 "\n", e->tot.inject_dup + k[XT_STAT_INJECT_DUP]);

@@ -242,6 +242,8 @@ static const struct xfer_kview *rrq_kview(struct session *s, struct session_valu
 	kv->last_acked = (int32_t)val->last_acked;
 	kv->done = val->state == XT_SESS_DONE;
 	kv->last_data_ns = val->last_data_ns;
+	kv->srtt_ns = val->srtt_ns;
+	kv->rttvar_ns = val->rttvar_ns;
 	return kv;
 }
 
@@ -255,12 +257,33 @@ static void rrq_took_back(struct session *s, const struct session_value *val)
 		s->k_dup_acks = val->dup_acks;
 		s->k_inject_drops = val->inject_drops;
 		s->k_inject_dups = val->inject_dups;
+		s->k_dup_resends = val->dup_resends;
 	} else {
 		s->in_map = 0;
 	}
 	s->e->tot.kernel_takeovers++;
 	log_verbose("transfer %" PRIu64 ": userspace takes over at block %" PRId64,
 		    s->rec.id, s->x.last_acked);
+}
+
+/* xfer says the client is in step again: the kernel's entry is written
+ * (what will have been sent, the turnaround estimate) before the blocks go
+ * out, so the client's next ACK finds it. If it cannot be, userspace keeps
+ * the session. */
+static void rrq_hand_back(struct session *s, const struct xfer_out *out)
+{
+	uint32_t last_sent = (uint32_t)(out->send_to >= out->send_from ? out->send_to : s->x.last_acked);
+
+	if (!s->in_map ||
+	    fastpath_session_resume(s->e->fp, &s->key, last_sent, (int32_t)out->acked, s->x.srtt_ns,
+				    s->x.rttvar_ns) != 0) {
+		s->x.kernel = 0;
+		s->x.kernel_capable = 0;
+		return;
+	}
+	s->e->tot.kernel_handbacks++;
+	log_verbose("transfer %" PRIu64 ": back to the kernel tiers at block %" PRId64,
+		    s->rec.id, out->acked);
 }
 
 /*
@@ -275,6 +298,10 @@ void rrq_carry_out(struct session *s, const struct xfer_out *out,
 		rrq_took_back(s, out->k_gone ? NULL : val);
 	if (out->events & XFER_EV_DUP_ACK)
 		s->rec.dup_acks++;
+	if (out->events & XFER_EV_DUP_RESEND) {
+		s->rec.dup_resends++;
+		s->e->tot.dup_resends++;
+	}
 	if (out->events & XFER_EV_ACK_NEW)
 		obs_on_ack(s, out->acked, t_ack);
 	if (out->events & XFER_EV_K_PROGRESS)
@@ -283,6 +310,8 @@ void rrq_carry_out(struct session *s, const struct xfer_out *out,
 		session_finish(s, XFER_DONE, 0, NULL);
 		return;
 	}
+	if (out->events & XFER_EV_HAND_BACK)
+		rrq_hand_back(s, out);
 	if (session_count_timeout(s, out)) {
 		if (s->x.final_block > 0)
 			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64 " of %" PRId64,

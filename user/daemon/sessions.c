@@ -197,6 +197,7 @@ void session_kernel_collect(struct session *s)
 	s->k_dup_acks = val.dup_acks;
 	s->k_inject_drops = val.inject_drops;
 	s->k_inject_dups = val.inject_dups;
+	s->k_dup_resends = val.dup_resends;
 	if (val.last_ack_ns > s->rec.last_ack_ns)
 		s->rec.last_ack_ns = val.last_ack_ns;
 	if ((int32_t)val.last_acked > s->x.last_acked && !s->is_write)
@@ -226,6 +227,7 @@ void session_record(struct session *s)
 		session_kernel_collect(s);
 	t->inject_drops += s->k_inject_drops;   /* rec holds userspace's own */
 	t->inject_dups += s->k_inject_dups;
+	t->dup_resends += s->k_dup_resends;
 	t->dup_acks += s->k_dup_acks;
 	e->tot.kernel_dup_acks += s->k_dup_acks;
 	t->end_ns = now_ns();

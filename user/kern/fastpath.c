@@ -674,6 +674,35 @@ int fastpath_session_pause(struct fastpath *fp, const struct session_key *key)
 	return bpf_map_update_elem(sessions_fd(fp), key, &val, BPF_EXIST);
 }
 
+int fastpath_session_resume(struct fastpath *fp, const struct session_key *key,
+			    uint32_t last_sent, int32_t last_acked, uint64_t srtt_ns,
+			    uint64_t rttvar_ns)
+{
+	struct session_value val;
+	struct timespec now;
+	int err;
+
+	if (!fastpath_kernel_active(fp))
+		return -EOPNOTSUPP;
+	err = bpf_map_lookup_elem(sessions_fd(fp), key, &val);
+	if (err)
+		return err;
+	if (val.state != XT_SESS_PAUSED)
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	val.last_sent = last_sent;
+	val.last_acked = (__u32)last_acked;
+	val.srtt_ns = srtt_ns;
+	val.rttvar_ns = rttvar_ns;
+	val.last_resent = 0;
+	val.last_data_ns = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	val.last_ack_ns = val.last_data_ns;
+	val.state = XT_SESS_ACTIVE;
+	/* paused: the kernel writes nothing meanwhile, so this read-modify-
+	 * write loses nothing. BPF_EXIST: never resurrect an ended session. */
+	return bpf_map_update_elem(sessions_fd(fp), key, &val, BPF_EXIST);
+}
+
 int fastpath_session_end(struct fastpath *fp, const struct session_key *key)
 {
 	if (!fastpath_kernel_active(fp))

@@ -157,6 +157,14 @@ int fastpath_session_get(const struct fastpath *fp, const struct session_key *ke
 			 struct session_value *val);
 /* Userspace takes the session over: the kernel passes its ACKs from now on. */
 int fastpath_session_pause(struct fastpath *fp, const struct session_key *key);
+/* Give a paused session back to the kernel: it answers the client's ACKs
+ * again from last_acked/last_sent, with userspace's turnaround estimate
+ * (issue 13: the kernel keeps serving). Write it before sending what
+ * follows, so the client's next ACK finds it. 0 or a negative errno (the
+ * entry is gone: userspace keeps the session). */
+int fastpath_session_resume(struct fastpath *fp, const struct session_key *key,
+			    uint32_t last_sent, int32_t last_acked, uint64_t srtt_ns,
+			    uint64_t rttvar_ns);
 int fastpath_session_end(struct fastpath *fp, const struct session_key *key);
 
 /* Ring buffer of kernel events: an fd for epoll, and a non-blocking drain. */

@@ -208,9 +208,9 @@ void report_transfer_members(FILE *f, const struct transfer *t, uint64_t now_ns)
 	else
 		fprintf(f, "%d.%d", pm / 10, pm % 10);
 	fprintf(f, ",\"blocks_user\":%" PRIu64 ",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64
-		",\"retransmits\":%u,\"dup_acks\":%u,\"timeouts\":%u,\"icmp_errors\":%u",
-		t->blocks_user, t->blocks_xdp, t->blocks_tc, t->retransmits, t->dup_acks, t->timeouts,
-		t->icmp_errors);
+		",\"retransmits\":%u,\"dup_resends\":%u,\"dup_acks\":%u,\"timeouts\":%u,\"icmp_errors\":%u",
+		t->blocks_user, t->blocks_xdp, t->blocks_tc, t->retransmits, t->dup_resends, t->dup_acks,
+		t->timeouts, t->icmp_errors);
 	fprintf(f, ",\"inject_drops\":%u,\"inject_dups\":%u", t->inject_drops, t->inject_dups);
 	fprintf(f, ",\"duration_ns\":%" PRIu64 ",\"goodput_bps\":%" PRIu64 ",\"last_ack_age_ns\":",
 		duration_ns(t, now_ns), report_goodput(t, now_ns));
@@ -272,15 +272,17 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 		",\"wrq\":%" PRIu64 ",\"blocks_user\":%" PRIu64 ",\"bytes_user\":%" PRIu64
 		",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64 ",\"bytes_xdp\":%" PRIu64
 		",\"bytes_tc\":%" PRIu64 ",\"blocks_received\":%" PRIu64 ",\"retransmits\":%" PRIu64
+		",\"dup_resends\":%" PRIu64
 		",\"dup_acks\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"wrong_tid\":%" PRIu64 ",\"junk_ignored\":%" PRIu64
-		",\"busy\":%" PRIu64 ",\"busy_per_client\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64
+		",\"busy\":%" PRIu64 ",\"busy_per_client\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64 ",\"kernel_handbacks\":%" PRIu64
 		",\"bpf_active\":%d,\"pool_images\":%u,\"pool_image_bytes\":%" PRIu64,
 		st->uptime_ns, t->transfers_started, t->transfers_done, t->transfers_failed,
 		t->transfers_probes, t->requests_refused, t->requests_denied, t->requests_dropped, st->sessions_active, t->rrq, t->wrq, t->blocks_user,
 		t->bytes_user, st->kern[XT_STAT_DATA_XDP], st->kern[XT_STAT_DATA_TC],
 		st->kern[XT_STAT_BYTES_XDP], st->kern[XT_STAT_BYTES_TC], t->blocks_received,
-		t->retransmits, st->dup_acks_user + st->kern[XT_STAT_DUP_ACK], t->timeouts,
-		t->wrong_tid, t->junk_ignored, t->busy, t->busy_per_client, t->kernel_sessions, t->kernel_takeovers, st->bpf_active,
+		t->retransmits, t->dup_resends + st->kern[XT_STAT_DUP_RESEND],
+		st->dup_acks_user + st->kern[XT_STAT_DUP_ACK], t->timeouts,
+		t->wrong_tid, t->junk_ignored, t->busy, t->busy_per_client, t->kernel_sessions, t->kernel_takeovers, t->kernel_handbacks, st->bpf_active,
 		st->pool_images, st->pool_image_bytes);
 	fprintf(f, ",\"kernel\":{");
 	for (int i = 0; i < XT_STAT_MAX; i++)
@@ -371,8 +373,11 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 	prom_value(f, n, "tier=\"tc\"", st->kern[XT_STAT_BYTES_TC]);
 	prom_counter(f, "xtftpd_blocks_received_total", "DATA blocks received (uploads).",
 		     t->blocks_received);
-	prom_counter(f, "xtftpd_retransmits_total", "Packets resent after a timeout.",
-		     t->retransmits);
+	prom_counter(f, "xtftpd_retransmits_total",
+		     "Packets the userspace engine resent (timer and duplicate ACK).", t->retransmits);
+	prom_counter(f, "xtftpd_dup_resends_total",
+		     "DATA resent at once on a duplicate ACK, every tier.",
+		     t->dup_resends + st->kern[XT_STAT_DUP_RESEND]);
 	n = "xtftpd_duplicate_acks_total";
 	prom_family(f, n, "counter", "Duplicate ACKs seen and never answered, by tier.");
 	prom_value(f, n, "tier=\"user\"", st->dup_acks_user);
@@ -390,6 +395,8 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 		     t->kernel_sessions);
 	prom_counter(f, "xtftpd_kernel_takeovers_total",
 		     "Kernel sessions continued by the userspace engine.", t->kernel_takeovers);
+	prom_counter(f, "xtftpd_kernel_handbacks_total",
+		     "Sessions the userspace engine gave back to the kernel tiers.", t->kernel_handbacks);
 	prom_counter(f, "xtftpd_kernel_acks_total", "ACKs of live sessions seen by the kernel tiers.",
 		     st->kern[XT_STAT_ACK_SEEN]);
 	prom_counter(f, "xtftpd_kernel_sessions_done_total",

@@ -56,7 +56,9 @@ struct transfer {
 	uint64_t blocks_tc;
 	uint64_t final_block;           /* absolute number of the last block (0 unknown) */
 	uint64_t stall_block;           /* block the transfer timed out on */
-	uint32_t retransmits;
+	uint32_t retransmits;           /* userspace resends (timer and duplicate ACK) */
+	uint32_t dup_resends;           /* resends on a duplicate ACK, any tier
+					 * (xtftp_rto.h rule 2) */
 	uint32_t dup_acks;
 	uint32_t timeouts;
 	uint64_t start_ns;              /* CLOCK_MONOTONIC */
@@ -106,11 +108,13 @@ struct engine_totals {
 	uint64_t bytes_user;
 	uint64_t blocks_received;
 	uint64_t retransmits;
+	uint64_t dup_resends;           /* userspace's; the kernel's in its counter */
 	uint64_t dup_acks;
 	uint64_t kernel_dup_acks;       /* the part of dup_acks the kernel tiers counted */
 	uint64_t timeouts;
 	uint64_t kernel_sessions;       /* transfers handed to the kernel tiers */
 	uint64_t kernel_takeovers;      /* kernel sessions continued by userspace */
+	uint64_t kernel_handbacks;      /* ... and given back to the kernel tiers */
 	uint64_t wrong_tid;             /* packets answered with error 5 */
 	uint64_t junk_ignored;          /* runts, unknown opcodes from a client's port: ignored */
 	uint64_t busy;                  /* refused: --max-sessions reached */

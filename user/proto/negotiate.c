@@ -200,6 +200,7 @@ int negotiate_options(const struct tftp_request *req, const struct negotiate_lim
 		out->timeout_us = (unsigned int)utimeout_us;
 	else if (timeout_us)
 		out->timeout_us = (unsigned int)timeout_us;
+	out->timeout_asked = utimeout_us || timeout_us;
 	return err;
 }
 

@@ -21,6 +21,8 @@ struct negotiated {
 	unsigned int blksize;         /* 512 unless negotiated */
 	unsigned int windowsize;      /* 1 unless negotiated */
 	unsigned int timeout_us;      /* retransmit timeout */
+	int timeout_asked;            /* the client chose it (timeout/utimeout
+				       * accepted): used as is, not adapted */
 	int has_tsize;                /* client asked tsize: OACK carries it */
 	uint64_t tsize;               /* RRQ: filled by caller (file size); WRQ: client's */
 	/* Options accepted, in the client's order, for the OACK. The value

@@ -13,10 +13,14 @@
 #include "xtftp_wire.h"
 #include "xtftp_block.h"
 #include "xtftp_ack.h"
+#include "xtftp_rto.h"
 #include "proto/xfer.h"
 
 #define MS_NS 1000000ull
 #define DALLY_MIN_NS (200 * MS_NS)
+/* Hand-backs to the kernel per transfer: a kernel that keeps passing the
+ * session's ACKs up (an inconsistent entry) is not asked forever. */
+#define HAND_BACK_MAX 64
 
 /*
  * Interval before the next resend: the timeout doubled per retry so far, as
@@ -38,6 +42,42 @@ uint64_t xfer_retransmit_interval(uint64_t timeout_ns, unsigned int retries)
 	return t;
 }
 
+uint64_t xfer_rto(const struct xfer *x)
+{
+	if (x->timeout_asked)
+		return x->timeout_ns;
+	return xt_rto(x->srtt_ns, x->rttvar_ns, x->timeout_ns);
+}
+
+void xfer_timeout_asked(struct xfer *x)
+{
+	x->timeout_asked = 1;
+	x->wait_ns = x->timeout_ns;
+}
+
+/* The interval after the timeout that just fired. One resend at the
+ * adaptive RTO heals a lost DATA block; if that brings no progress either,
+ * the ACK was lost more likely than the resend, and a client that ignores
+ * a repeated DATA (busybox, U-Boot) answers only on its own timer: from
+ * there on the configured schedule (timeout_ns doubling,
+ * xfer_retransmit_interval), so such a client costs one extra copy per
+ * loss, not one per RTO, and a client that went away is given up on no
+ * sooner than before. */
+static uint64_t next_wait(const struct xfer *x)
+{
+	if (x->wait_ns && x->wait_ns < x->timeout_ns)
+		return x->timeout_ns;
+	return xfer_retransmit_interval(x->timeout_ns, x->retries);
+}
+
+/* Progress: the timeouts in a row are over, the next wait is the RTO. */
+static void progress(struct xfer *x)
+{
+	x->retries = 0;
+	x->timeouts_in_row = 0;
+	x->wait_ns = xfer_rto(x);
+}
+
 static void out_init(const struct xfer *x, struct xfer_out *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -48,16 +88,34 @@ static void out_init(const struct xfer *x, struct xfer_out *out)
 }
 
 /* Send from..to, clamped to the final block when it is known; blocks past
- * last_sent are new and advance it. */
-static void out_send(struct xfer *x, struct xfer_out *out, int64_t from, int64_t to)
+ * last_sent are new and advance it. The newest block sent once times the
+ * client's turnaround; a resend makes a pending sample ambiguous (Karn). */
+static void out_send(struct xfer *x, struct xfer_out *out, int64_t from, int64_t to,
+		     uint64_t now)
 {
 	if (x->final_block > 0 && to > x->final_block)
 		to = x->final_block;
+	if (from > to)
+		return;
 	out->send_from = from;
 	out->send_to = to;
 	out->first_new = x->last_sent + 1;
-	if (to > x->last_sent)
+	if (from <= x->last_sent) {
+		int64_t resent_to = to < x->last_sent ? to : x->last_sent;
+
+		if (x->turn_block >= from && x->turn_block <= resent_to)
+			x->turn_block = -1;
+		if (resent_to > x->resent_hi)
+			x->resent_hi = resent_to;
+		if (from >= 1)
+			x->last_resent = from;
+	}
+	if (to > x->last_sent) {
 		x->last_sent = to;
+		x->turn_block = to;
+		x->turn_ns = now;
+	}
+	x->last_send_ns = now;
 }
 
 void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns,
@@ -74,11 +132,14 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 	x->last_sent = first - 1;
 	x->last_acked = first - 1;
 	x->kernel = kernel;
+	x->kernel_capable = kernel;
 	x->k_seen_acked = first - 1;    /* as the kernel's entry starts */
+	x->turn_block = -1;
+	x->wait_ns = timeout_ns;        /* no turnaround sample yet */
 	out_init(x, out);
 	/* the first DATA is one block whatever the window: the client has
 	 * not said yet that it can take more (no OACK: no options) */
-	out_send(x, out, first, first);
+	out_send(x, out, first, first, now);
 	out->acked = x->last_acked;
 	out->deadline = now + x->timeout_ns;
 }
@@ -90,6 +151,9 @@ static void take_back(struct xfer *x, const struct xfer_kview *k, struct xfer_ou
 	if (k) {
 		x->last_sent = k->last_sent;
 		x->last_acked = k->last_acked;
+		x->srtt_ns = k->srtt_ns;
+		x->rttvar_ns = k->rttvar_ns;
+		x->last_send_ns = k->last_data_ns;
 	} else {
 		x->last_acked = x->k_seen_acked;
 		if (x->last_sent < x->last_acked)
@@ -97,8 +161,33 @@ static void take_back(struct xfer *x, const struct xfer_kview *k, struct xfer_ou
 		out->k_gone = 1;
 	}
 	x->kernel = 0;
+	x->kernel_capable = !out->k_gone && x->hand_backs < HAND_BACK_MAX;
+	x->turn_block = -1;             /* the kernel's last DATA time is not ours */
+	x->resent_hi = x->last_sent;    /* in step once all of that is acked */
 	out->events |= XFER_EV_TAKE_BACK;
 	out->first_new = x->last_sent + 1;
+}
+
+/* Rule 2 of xtftp_rto.h: a duplicate ACK of the block before the
+ * outstanding one resends that one block at once, one copy per gap; the
+ * first duplicate of the block resent last is its echo. */
+static void dup_ack(struct xfer *x, int64_t abs, uint64_t now, struct xfer_out *out)
+{
+	if (abs != x->last_acked || x->last_sent <= x->last_acked || x->last_acked < 1)
+		return;
+	switch (xt_dup_ack_verdict((__u32)x->last_acked, (__u32)(x->last_resent > 0 ? x->last_resent : 0),
+				   now, x->last_send_ns, x->srtt_ns)) {
+	case XT_DUP_RESEND:
+		out_send(x, out, x->last_acked + 1, x->last_acked + 1, now);
+		out->events |= XFER_EV_DUP_RESEND;
+		out->deadline = now + x->wait_ns;
+		break;
+	case XT_DUP_ECHO:
+		x->last_resent = 0;
+		break;
+	default:
+		break;
+	}
 }
 
 void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k,
@@ -114,10 +203,17 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 	switch (xt_ack_classify((__u32)x->last_sent, (__u32)x->last_acked, (__u32)x->final_block,
 				wire_block, &abs)) {
 	case XT_ACK_BEFORE_START:
-	case XT_ACK_DUP:
-		/* Sorcerer's Apprentice: never answered; the timer resends */
+		/* a block never sent (a stray ACK of an earlier attempt) */
 		out->events |= XFER_EV_DUP_ACK;
 		out->acked = x->last_acked;
+		return;
+	case XT_ACK_DUP:
+		/* Sorcerer's Apprentice: never answered as such; at most the
+		 * block after it is resent, once per gap (dup_ack) */
+		out->events |= XFER_EV_DUP_ACK;
+		out->acked = x->last_acked;
+		if (!x->kernel)
+			dup_ack(x, (int64_t)abs, now, out);
 		return;
 	case XT_ACK_PAST_FINAL: /* cannot happen: last_sent stops at the final block */
 	case XT_ACK_FINAL:
@@ -129,13 +225,31 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 	default:
 		break;
 	}
+	if (x->turn_block >= 0 && (int64_t)abs >= x->turn_block && now >= x->turn_ns) {
+		__u64 srtt = x->srtt_ns, rttvar = x->rttvar_ns;
+
+		xt_rtt_sample(&srtt, &rttvar, now - x->turn_ns);
+		x->srtt_ns = srtt;
+		x->rttvar_ns = rttvar;
+		x->turn_block = -1;
+	}
 	x->last_acked = abs;
-	x->retries = 0;
+	progress(x);
 	out->events |= XFER_EV_ACK_NEW;
 	out->acked = x->last_acked;
+	if (!x->kernel && x->kernel_capable && x->last_acked == x->last_sent &&
+	    x->last_acked >= x->resent_hi) {
+		/* in step again: the kernel answers from the next ACK on; the
+		 * caller writes its entry before sending what follows */
+		x->kernel = 1;
+		x->hand_backs++;
+		x->k_seen_acked = x->last_acked;
+		x->k_resend_ns = 0;
+		out->events |= XFER_EV_HAND_BACK;
+	}
 	/* RFC 7440: an ACK inside the window re-bases it there */
-	out_send(x, out, x->last_acked + 1, x->last_acked + (int64_t)x->windowsize);
-	out->deadline = now + x->timeout_ns;
+	out_send(x, out, x->last_acked + 1, x->last_acked + (int64_t)x->windowsize, now);
+	out->deadline = now + x->wait_ns;
 }
 
 /*
@@ -158,13 +272,18 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		out->acked = x->last_acked;
 		return 1;
 	}
+	x->srtt_ns = k->srtt_ns;        /* the kernel's estimate is the session's */
+	x->rttvar_ns = k->rttvar_ns;
+	if (k->last_data_ns > x->last_send_ns)
+		x->last_send_ns = k->last_data_ns;
 	if (k->last_acked != x->k_seen_acked) {
-		uint64_t due = k->last_data_ns + x->timeout_ns;
+		uint64_t due;
 
 		/* the kernel made progress: not a stall */
 		x->k_seen_acked = k->last_acked;
 		x->last_acked = k->last_acked;
-		x->retries = 0;
+		progress(x);
+		due = k->last_data_ns + x->wait_ns;
 		x->k_resend_ns = 0;
 		out->events |= XFER_EV_K_PROGRESS;
 		out->acked = x->last_acked;
@@ -190,8 +309,10 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 static int timeout_spent(struct xfer *x, struct xfer_out *out)
 {
 	out->events |= XFER_EV_TIMEOUT;
-	if (x->retries == 0)
+	if (x->timeouts_in_row++ == 0)
 		out->events |= XFER_EV_STALL;
+	if (x->wait_ns && x->wait_ns < x->timeout_ns)
+		return 0;       /* the fast phase does not spend the retries */
 	if (x->retries >= x->max_retries) {
 		x->done = 1;
 		out->events |= XFER_EV_GIVE_UP;
@@ -235,20 +356,22 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 	out->acked = x->last_acked;
 	if (timeout_spent(x, out))
 		return;
+	iv = next_wait(x);
 	/* resend the outstanding window: last_acked+1 .. last_sent */
-	out->send_from = x->last_acked + 1;
-	out->send_to = x->last_sent;
-	out->first_new = x->last_sent + 1;
-	iv = xfer_retransmit_interval(x->timeout_ns, x->retries);
+	out_send(x, out, x->last_acked + 1, x->last_sent, now);
 	if (x->kernel) {
+		uint64_t rto = xfer_rto(x);
+
 		/* the client's answer to the resend goes to the kernel, which
-		 * carries on unseen: look again after one timeout, so a loss
+		 * carries on unseen: look again after one RTO, so a loss
 		 * soon after is resent as fast as the first (U-Boot counts
 		 * every timeout of its own against one budget per transfer) */
+		x->wait_ns = iv;
 		x->k_resend_ns = now + iv;
-		out->deadline = now + (iv < x->timeout_ns ? iv : x->timeout_ns);
+		out->deadline = now + (iv < rto ? iv : rto);
 		return;
 	}
+	x->wait_ns = iv;
 	out->deadline = now + iv;
 }
 
@@ -289,6 +412,8 @@ void xfer_wrq_start(struct xfer *x, unsigned int blksize, unsigned int windowsiz
 	x->max_retries = max_retries;
 	x->last_acked = -1;
 	x->expected = 1;
+	x->turn_block = -1;
+	x->wait_ns = timeout_ns;        /* uploads keep the configured timer */
 	out_init(x, out);
 	out->ack = 0;
 	out->deadline = now + x->timeout_ns;
@@ -331,6 +456,7 @@ void xfer_on_data(struct xfer *x, uint16_t wire_block, size_t len, uint64_t now,
 	x->since_ack++;
 	x->gap_acked = 0;
 	x->retries = 0;
+	x->timeouts_in_row = 0;
 	out->events |= XFER_EV_DATA_NEW;
 	out->acked = x->expected - 1;
 	if (len < x->blksize) {

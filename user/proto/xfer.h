@@ -28,8 +28,24 @@ struct xfer {
 	int64_t last_sent;              /* highest block sent; 0 = the OACK */
 	int64_t last_acked;             /* highest block acknowledged; -1 = none */
 	int64_t final_block;            /* 0 = not known yet (netascii) */
-	unsigned int retries;           /* consecutive timeouts without progress */
+	unsigned int retries;           /* timeouts in a row at or above timeout_ns */
+	unsigned int timeouts_in_row;   /* every timeout since the last progress */
 	int done;                       /* the final ACK arrived, or gave up */
+	/* loss recovery (xtftp_rto.h) */
+	int timeout_asked;              /* RFC 2349: the client chose timeout_ns:
+					 * used as is, never adapted */
+	uint64_t srtt_ns, rttvar_ns;    /* turnaround estimate, 0 = no sample */
+	int64_t turn_block;             /* newest block sent once (Karn), -1 none */
+	uint64_t turn_ns;               /* ... and when */
+	uint64_t last_send_ns;          /* when DATA last went out */
+	int64_t last_resent;            /* block resent last, not yet echoed; 0 none */
+	uint64_t wait_ns;               /* the timer interval armed last */
+	/* kernel hand-back: a session taken back from the kernel tiers goes
+	 * back to them once the client is in step again */
+	int kernel_capable;             /* the kernel tiers may serve it */
+	int64_t resent_hi;              /* highest block resent (or sent by the
+					 * kernel before a take-back) */
+	unsigned int hand_backs;
 	/* kernel hand-off: while kernel is set the kernel tiers answer the
 	 * ACKs; xfer only watches their progress on its timer */
 	int kernel;
@@ -50,6 +66,7 @@ struct xfer_kview {
 	int32_t last_acked;             /* -1: only the OACK is out */
 	int done;                       /* the kernel saw the final ACK */
 	uint64_t last_data_ns;          /* when the kernel last sent DATA (same clock as now) */
+	uint64_t srtt_ns, rttvar_ns;    /* the kernel's turnaround estimate (xtftp_rto.h) */
 };
 
 /* Bits of xfer_out.events: what happened, for counters, logs and events. */
@@ -69,6 +86,11 @@ enum xfer_event {
 	XFER_EV_DUP_DATA   = 1u << 10,  /* a repeat (our ACK was lost): counted */
 	XFER_EV_OVERSIZE   = 1u << 11,  /* DATA longer than blksize: abort */
 	XFER_EV_DALLY_END  = 1u << 12,  /* the dally is over: free the session */
+	XFER_EV_HAND_BACK  = 1u << 13,  /* the client is in step: give the session
+					 * back to the kernel tiers (their entry
+					 * first, then send the blocks) */
+	XFER_EV_DUP_RESEND = 1u << 14,  /* a duplicate ACK resent the block after
+					 * it (xtftp_rto.h rule 2) */
 };
 
 struct xfer_out {
@@ -102,6 +124,14 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
  * (NULL: gone). */
 void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 		   struct xfer_out *out);
+
+/* The client chose the timeout (RFC 2349 timeout/utimeout): it is used as
+ * is, never adapted to the measured turnaround. Call after xfer_rrq_start. */
+void xfer_timeout_asked(struct xfer *x);
+
+/* The retransmission timeout now: timeout_ns until a turnaround sample
+ * exists or when the client chose it, else xt_rto() of the estimate. */
+uint64_t xfer_rto(const struct xfer *x);
 
 /* The kernel reported the final ACK (ring buffer event). */
 void xfer_on_kernel_done(struct xfer *x, struct xfer_out *out);
