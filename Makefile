@@ -71,6 +71,9 @@ BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
+HELPER_SRCS := $(filter-out %.bpf.c,$(wildcard tests/integration/*.c))
+HELPER_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(HELPER_SRCS)) \
+	$(BUILD)/tests/xdp_pass.bpf.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -165,14 +168,37 @@ $(BUILD)/tests/reflector.skel.h: $(BUILD)/tests/reflector.bpf.o
 
 $(BUILD)/tests/reflector: $(BUILD)/tests/reflector.skel.h
 
-tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS)
+# The integration tests' helper programs (tests/integration/*.c: raw and
+# hostile clients, slowget, crc32, vlan_client), found by lib.sh in
+# $(BUILD)/tests. Plain -O2 -g, also in the sanitizer build (SAN=1): they
+# are the rig, not what is tested, and ASan would slow the clients whose
+# pacing and timing the tests rely on; gcc with -Werror as the scripts built
+# them. vlan_client takes sha256.c from source, not from the (maybe
+# sanitized) library.
+HELPER_CFLAGS := -std=gnu11 -O2 -g $(WARN)
+HELPER_EXTRA_vlan_client := -D_GNU_SOURCE -Iuser -Iinclude user/util/sha256.c
+HELPER_LIBS_crc32 := -lz
+
+$(BUILD)/tests/vlan_client: user/util/sha256.c user/util/sha256.h
+
+$(BUILD)/tests/%: tests/integration/%.c | $(BUILD)/tests
+	$(msg) CC $@
+	$(Q)$(CC) $(HELPER_CFLAGS) $< $(HELPER_EXTRA_$*) -o $@ $(HELPER_LIBS_$*)
+
+# The XDP_PASS program lib.sh attaches to the client end of the veth (see
+# the file for why); flags as lib.sh used.
+$(BUILD)/tests/xdp_pass.bpf.o: tests/integration/xdp_pass.bpf.c | $(BUILD)/tests
+	$(msg) BPF $@
+	$(Q)$(CLANG) -O2 -target bpf $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -c $< -o $@
+
+tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(HELPER_BINS)
 
 # ---- top-level jobs ------------------------------------------------------------
 deps:
 	$(Q)./tests/deps.sh
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/xdp_pass.bpf.o
 	$(Q)./tests/demo.sh $(BUILD)
 
 # Every test, built with ASan+UBSan in build/san (separate from the -O2 build),

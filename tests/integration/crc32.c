@@ -3,7 +3,7 @@
  * crc32 FILE: print the CRC-32 (IEEE 802.3, the one U-Boot's crc32 command
  * computes) of FILE as 8 lowercase hex digits.
  *
- * test_uboot.sh compiles this on the fly (cc crc32.c -lz): gzip's trailer
+ * Built by make tests (cc crc32.c -lz) for uboot.sh: gzip's trailer
  * carries the same CRC, but deflating 40 MiB of random data takes seconds
  * where zlib's crc32() takes tens of milliseconds.
  */

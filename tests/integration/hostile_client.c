@@ -53,7 +53,7 @@
  *
  * Exit: 0 case ran (probes: whatever the answer), 1 server ERROR on a
  * session case, 3 no answer / timeout on a session case, 2 usage or socket
- * error. Built by the test that uses it: cc -o hostile_client hostile_client.c
+ * error. Built by make tests into BUILD/tests (lib.sh: $XT_HELPERS).
  */
 #include <errno.h>
 #include <netdb.h>

@@ -28,6 +28,9 @@ set -o errexit -o nounset -o pipefail
 XT_TOP=${XT_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 XTFTPD=${XTFTPD:-$XT_TOP/build/san/xtftpd}
 XTFTPCTL=${XTFTPCTL:-$XT_TOP/build/san/xtftpctl}
+# The helper programs (tests/integration/*.c, xdp_pass.bpf.c), built by
+# `make tests` into the build directory (XT_BUILD, else the daemon's).
+XT_HELPERS=${XT_BUILD:-$(dirname "$XTFTPD")}/tests
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -118,6 +121,15 @@ xt_require_cmd() {
 	done
 }
 
+# xt_require_helper NAME...: skip unless these helper programs are built;
+# they are then "$XT_HELPERS/NAME".
+xt_require_helper() {
+	local h
+	for h in "$@"; do
+		[ -x "$XT_HELPERS/$h" ] || xt_skip "no $h at $XT_HELPERS/$h; build it with make tests"
+	done
+}
+
 xt_require_daemon() {
 	[ -x "$XTFTPD" ] || xt_skip "no daemon at $XTFTPD; build it with make"
 	[ -x "$XTFTPCTL" ] || xt_skip "no xtftpctl at $XTFTPCTL; build it with make"
@@ -189,19 +201,12 @@ xt_peer_xdp_pass() {
 		xt_note "cannot attach XDP_PASS on $XT_IF_CLI: $(head -n 1 "$XT_TMP/ip.log"); XDP_TX may not reach the client"
 }
 
-# xt_xdp_pass_obj: build xdp_pass.bpf.c once; prints the object's path, or
-# why it cannot be built (status 1).
+# xt_xdp_pass_obj: prints the path of xdp_pass.bpf.o (built by make tests),
+# or why there is none (status 1).
 xt_xdp_pass_obj() {
-	local obj="$XT_TMP/xdp_pass.bpf.o" clang=${CLANG:-clang} multiarch
-	[ -f "$obj" ] && { echo "$obj"; return 0; }
-	multiarch=$(gcc -print-multiarch 2>/dev/null || true)
-	if ! command -v "$clang" >/dev/null; then
-		echo "no $clang to build xdp_pass.bpf.c"
-		return 1
-	fi
-	if ! "$clang" -O2 -target bpf ${multiarch:+-I/usr/include/$multiarch} \
-		-c "$(dirname "${BASH_SOURCE[0]}")/xdp_pass.bpf.c" -o "$obj" 2>"$XT_TMP/clang.log"; then
-		echo "cannot build xdp_pass.bpf.c ($(head -n 1 "$XT_TMP/clang.log" 2>/dev/null))"
+	local obj="$XT_HELPERS/xdp_pass.bpf.o"
+	if [ ! -f "$obj" ]; then
+		echo "no xdp_pass.bpf.o at $obj; build it with make tests"
 		return 1
 	fi
 	echo "$obj"

@@ -10,7 +10,7 @@
  *
  * Exit: 0 when ACKS blocks were acknowledged (or the file ended first),
  * 1 on a TFTP ERROR, a timeout or a socket error (one line on stderr),
- * 2 on bad usage. Built by the test that uses it (cc -o rawclient rawclient.c).
+ * 2 on bad usage. Built by make tests into BUILD/tests (lib.sh: $XT_HELPERS).
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
  *   slowget HOST PORT FILE OUT DELAY_MS [BLKSIZE]
  *
  * Exit: 0 file complete, 1 TFTP ERROR / timeout / I/O error (one line on
- * stderr), 2 bad usage. Built by the test that uses it.
+ * stderr), 2 bad usage. Built by make tests into BUILD/tests (lib.sh: $XT_HELPERS).
  */
 #include <errno.h>
 #include <netdb.h>

@@ -28,6 +28,7 @@ grep -q '^xtftpd [0-9]' <<<"$version" || xt_fail "--version says '$version'"
 rc=0; "$XTFTPCTL" -S "$XT_TMP/nothing.sock" status >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || xt_fail "xtftpctl without daemon: exit $rc, want 1"
 
+xt_require_helper rawclient
 xt_rig_create
 xt_make_file "$XT_ROOT/f" 300000
 xt_make_file "$XT_ROOT/big" 4000000
@@ -59,11 +60,9 @@ xt_note "single-port: $from69 packets, all from port 69"
 # ---- --port-range with one port, --max-sessions 1 busy, wrong TID ----------------
 # A client that vanishes after the OACK holds the only port for
 # timeout x (retries + 1) = 3 s.
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$XT_TMP/rawclient" \
-	"$(dirname "$0")/rawclient.c" || xt_fail "cannot build rawclient.c"
 PORT=$(( 40000 + $$ % 20000 ))
 xt_daemon_start -s --no-bpf -R "$PORT:$PORT" --retransmit-timeout 1 --retries 2 --max-sessions 1
-xt_cli "$XT_TMP/rawclient" "$XT_SRV4" 69 big 1 || xt_fail "rawclient failed"
+xt_cli "$XT_HELPERS/rawclient" "$XT_SRV4" 69 big 1 || xt_fail "rawclient failed"
 [ "$(xt_stat sessions_active)" -eq 1 ] || xt_fail "the vanished client's session is not active"
 xt_cli ss -uan | grep -q ":$PORT " && xt_fail "port $PORT is in the client namespace?!"
 xt_srv ss -uan | grep -q "$XT_SRV4:$PORT " || xt_fail "the transfer does not use port $PORT of --port-range"

@@ -21,15 +21,14 @@
 # The server's egress is shaped (tbf 8 Mbit/s) so transfers last seconds.
 . "$(dirname "$0")/lib.sh"
 xt_require_root
-xt_require_cmd curl tftp "${CC:-gcc}"
+xt_require_cmd curl tftp
 xt_require_daemon
 [ "$XT_TARGET" = hpa ] && xt_skip "xtftpd faults (XT_TARGET=hpa)"
+xt_require_helper hostile_client
 xt_rig_create
 tc -n "$XT_NS_SRV" qdisc add dev "$XT_IF_SRV" root tbf rate 8mbit burst 16kb latency 200ms ||
 	xt_fail "cannot add a tbf qdisc on $XT_IF_SRV (sch_tbf)"
-HC="$XT_TMP/hostile_client"
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$HC" \
-	"$(dirname "$0")/hostile_client.c" || xt_fail "cannot build hostile_client.c"
+HC="$XT_HELPERS/hostile_client"
 xt_make_file "$XT_ROOT/f4m" 4194304
 xt_make_file "$XT_ROOT/small" 3000
 

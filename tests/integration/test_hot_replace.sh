@@ -12,8 +12,7 @@ set -o errexit -o nounset -o pipefail
 xt_require_root
 xt_require_cmd atftp sha256sum
 xt_require_daemon
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$XT_TMP/slowget" \
-	"$(dirname "$0")/slowget.c" || xt_fail "cannot build slowget.c"
+xt_require_helper slowget
 xt_rig_create
 
 SLOW_PID=""
@@ -39,7 +38,7 @@ replace_case() {
 	chmod 0644 "$XT_ROOT/$name"
 
 	# 768 blocks of 512 bytes, an ACK every 4 ms: a few seconds of v1
-	xt_cli "$XT_TMP/slowget" "$XT_SRV4" 69 "$name" "$XT_OUT/$name.slow" 4 \
+	xt_cli "$XT_HELPERS/slowget" "$XT_SRV4" 69 "$name" "$XT_OUT/$name.slow" 4 \
 		2>"$XT_TMP/slowget.log" &
 	SLOW_PID=$!
 	xt_wait_until 10 "the slow client receiving $name" size_ge "$XT_OUT/$name.slow" 2048

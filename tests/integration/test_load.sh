@@ -28,7 +28,7 @@
 # The fd count has no such excuse: it must come back exactly.
 . "$(dirname "$0")/lib.sh"
 xt_require_root
-xt_require_cmd "${CC:-gcc}" curl
+xt_require_cmd curl
 xt_require_daemon
 [ "$XT_TARGET" = hpa ] && xt_skip "needs xtftpd's counters (XT_TARGET=hpa)"
 LOADGEN=${LOADGEN:-${XT_BUILD:-$(dirname "$XTFTPD")}/tests/xtftp-loadgen}
@@ -57,10 +57,9 @@ hard_fds=$(ulimit -Hn)
 [ "$hard_fds" = unlimited ] || [ "$hard_fds" -ge "$want_fds" ] ||
 	xt_skip "needs $want_fds open files, the hard limit is $hard_fds"
 ulimit -n "$want_fds" || xt_skip "cannot raise the fd limit to $want_fds"
+xt_require_helper hostile_client
 xt_rig_create
-HC="$XT_TMP/hostile_client"
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$HC" \
-	"$(dirname "$0")/hostile_client.c" || xt_fail "cannot build hostile_client.c"
+HC="$XT_HELPERS/hostile_client"
 xt_make_file "$XT_ROOT/f64k" 65536
 xt_make_file "$XT_ROOT/f16m" 16777216
 xt_make_file "$XT_ROOT/f2m" 2097152

@@ -13,13 +13,12 @@
 #    give the original.
 . "$(dirname "$0")/lib.sh"
 xt_require_root
-xt_require_cmd "${CC:-gcc}" python3 tftp cmp
+xt_require_cmd python3 tftp cmp
 xt_require_daemon
 [ "$XT_TARGET" = hpa ] && xt_skip "xtftpd's netascii (XT_TARGET=hpa)"
+xt_require_helper hostile_client
 xt_rig_create
-HC="$XT_TMP/hostile_client"
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$HC" \
-	"$(dirname "$0")/hostile_client.c" || xt_fail "cannot build hostile_client.c"
+HC="$XT_HELPERS/hostile_client"
 
 # The text and its wire form, made here (not with the daemon's code).
 python3 - "$XT_ROOT/text" "$XT_TMP/text.wire" <<'PY'

@@ -23,10 +23,9 @@ fi
 [ -x "$O2/xtftpd" ] || xt_skip "no -O2 daemon at $O2/xtftpd"
 ! nm "$O2/xtftpd" 2>/dev/null | grep __asan_init >/dev/null || xt_skip "$O2/xtftpd is an ASan build; valgrind needs the -O2 one"
 XTFTPCTL=$O2/xtftpctl
+xt_require_helper hostile_client
 xt_rig_create
-HC="$XT_TMP/hostile_client"
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$HC" \
-	"$(dirname "$0")/hostile_client.c" || xt_fail "cannot build hostile_client.c"
+HC="$XT_HELPERS/hostile_client"
 xt_make_file "$XT_ROOT/f1m" 1048576
 printf 'line one\nline two\r\nbare\rcr\n' > "$XT_ROOT/text"
 chmod 0644 "$XT_ROOT/text"

@@ -7,12 +7,11 @@
 # fd count back to the idle value (nothing leaked per session).
 . "$(dirname "$0")/lib.sh"
 xt_require_root
-xt_require_cmd atftp curl "${CC:-gcc}"
+xt_require_cmd atftp curl
 xt_require_daemon
 [ "$XT_TARGET" = hpa ] && xt_skip "needs xtftpd's counters (XT_TARGET=hpa)"
+xt_require_helper rawclient
 xt_rig_create
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$XT_TMP/rawclient" \
-	"$(dirname "$0")/rawclient.c" || xt_fail "cannot build rawclient.c"
 xt_make_file "$XT_ROOT/small" 3000
 xt_make_file "$XT_ROOT/big" 41943040
 
@@ -30,9 +29,9 @@ for flavour in userspace kernel; do
 	idle_fds=$(xt_daemon_fds)
 	failed0=$(xt_stat transfers_failed) || xt_fail "no transfers_failed counter"
 
-	xt_cli "$XT_TMP/rawclient" "$XT_SRV4" 69 big 0 ||
+	xt_cli "$XT_HELPERS/rawclient" "$XT_SRV4" 69 big 0 ||
 		xt_fail "$flavour: rawclient (0 acks) failed"
-	xt_cli "$XT_TMP/rawclient" "$XT_SRV4" 69 big 5 1468 ||
+	xt_cli "$XT_HELPERS/rawclient" "$XT_SRV4" 69 big 5 1468 ||
 		xt_fail "$flavour: rawclient (5 acks) failed"
 
 	rm -f "$XT_OUT/big"

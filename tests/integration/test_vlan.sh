@@ -18,13 +18,11 @@ PORT=40069
 
 xt_require_root
 xt_require_daemon
-xt_require_cmd gcc sha256sum
+xt_require_cmd sha256sum
+xt_require_helper vlan_client
 xt_rig_create
 
-CLIENT="$XT_TMP/vlan_client"
-gcc -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I"$XT_TOP/user" -I"$XT_TOP/include" \
-	"$XT_TOP/tests/integration/vlan_client.c" "$XT_TOP/user/util/sha256.c" -o "$CLIENT" \
-	2>"$XT_TMP/gcc.log" || xt_fail "cannot build vlan_client: $(head -n 5 "$XT_TMP/gcc.log")"
+CLIENT="$XT_HELPERS/vlan_client"
 
 xt_make_file "$XT_ROOT/image.bin" "$SIZE"
 want=$(xt_sha256 "$XT_ROOT/image.bin")

@@ -225,17 +225,20 @@ ub_poweroff() {
 	UB_QEMU_PID=
 }
 
-# CRC32 (IEEE, as U-Boot's crc32 command) of a file. crc32.c with zlib when
-# a compiler is there (ub_crc32_build), else gzip's trailer: the CRC
+# CRC32 (IEEE, as U-Boot's crc32 command) of a file. crc32.c (with zlib),
+# built by make tests into the build directory (XT_BUILD, else the
+# daemon's), when it is there (ub_crc32_build); else gzip's trailer: the CRC
 # little-endian, then the size modulo 2^32 (slow: deflates the whole file).
+# Called after the test has set XTFTPD.
 UB_CRC32_BIN=
 ub_crc32_build() {
-	local here
-	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	command -v "${CC:-cc}" >/dev/null || return 0
-	"${CC:-cc}" -O2 -Wall -Wextra -Werror -std=gnu11 -o "$UB_DIR/crc32" \
-		"$here/crc32.c" -lz 2>"$UB_DIR/crc32.err" && UB_CRC32_BIN="$UB_DIR/crc32"
-	[ -n "$UB_CRC32_BIN" ] || ub_log "crc32.c did not build ($(head -n 1 "$UB_DIR/crc32.err")); using gzip"
+	local bin
+	bin=${XT_BUILD:-$(dirname "$XTFTPD")}/tests/crc32
+	if [ -x "$bin" ]; then
+		UB_CRC32_BIN=$bin
+	else
+		ub_log "no crc32 at $bin (build it with make tests); using gzip"
+	fi
 	return 0
 }
 

@@ -4,7 +4,7 @@
  * server's XDP program sends back with XDP_TX reaches the peer veth as an
  * xdp_frame, which the peer delivers only from NAPI. Measured on kernel
  * 6.18: "ethtool -K gro on" on the peer is not enough (those frames are
- * lost), an attached XDP program is. Built by lib.sh with clang.
+ * lost), an attached XDP program is. Built by make tests (clang).
  */
 #include <linux/bpf.h>
 
