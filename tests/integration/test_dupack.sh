@@ -1,76 +1,269 @@
 #!/usr/bin/env bash
-# Sorcerer's Apprentice probe (issue 16), in both flavours (the kernel tiers
-# on the veth, where TC serves; and --no-bpf). hostile_client's "dupack"
-# case downloads in lock-step, and on DATA N does not acknowledge it: it
-# sends ACK N-1 twice. The first DATA to come must be the timer's resend of
-# N, a server timeout after N; on it, ACK N-1 twice again, and then nothing
-# for 1.5 timeouts (the backoff doubled the interval). The download then
-# completes (sha256), the transfer's record counts exactly the 4 duplicate
-# ACKs and no more retransmits than timeouts, and the daemon's dup_acks
-# total counts each once. Cases: the first block the kernel
-# sends without options (2), one mid-file, the final block, and N = 3 after
-# an OACK with blksize 1468. The XDP tier gets the same probe under
-# BPF_PROG_TEST_RUN (tests/bpf/test_prog_run.c, dup_ack): XDP cannot grow
-# frames on a veth, so it serves nothing here.
+# Duplicate ACKs under xtftp_rto.h's rule 2 (issue 13; Sorcerer's Apprentice
+# probe of issue 16), in both flavours (the kernel tiers on the veth, where
+# TC serves; and --no-bpf). A raw lock-step client (Python, below) asks for
+# timeout=1 (RFC 2349: the server's timer is then 1 s, fixed, so every copy
+# seen within the probe's windows is rule 2's, none the timer's) and, on
+# DATA N, does not acknowledge it:
+#   0  ACK N-1 twice at once: within the gap (xt_dup_resend_gap, >= 1 ms
+#      after DATA N left), so no copy of N may come. Asserted when the
+#      client sent both within 0.5 ms of DATA N arriving, else reported as
+#      inconclusive (a loaded host);
+#   A  100 ms later (past any gap here) a burst of 5 x ACK N-1: DATA N
+#      comes again, once per gap: at least 1 copy, at most 1 + the burst's
+#      span in ms (the gap's floor is 1 ms);
+#   B  the same again 100 ms later: one copy again (a new gap; N-1 is not
+#      the block resent last, so no echo);
+#   C  (N not final) ACK N, the new ACK: DATA N+1; 100 ms later ACK N again,
+#      the echo of our second copy of N: absorbed, no DATA for 300 ms (an
+#      answer would start the echo chain); then ACK N once more: news of a
+#      loss, one copy of N+1;
+#   then the download completes normally (sha256), and no other copy of any
+#   block came: DATA received <= blocks + 1 per injected loss (A, B and C's
+#   news), exactly so.
+# The server's counters agree: dup_resends = the copies, dup_acks = every
+# duplicate sent (answered or not), per transfer and in the totals; the
+# kernel flavour's were the kernel's (kernel_dup_resends). The XDP tier gets
+# the same rules under BPF_PROG_TEST_RUN (tests/bpf/test_prog_run.c,
+# dupack_*): XDP cannot grow frames on a veth, so it serves nothing here.
 . "$(dirname "$0")/lib.sh"
 xt_require_root
-xt_require_cmd "${CC:-gcc}" python3
+xt_require_cmd python3
 xt_require_daemon
-[ "$XT_TARGET" = hpa ] && xt_skip "asserts xtftpd's per-transfer records (XT_TARGET=hpa)"
+[ "$XT_TARGET" = hpa ] && xt_skip "asserts xtftpd's rule 2 and its per-transfer records (XT_TARGET=hpa)"
 xt_rig_create
-HC="$XT_TMP/hostile_client"
-"${CC:-gcc}" -std=gnu11 -O2 -Wall -Wextra -Werror -o "$HC" \
-	"$(dirname "$0")/hostile_client.c" || xt_fail "cannot build hostile_client.c"
-T_MS=500                                    # the server's --retransmit-timeout
 xt_make_file "$XT_ROOT/f5k" $((512 * 10 + 100))     # 11 blocks of 512, 4 of 1468
 xt_make_file "$XT_ROOT/f64k" 65536                  # 129 blocks of 512
 
-# probe FILE N [-o ...]: one dupack run; asserts its line and the file
+PROBE="$XT_TMP/dupack_probe.py"
+cat > "$PROBE" <<'EOF'
+import socket, struct, sys, time
+server, name, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+opts = sys.argv[5:]                     # extra option pairs, e.g. blksize 1468
+import os
+DEBUG = os.environ.get("XT_PROBE_DEBUG")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+req = b"\0\1" + name.encode() + b"\0octet\0timeout\0" + b"1\0"
+for o in opts:
+    req += o.encode() + b"\0"
+s.sendto(req, (server, 69))
+tid = None
+blksize = 512
+last_rx = 0.0                           # when the last packet arrived (ms)
+got = {}                                # block -> copies received
+data = {}
+fail = []
+def now_ms():
+    return time.monotonic() * 1000.0
+def recv(deadline_ms):
+    """next packet from the TID before deadline: (op, block, payload) or None"""
+    global tid
+    while True:
+        left = deadline_ms - now_ms()
+        if left <= 0:
+            return None
+        s.settimeout(left / 1000.0)
+        try:
+            pkt, frm = s.recvfrom(65536)
+        except socket.timeout:
+            return None
+        global last_rx
+        last_rx = now_ms()
+        if tid is None:
+            tid = frm
+        if frm != tid or len(pkt) < 4:
+            continue
+        op, blk = struct.unpack("!HH", pkt[:4])
+        if DEBUG: sys.stderr.write("rx op %d blk %d len %d from %r\n" % (op, blk, len(pkt), frm))
+        if op == 3:
+            got[blk] = got.get(blk, 0) + 1
+            data.setdefault(blk, pkt[4:])
+        if op == 5:
+            sys.exit("server ERROR %d: %r" % (blk, pkt[4:]))
+        return op, blk, pkt[4:]
+def ack(b):
+    s.sendto(struct.pack("!HH", 4, b & 0xffff), tid)
+def collect(ms):
+    """every DATA within ms: a list of block numbers"""
+    end = now_ms() + ms
+    seen = []
+    while True:
+        p = recv(end)
+        if p is None:
+            return seen
+        if p[0] == 3:
+            seen.append(p[1])
+def burst(b, k):
+    t0 = now_ms()
+    for _ in range(k):
+        ack(b)
+    return now_ms() - t0
+# the OACK
+p = recv(now_ms() + 3000)
+if p is None or p[0] != 6:
+    sys.exit("no OACK: %r" % (p,))
+fields = p[2].split(b"\0")
+for i in range(0, len(fields) - 1, 2):
+    if fields[i].lower() == b"blksize":
+        blksize = int(fields[i + 1])
+    if fields[i].lower() == b"timeout" and fields[i + 1] != b"1":
+        fail.append("OACK timeout %r, want 1" % fields[i + 1])
+ack(0)
+expect, final, losses, resent_dups, dups_sent, retries = 1, None, 0, 0, 0, 0
+rep = {}
+while True:
+    p = recv(now_ms() + 3000)
+    if p is None:
+        retries += 1
+        if retries > 5:
+            sys.exit("timed out at block %d" % expect)
+        ack(expect - 1)                 # the client's own timer
+        continue
+    op, blk, pl = p
+    if op != 3 or blk != expect:
+        continue                        # a repeat: counted in got, never ACKed
+    if len(pl) < blksize:
+        final = blk
+    if blk == n:
+        t_n = last_rx
+        # 0: within the gap
+        burst(n - 1, 2)
+        d0 = now_ms() - t_n
+        dups_sent += 2
+        seen = collect(50)
+        c0 = seen.count(n)
+        quick = d0 <= 0.5
+        rep["phase0"] = "%d copies (dups sent %.2f ms after DATA %d arrived: %s)" % (
+            c0, d0, n, "asserted" if quick else "inconclusive")
+        if quick and c0 != 0:
+            fail.append("phase 0: %d copies of DATA %d for ACK %d twice within the gap" % (c0, n, n - 1))
+        if c0 > 1 or len(seen) != c0:
+            fail.append("phase 0: ACK %d twice answered by %r" % (n - 1, seen))
+        if not quick and c0:
+            losses += 1                 # past the gap after all: a legitimate copy
+            resent_dups += c0
+        # A and B: past the gap, a burst of 5: one copy per gap
+        for ph in ("A", "B"):
+            time.sleep(0.1)
+            span = burst(n - 1, 5)
+            dups_sent += 5
+            seen = collect(300)
+            c = seen.count(n)
+            allowed = 1 + int(span)
+            rep[ph] = "%d copies (burst span %.2f ms, allowed 1..%d)" % (c, span, allowed)
+            if c < 1:
+                fail.append("phase %s: ACK %d x5 past the gap, DATA %d not resent" % (ph, n - 1, n))
+            if c > allowed:
+                fail.append("phase %s: %d copies of DATA %d for 5 duplicates within %.2f ms" % (ph, c, n, span))
+            if len(seen) != c:
+                fail.append("phase %s: DATA other than %d: %r" % (ph, n, seen))
+            losses += 1
+            resent_dups += c
+        if final == n:
+            ack(n)                      # the final block: done
+            break
+        # C: the echo of our second copy of N
+        ack(n)
+        seen = collect(100)
+        if seen.count(n + 1) != 1 or len(seen) != 1:
+            fail.append("phase C: ACK %d answered by %r, want DATA %d once" % (n, seen, n + 1))
+        nxt = data.get((n + 1) & 0xffff, b"")
+        span = burst(n, 1)
+        dups_sent += 1
+        seen = collect(300)
+        rep["C_echo"] = "%d DATA after the echo ACK %d" % (len(seen), n)
+        if seen:
+            fail.append("phase C: the echo ACK %d was answered: %r (the echo chain)" % (n, seen))
+        span = burst(n, 1)
+        dups_sent += 1
+        seen = collect(300)
+        rep["C_news"] = "%d copies of DATA %d after ACK %d again" % (seen.count(n + 1), n + 1, n)
+        if seen.count(n + 1) != 1 or len(seen) != 1:
+            fail.append("phase C: ACK %d after the echo answered by %r, want DATA %d once" % (n, seen, n + 1))
+        losses += 1
+        resent_dups += seen.count(n + 1)
+        expect = n + 1
+        if len(nxt) < blksize:
+            final = n + 1
+            ack(n + 1)
+            break
+        ack(n + 1)
+        expect = n + 2
+        continue
+    ack(blk)
+    if final == blk:
+        break
+    expect += 1
+# the dally: nothing more should come
+collect(200)
+with open(out, "wb") as f:
+    for b in range(1, final + 1):
+        f.write(data[b & 0xffff])
+blocks = final
+total = sum(got.values())
+if total > blocks + losses:
+    fail.append("%d DATA received for %d blocks and %d injected losses: more than one copy per loss (%r)"
+                % (total, blocks, losses, {b: c for b, c in got.items() if c > 1}))
+if retries:
+    fail.append("the client had to re-ACK on its own timer %d times" % retries)
+print("dupack2 n=%d blocks=%d losses=%d data=%d resends=%d dups=%d %s" % (
+    n, blocks, losses, total, resent_dups, dups_sent,
+    " ".join("%s=[%s]" % kv for kv in rep.items())))
+for f in fail:
+    print("FAIL: " + f)
+sys.exit(1 if fail else 0)
+EOF
+
+# probe FILE N [OPTION VALUE ...]: one run; adds to the expected totals
+want_resends=0
+want_dups=0
+probes=0
 probe() {
-	local file=$1 n=$2 out line first after silence next
+	local file=$1 n=$2 out line
 	shift 2
 	out="$XT_OUT/$file-$n"
-	line=$(xt_cli timeout --kill-after=5 60 "$HC" -t 2000 "$@" "$XT_SRV4" dupack "$file" "$out" "$n" "$T_MS") ||
-		xt_fail "$flavour $file N=$n: hostile_client exit $?: $line"
-	echo "$flavour $file N=$n $*: $(echo "$line" | tr '\n' ' ')"
-	line=$(echo "$line" | grep '^dupack ') || xt_fail "$flavour $file N=$n: no dupack line"
-	first=$(echo "$line" | sed -n 's/.* first_block=\(-\?[0-9]*\).*/\1/p')
-	after=$(echo "$line" | sed -n 's/.* first_after_ms=\(-\?[0-9]*\).*/\1/p')
-	silence=$(echo "$line" | sed -n 's/.* silence_ms=\([0-9]*\).*/\1/p')
-	next=$(echo "$line" | sed -n 's/.* next_block=\(-\?[0-9]*\).*/\1/p')
-	[ "$first" = "$n" ] ||
-		xt_fail "$flavour $file N=$n: after ACK $((n - 1)) twice the first DATA was block $first, want the resend of $n"
-	# the timer runs from when DATA N left; it arrived here a little later
-	[ "$after" -ge $(( T_MS * 8 / 10 )) ] ||
-		xt_fail "$flavour $file N=$n: DATA $n came again ${after} ms after the duplicate ACKs, before the ${T_MS} ms timeout: a duplicate ACK was answered"
-	[ "$next" = -1 ] && [ "$silence" -ge $(( T_MS * 3 / 2 )) ] ||
-		xt_fail "$flavour $file N=$n: DATA $next ${silence} ms after ACK $((n - 1)) twice, want silence for $(( T_MS * 3 / 2 )) ms"
+	line=$(xt_cli timeout --kill-after=5 60 python3 "$PROBE" "$XT_SRV4" "$file" "$out" "$n" "$@" 2>&1) ||
+		xt_fail "$flavour $file N=$n $*: $(echo "$line" | tr '\n' ' ')"
+	echo "$flavour $file N=$n $*: $line"
+	line=$(echo "$line" | grep '^dupack2 ') || xt_fail "$flavour $file N=$n: no dupack2 line"
+	want_resends=$(( want_resends + $(echo "$line" | sed -n 's/.* resends=\([0-9]*\).*/\1/p') ))
+	want_dups=$(( want_dups + $(echo "$line" | sed -n 's/.* dups=\([0-9]*\).*/\1/p') ))
+	probes=$(( probes + 1 ))
 	xt_check_file "$out" "$XT_ROOT/$file" "$flavour $file N=$n"
 	rm -f "$out"
 }
 
 for flavour in userspace kernel; do
 	if [ "$flavour" = kernel ]; then
-		xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout 0.5 --retries 5
+		xt_daemon_start -s -i "$XT_IF_SRV" --retransmit-timeout 1 --retries 5
 	else
-		xt_daemon_start -s --no-bpf --retransmit-timeout 0.5 --retries 5
+		xt_daemon_start -s --no-bpf --retransmit-timeout 1 --retries 5
 	fi
-	probe f5k 2                 # no options: DATA 1 from userspace, 2 the first the kernel sends
+	want_resends=0 want_dups=0 probes=0
+	probe f5k 2                 # the first block after DATA 1
 	probe f64k 70
-	probe f5k 11                # the final block
-	probe f5k 3 -o blksize=1468 # after an OACK: the kernel sent every DATA
+	probe f5k 11                # the final block: no echo phase
+	probe f5k 3 blksize 1468
 	xt_wait_idle
-	# each probe transfer: 4 duplicate ACKs counted; lock-step, so no
-	# resend that the timer did not cause; the kernel served its part
-	args=(--lockstep --min 4 --dup-acks 4)
+	# per transfer: lock-step, every resend the timer's or rule 2's, no
+	# more rule-2 resends than duplicates; the kernel served its part
+	args=(--lockstep --min "$probes")
 	[ "$flavour" = kernel ] && args+=(--kernel)
 	xt_check_transfers "${args[@]}"
-	# and the totals: 4 probes x 4 duplicate ACKs, counted once each
-	# (whichever tier saw them), in the text and the JSON stats
+	# the totals: every copy the clients saw was a duplicate-ACK resend,
+	# every duplicate counted once (whichever tier saw it)
+	res=$(xt_stat dup_resends)
+	[ "$res" -eq "$want_resends" ] ||
+		xt_fail "$flavour: stats dup_resends $res, the clients got $want_resends copies on duplicates"
 	dup=$(xt_stat dup_acks)
-	[ "$dup" -eq 16 ] || xt_fail "$flavour: stats dup_acks $dup after 4 x 4 duplicate ACKs, want 16"
+	[ "$dup" -eq "$want_dups" ] || xt_fail "$flavour: stats dup_acks $dup after $want_dups duplicate ACKs"
 	dup=$(xt_ctl stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["dup_acks"])')
-	[ "$dup" -eq 16 ] || xt_fail "$flavour: stats --json dup_acks $dup after 4 x 4 duplicate ACKs, want 16"
+	[ "$dup" -eq "$want_dups" ] || xt_fail "$flavour: stats --json dup_acks $dup after $want_dups duplicate ACKs"
+	if [ "$flavour" = kernel ]; then
+		res=$(xt_stat kernel_dup_resends)
+		[ "$res" -eq "$want_resends" ] ||
+			xt_fail "kernel: kernel_dup_resends $res, want all $want_resends resends from the kernel tiers"
+	fi
 	xt_daemon_stop
 done
-echo "duplicate ACKs: no DATA answered them in either flavour; resends only on the timer, 1.5 timeouts of silence after the backoff"
+echo "duplicate ACKs: one copy per gap, none within it, echoes absorbed (no chain), DATA <= blocks + 1 per loss, in both flavours"
