@@ -9,7 +9,10 @@
  *   another block, another client address or MAC: the normal DATA frame;
  *   dup: XDP leaves it to TC (pass_inject), TC sends the frame plus a clone;
  *   TC window with a dropped first, middle or last block: the frames that do
- *     leave are exact (layer 2 written by the first block actually built).
+ *     leave are exact (layer 2 written by the first block actually built);
+ *   a resend on a duplicate ACK (xtftp_rto.h rule 2) is a retransmission:
+ *     a block list (first transmissions only) never faults it, prob 1.0
+ *     without a list drops it (counted as resent and as dropped).
  * The clones TC sends (the window's other blocks, the dup's copy) leave
  * through bpf_clone_redirect, not in the returned frame: those cases run
  * again on a veth pair in a private network namespace and the peer
@@ -110,6 +113,49 @@ static void one_block(int tc, const struct xt_inject *c, uint32_t ack_blk, int w
 	      (unsigned long long)v.bytes_sent);
 	CHECK(stat_read(tc ? XT_STAT_DATA_TC : XT_STAT_DATA_XDP) == data0 + 1,
 	      "DATA counter did not go up by 1");
+	session_del(&fl, lo_ifindex);
+	inject_off();
+}
+
+/* A duplicate ACK of block 4 (DATA 5 out 50 ms ago, past the gap) with
+ * fault injection c: the resend of 5 dropped (want_drop) or sent exactly. */
+static void one_resend(int tc, const struct xt_inject *c, int want_drop)
+{
+	static uint8_t in[FRAME_MAX], want[FRAME_MAX];
+	struct bpf_program *prog = tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
+	uint64_t drop0 = stat_read(XT_STAT_INJECT_DROP), resend0 = stat_read(XT_STAT_DUP_RESEND);
+	struct session_value v;
+	struct flow fl;
+	struct run r;
+	size_t n, wlen;
+
+	flow_init(&fl, 4, 0);
+	if (inject_set(c) || session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE) ||
+	    session_timing(&fl, lo_ifindex, mono_ns() - 50000000ull, 1000000ull, 500000ull, 0)) {
+		CHECK(0, "setup: %s", strerror(errno));
+		return;
+	}
+	n = build_ack(in, &fl, 4);
+	wlen = build_data(want, &fl, &img_a, 512, 5);
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.err == 0, "test run: %s", strerror(-r.err));
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	if (want_drop) {
+		CHECK(r.retval == (tc ? (unsigned)TC_ACT_SHOT : XDP_DROP), "retval %u, want drop",
+		      r.retval);
+		CHECK(stat_read(XT_STAT_INJECT_DROP) == drop0 + 1, "inject_drop did not go up by 1");
+		CHECK(v.inject_drops == 1, "session inject_drops %u, want 1", v.inject_drops);
+	} else {
+		CHECK(r.retval == (tc ? TC_ACT_REDIRECT : XDP_TX), "retval %u, want DATA out",
+		      r.retval);
+		check_frame(&r, want, wlen);
+		CHECK(stat_read(XT_STAT_INJECT_DROP) == drop0, "inject_drop counted a frame sent");
+	}
+	/* sent or dropped, accounted as a resend; last_sent stays */
+	CHECK(v.last_sent == 5 && v.last_acked == 4 && v.last_resent == 5 && v.dup_resends == 1,
+	      "last_sent %u last_acked %u last_resent %u dup_resends %u, want 5 4 5 1",
+	      v.last_sent, v.last_acked, v.last_resent, v.dup_resends);
+	CHECK(stat_read(XT_STAT_DUP_RESEND) == resend0 + 1, "dup_resend did not go up by 1");
 	session_del(&fl, lo_ifindex);
 	inject_off();
 }
@@ -487,6 +533,15 @@ int main(void)
 
 		test_dup(tc);
 		snprintf(name, sizeof(name), "%s_dup", p);
+		report(name);
+
+		c = drop_blocks(5, 6);
+		one_resend(tc, &c, 0);
+		snprintf(name, sizeof(name), "%s_resend_not_in_block_list", p);
+		report(name);
+		c = (struct xt_inject){ .mode = XT_INJECT_DROP, .prob = XT_INJECT_PROB_ONE };
+		one_resend(tc, &c, 1);
+		snprintf(name, sizeof(name), "%s_resend_dropped_at_prob_1", p);
 		report(name);
 	}
 	test_tc_window(7);
