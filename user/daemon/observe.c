@@ -121,7 +121,7 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 			if (r->is_write || r->outcome == XFER_REFUSED || !same_device(r, t) ||
 			    strcmp(r->requested, t->requested))
 				continue;
-			if (r->outcome == XFER_DONE) {
+			if (r->outcome == XFER_DONE || r->outcome == XFER_UNCONFIRMED) {
 				done_since = 1; /* a probe before it was that one's */
 				continue;
 			}
@@ -475,7 +475,8 @@ static void json_string(FILE *f, const char *s)
 void event_log_write(struct engine *e, const struct transfer *t)
 {
 	events_emit(e->ev, t->outcome == XFER_DONE ? EVT_DONE :
-		    t->outcome == XFER_PROBE ? EVT_PROBE : EVT_FAILED, t, now_ns());
+		    t->outcome == XFER_PROBE ? EVT_PROBE :
+		    t->outcome == XFER_UNCONFIRMED ? EVT_UNCONFIRMED : EVT_FAILED, t, now_ns());
 	if (e->ev)
 		return; /* events.c writes --event-log: one format for every event */
 	char peer[INET6_ADDRSTRLEN + 10], tiers[24], when[32];
@@ -534,6 +535,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "transfers_done %" PRIu64 "\n", e->tot.transfers_done);
 	fprintf(f, "transfers_failed %" PRIu64 "\n", e->tot.transfers_failed);
 	fprintf(f, "transfers_probes %" PRIu64 "\n", e->tot.transfers_probes);
+	fprintf(f, "transfers_unconfirmed %" PRIu64 "\n", e->tot.transfers_unconfirmed);
 	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
 	fprintf(f, "requests_denied %" PRIu64 "\n", e->tot.requests_denied);
 	fprintf(f, "requests_dropped %" PRIu64 "\n", e->tot.requests_dropped);

@@ -312,6 +312,11 @@ void rrq_carry_out(struct session *s, const struct xfer_out *out,
 	}
 	if (out->events & XFER_EV_HAND_BACK)
 		rrq_hand_back(s, out);
+	if (out->events & XFER_EV_UNCONFIRMED) {
+		session_finish(s, XFER_UNCONFIRMED, 0,
+			       "final block %" PRId64 " sent, its ACK never came", s->x.final_block);
+		return;
+	}
 	if (session_count_timeout(s, out)) {
 		if (s->x.final_block > 0)
 			session_finish(s, XFER_TIMEOUT, 0, "timeout at block %" PRId64 " of %" PRId64,

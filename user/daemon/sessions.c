@@ -250,11 +250,13 @@ void session_record(struct session *s)
 		e->tot.transfers_done++;
 	else if (t->outcome == XFER_PROBE)
 		e->tot.transfers_probes++;
+	else if (t->outcome == XFER_UNCONFIRMED)
+		e->tot.transfers_unconfirmed++;
 	else
 		e->tot.transfers_failed++;
 	diagnose_transfer(t, 0, t->diagnosis, sizeof(t->diagnosis));
 	transfer_format(t, line, sizeof(line));
-	if (t->outcome == XFER_DONE || t->outcome == XFER_PROBE)
+	if (t->outcome == XFER_DONE || t->outcome == XFER_PROBE || t->outcome == XFER_UNCONFIRMED)
 		log_info("%s", line);
 	else
 		log_warn("%s", line);

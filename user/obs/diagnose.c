@@ -192,6 +192,12 @@ void diagnose_transfer(const struct transfer *t, uint64_t stalled_ns, char *buf,
 		snprintf(buf, len, "refused (TFTP error %u): %s", t->error_code, t->message);
 		return;
 	}
+	if (t->outcome == XFER_UNCONFIRMED) {
+		snprintf(buf, len, "delivered, unconfirmed: every block went out and all but the last "
+			 "were acknowledged; the final ACK never came (lost, or the client left "
+			 "without sending it again), so it ended after a bounded wait, not as a failure");
+		return;
+	}
 	if (t->outcome == XFER_PROBE) {
 		snprintf(buf, len, "a size probe, not a failure: the client asked for the options "
 			 "(%s) and stopped; firmware (UEFI PXE, PXE ROMs) then asks again", t->options);

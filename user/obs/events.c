@@ -31,6 +31,7 @@ static const char *const type_names[EVT_MAX] = {
 	[EVT_RESTART] = "restart",
 	[EVT_STALL] = "stall",
 	[EVT_PROBE] = "probe",
+	[EVT_UNCONFIRMED] = "unconfirmed",
 };
 
 const char *events_type_name(enum xt_evt type)

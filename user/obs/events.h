@@ -21,6 +21,7 @@ enum xt_evt {
 	EVT_RESTART,    /* the client asked again for a file it had not finished */
 	EVT_STALL,      /* no progress for one retransmit timeout */
 	EVT_PROBE,      /* a size probe ended: the client stopped after the OACK */
+	EVT_UNCONFIRMED, /* delivered, the final ACK never came */
 	EVT_MAX,
 };
 

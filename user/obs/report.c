@@ -268,7 +268,7 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 
 	fprintf(f, "{\"uptime_ns\":%" PRIu64 ",\"transfers_started\":%" PRIu64
 		",\"transfers_done\":%" PRIu64 ",\"transfers_failed\":%" PRIu64
-		",\"transfers_probes\":%" PRIu64 ",\"requests_refused\":%" PRIu64 ",\"requests_denied\":%" PRIu64 ",\"requests_dropped\":%" PRIu64 ",\"sessions_active\":%u,\"rrq\":%" PRIu64
+		",\"transfers_probes\":%" PRIu64 ",\"transfers_unconfirmed\":%" PRIu64 ",\"requests_refused\":%" PRIu64 ",\"requests_denied\":%" PRIu64 ",\"requests_dropped\":%" PRIu64 ",\"sessions_active\":%u,\"rrq\":%" PRIu64
 		",\"wrq\":%" PRIu64 ",\"blocks_user\":%" PRIu64 ",\"bytes_user\":%" PRIu64
 		",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64 ",\"bytes_xdp\":%" PRIu64
 		",\"bytes_tc\":%" PRIu64 ",\"blocks_received\":%" PRIu64 ",\"retransmits\":%" PRIu64
@@ -277,7 +277,7 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 		",\"busy\":%" PRIu64 ",\"busy_per_client\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64 ",\"kernel_handbacks\":%" PRIu64
 		",\"bpf_active\":%d,\"pool_images\":%u,\"pool_image_bytes\":%" PRIu64,
 		st->uptime_ns, t->transfers_started, t->transfers_done, t->transfers_failed,
-		t->transfers_probes, t->requests_refused, t->requests_denied, t->requests_dropped, st->sessions_active, t->rrq, t->wrq, t->blocks_user,
+		t->transfers_probes, t->transfers_unconfirmed, t->requests_refused, t->requests_denied, t->requests_dropped, st->sessions_active, t->rrq, t->wrq, t->blocks_user,
 		t->bytes_user, st->kern[XT_STAT_DATA_XDP], st->kern[XT_STAT_DATA_TC],
 		st->kern[XT_STAT_BYTES_XDP], st->kern[XT_STAT_BYTES_TC], t->blocks_received,
 		t->retransmits, t->dup_resends + st->kern[XT_STAT_DUP_RESEND],
@@ -347,6 +347,9 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 	prom_counter(f, "xtftpd_transfers_done_total", "Transfers completed.", t->transfers_done);
 	prom_counter(f, "xtftpd_transfers_failed_total",
 		     "Transfers that failed: client error, timeout, aborted.", t->transfers_failed);
+	prom_counter(f, "xtftpd_transfers_unconfirmed_total",
+		     "Transfers delivered whose final ACK never came (bounded dally).",
+		     t->transfers_unconfirmed);
 	prom_counter(f, "xtftpd_transfers_probes_total",
 		     "Size probes: the client stopped after the OACK, before any DATA (UEFI PXE).",
 		     t->transfers_probes);

@@ -43,6 +43,7 @@ const char *transfer_outcome_name(enum xfer_outcome o)
 	case XFER_REFUSED: return "refused";
 	case XFER_ABORTED: return "aborted";
 	case XFER_PROBE: return "probe";
+	case XFER_UNCONFIRMED: return "delivered-unconfirmed";
 	}
 	return "?";
 }

@@ -25,6 +25,11 @@ enum xfer_outcome {
 	XFER_PROBE,             /* the client stopped after the OACK, before any
 				 * DATA: a size probe (UEFI PXE, PXE ROMs ask for
 				 * tsize first), neither done nor failed */
+	XFER_UNCONFIRMED,       /* every block sent, all but the last acknowledged,
+				 * the final ACK never came within a bounded
+				 * dally: delivered, unconfirmed (the client
+				 * left without it, or it was lost); neither
+				 * done nor failed */
 };
 
 /* Tiers a transfer was served by (bit mask). */
@@ -97,6 +102,7 @@ struct engine_totals {
 	uint64_t transfers_done;
 	uint64_t transfers_failed;      /* client error, timeout, aborted */
 	uint64_t transfers_probes;      /* size probes (XFER_PROBE) */
+	uint64_t transfers_unconfirmed; /* delivered, final ACK never seen (XFER_UNCONFIRMED) */
 	uint64_t requests_refused;      /* answered with an ERROR */
 	uint64_t requests_denied;       /* refused by --allow/--deny */
 	uint64_t requests_dropped;      /* lost in a full request socket buffer (SO_RXQ_OVFL) */

@@ -21,6 +21,12 @@
 /* Hand-backs to the kernel per transfer: a kernel that keeps passing the
  * session's ACKs up (an inconsistent entry) is not asked forever. */
 #define HAND_BACK_MAX 64
+/* The final block outstanding, everything before it acknowledged: after
+ * this many counted timeouts (T + 2T with the default 1 s: ~3 s) the
+ * transfer is delivered-unconfirmed, not a failure after minutes. RFC 1350
+ * has the receiver of the last DATA dally; tftp-hpa's and busybox's
+ * clients do not, so a lost final ACK is never sent again. */
+#define FINAL_DALLY_RETRIES 2
 
 /*
  * Interval before the next resend: the timeout doubled per retry so far, as
@@ -149,6 +155,8 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 static void take_back(struct xfer *x, const struct xfer_kview *k, struct xfer_out *out)
 {
 	if (k) {
+		if (k->last_acked > x->last_acked)
+			x->client_acked = 1;
 		x->last_sent = k->last_sent;
 		x->last_acked = k->last_acked;
 		x->srtt_ns = k->srtt_ns;
@@ -234,6 +242,7 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 		x->turn_block = -1;
 	}
 	x->last_acked = abs;
+	x->client_acked = 1;
 	progress(x);
 	out->events |= XFER_EV_ACK_NEW;
 	out->acked = x->last_acked;
@@ -282,6 +291,7 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		/* the kernel made progress: not a stall */
 		x->k_seen_acked = k->last_acked;
 		x->last_acked = k->last_acked;
+		x->client_acked = 1;
 		progress(x);
 		due = k->last_data_ns + x->wait_ns;
 		x->k_resend_ns = 0;
@@ -356,6 +366,13 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 	out->acked = x->last_acked;
 	if (timeout_spent(x, out))
 		return;
+	if (x->final_block > 0 && x->last_sent == x->final_block &&
+	    x->last_acked == x->final_block - 1 && x->client_acked &&
+	    x->retries >= FINAL_DALLY_RETRIES) {
+		x->done = 1;
+		out->events |= XFER_EV_UNCONFIRMED;
+		return;
+	}
 	iv = next_wait(x);
 	/* resend the outstanding window: last_acked+1 .. last_sent */
 	out_send(x, out, x->last_acked + 1, x->last_sent, now);

@@ -31,6 +31,7 @@ struct xfer {
 	unsigned int retries;           /* timeouts in a row at or above timeout_ns */
 	unsigned int timeouts_in_row;   /* every timeout since the last progress */
 	int done;                       /* the final ACK arrived, or gave up */
+	int client_acked;               /* an ACK of ours came back at all */
 	/* loss recovery (xtftp_rto.h) */
 	int timeout_asked;              /* RFC 2349: the client chose timeout_ns:
 					 * used as is, never adapted */
@@ -89,6 +90,9 @@ enum xfer_event {
 	XFER_EV_HAND_BACK  = 1u << 13,  /* the client is in step: give the session
 					 * back to the kernel tiers (their entry
 					 * first, then send the blocks) */
+	XFER_EV_UNCONFIRMED = 1u << 15, /* the final block went out, everything
+					 * before it is acked, its ACK never came
+					 * within the dally: delivered, unconfirmed */
 	XFER_EV_DUP_RESEND = 1u << 14,  /* a duplicate ACK resent the block after
 					 * it (xtftp_rto.h rule 2) */
 };
