@@ -11,9 +11,9 @@
 # At the end, once the daemon has no session left (bounded by SOAK_DRAIN s,
 # default 180, above its retry budget), a summary:
 #   - transfers as the clients saw them (verified, failed by cause) and as
-#     the daemon did (its --event-log: done; failed by cause, "final ACK
-#     lost" when it timed out at its last block, the client having every
-#     byte; restarts: restart events, transfers restarted_by another);
+#     the daemon did (its --event-log: done; delivered-unconfirmed, a final
+#     ACK lost; failed by cause, "timeout at the last block" apart;
+#     restarts: restart events, transfers restarted_by another);
 #   - retransmits per lost packet (the daemon's retransmits over the packets
 #     nftables dropped) and time lost to loss (each finished transfer's
 #     duration above the median clean one of its kind);
@@ -260,10 +260,13 @@ except OSError:
 
 # ---- what the daemon saw: one done/failed/probe event per transfer
 evs, ev_unparsed = lines(events_path)
-final = [e for e in evs if e.get("event") in ("done", "failed", "probe")]
+final = [e for e in evs if e.get("event") in ("done", "failed", "probe", "unconfirmed")]
 done = [e for e in final if e.get("event") == "done"]
 failed = [e for e in final if e.get("event") == "failed"]
-probes = len(final) - len(done) - len(failed)
+# delivered-unconfirmed: every block sent and all but the last ACKed, the
+# final ACK never came after a bounded dally (neither done nor failed)
+unconfirmed = [e for e in final if e.get("event") == "unconfirmed"]
+probes = len(final) - len(done) - len(failed) - len(unconfirmed)
 causes, where = {}, {}
 for e in failed:
     m = e.get("message") or ""
@@ -329,9 +332,9 @@ print("  clients: load generator %d verified, %d failed, %d bad digest, %d bytes
       % (lg["ok"], lg["failed"], lg["bad_digest"], lg["bytes"], real["ok"], real["failed"], len(bad_real)))
 for c, n in sorted(lg_causes.items(), key=lambda x: -x[1]):
     print("    load generator failed: %d x %s" % (n, c))
-print("  daemon: %d transfers ended: %d done, %d failed, %d size probes;"
-      " %d restart events, %d transfers restarted by a later request"
-      % (len(final), len(done), len(failed), probes, len(restart_events), len(restarted)))
+print("  daemon: %d transfers ended: %d done, %d delivered-unconfirmed (final ACK lost), %d failed,"
+      " %d size probes; %d restart events, %d transfers restarted by a later request"
+      % (len(final), len(done), len(unconfirmed), len(failed), probes, len(restart_events), len(restarted)))
 for c, n in sorted(causes.items(), key=lambda x: -x[1]):
     print("    failed: %d x %s (%s%s)" % (n, c, ", ".join(where[c][:4]), ", ..." if n > 4 else ""))
 for e in restart_events[:5]:
