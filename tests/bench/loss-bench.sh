@@ -14,8 +14,7 @@
 #   atftpd         Debian's atftpd, extracted from its .deb into
 #                  $BUILD/atftpd-cache (it conflicts with tftpd-hpa: not installed)
 #   dnsmasq        dnsmasq's TFTP server (DNS off)
-# Every server runs with its own defaults (for xtftpd: 1 s retransmit
-# timeout doubling to 8 s, 5 retries).
+# Every server runs with its own defaults (no retransmission option).
 #
 # Loss: nftables on the client's veth (netdev ingress and egress, as
 # tests/integration/test_loss.sh and tests/soak.sh) drops LOSS % of UDP
@@ -347,8 +346,8 @@ L.append("")
 L.append("Clients (tests/bench/xtftp-loadgen): *patient* re-ACKs on a 5 s timer and on a repeated DATA, "
          "12 tries (tftp-hpa's client; today's U-Boot also waits 5 s); *bootloader* is an old U-Boot "
          "(1.1.x, as in TP-Link's recovery loaders): 1 s timer, 5 tries, a repeated DATA ignored, and it "
-         "starts over from the RRQ when its tries run out. Servers run with their defaults (xtftpd: 1 s "
-         "retransmit timeout doubling to 8 s, 5 retries). Rerun: `make bench-loss`; knobs in the "
+         "starts over from the RRQ when its tries run out. Servers run with their defaults. "
+         "Rerun: `make bench-loss`; knobs in the "
          "script's header (LOSS_SIZE, LOSS_RATES, LOSS_SERVERS, LOSS_REPS, LOSS_TIMEOUT).")
 text = "\n".join(L) + "\n"
 open(out, "w").write(text)
