@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Uploads (WRQ). With --create, tftp-hpa `put` and `atftp -p` (plain and
 # blksize 1468) store files that match by sha256. Without --create an upload
-# of a new name is refused with TFTP error 2 and no file appears.
+# of a new name is refused with TFTP error 1 ("File not found", as in.tftpd)
+# and no file appears (the rest of in.tftpd's -c/-p/-U rules:
+# test_wrq_hpa_semantics.sh).
 . "$(dirname "$0")/lib.sh"
 xt_require_root
 xt_require_cmd tftp atftp
@@ -32,8 +34,8 @@ put() {  # put CLIENT LOCAL REMOTE: upload from the client namespace
 # ---- refused without --create ----
 if [ "$XT_TARGET" = hpa ]; then xt_hpa_start "$XT_ROOT" 69; else xt_daemon_start -s --no-bpf; fi
 put hpa "$src/u513" new-hpa || true
-[ "$XT_TARGET" = hpa ] || grep -q 'Error code 2' "$XT_TMP/client.log" ||
-	xt_fail "tftp-hpa put without --create: no 'Error code 2' in: $(cat "$XT_TMP/client.log")"
+grep -q 'Error code 1' "$XT_TMP/client.log" ||
+	xt_fail "tftp-hpa put without --create: no 'Error code 1' in: $(cat "$XT_TMP/client.log")"
 rc=0; put atftp "$src/u513" new-atftp || rc=$?
 [ "$rc" -ne 0 ] || xt_fail "atftp -p without --create: exit 0"
 [ -e "$XT_ROOT/new-hpa" ] && xt_fail "tftp-hpa put without --create created new-hpa"

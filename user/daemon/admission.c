@@ -130,7 +130,7 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
 }
 
 /*
- * Admission: shutdown, --create, VLAN tags, --max-sessions, --max-per-client
+ * Admission: shutdown, VLAN tags, --max-sessions, --max-per-client
  * and the name rules (-m, --alias, ...). 0 with *name the path to serve
  * (in res when the rules rewrote it); -1 when refused (answered, logged).
  */
@@ -195,11 +195,6 @@ static int request_admit(struct engine *e, const struct request_ctx *rc,
 		return -1;
 	if (e->stopping) {
 		refuse(e, rc, req->filename, is_write, TFTP_EUNDEF, "server shutting down", "shutdown");
-		return -1;
-	}
-	if (is_write && !e->opt->create) {
-		refuse(e, rc, req->filename, 1, TFTP_EACCESS, "writes disabled",
-		       "uploads need --create");
 		return -1;
 	}
 	if (rc->link.valid && (rc->link.vlan_tci & LINK_VID_MASK) &&

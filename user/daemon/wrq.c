@@ -42,6 +42,18 @@ static int wrq_write(struct session *s, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/*
+ * The umask for new files, as in.tftpd: -U if given; else 0 without -p,
+ * the process's with -p ("if (spec_umask || !unixperms) umask(my_umask)",
+ * my_umask 0 by default).
+ */
+static mode_t wrq_umask(const struct engine *e)
+{
+	if (e->opt->umask_set)
+		return e->opt->umask;
+	return e->opt->permissive ? e->umask : 0;
+}
+
 /* The last block is written: store the file, ACK it, dally. */
 static void wrq_complete(struct session *s)
 {
@@ -55,9 +67,6 @@ static void wrq_complete(struct session *s)
 		if (n && write(s->file_fd, tail, n) != (ssize_t)n)
 			err = -EIO;
 	}
-	/* as tftpd-hpa: 0666 less the umask (-U, or the process's) */
-	if (!err)
-		fchmod(s->file_fd, 0666 & ~s->e->umask);
 	if (err) {
 		path_abort_temp(s->file_fd, s->dir_fd, s->tmp_name);
 	} else {
@@ -150,28 +159,62 @@ void wrq_on_timeout(struct session *s)
 	wrq_carry_out(s, &out, NULL, 0);
 }
 
-/* WRQ: the temporary file the upload goes to, renamed over the name when
- * complete. 0, or -1 when refused. */
+/*
+ * WRQ, with in.tftpd 5.2's rules (tftpd.c validate_access): an existing
+ * file must be writable by the daemon's user (else error 0 with the
+ * system's message) and, without -p, world-writable (else error 2); a new
+ * name needs -c (else error 1) and, without -p, a umask that leaves it
+ * world-writable (else error 2). The upload goes to a temporary file,
+ * renamed over the name when complete (docs/tftpd-hpa.md). 0, or -1 when
+ * refused.
+ */
 int wrq_open(struct session *s, const struct request_ctx *rc,
 		    const struct tftp_request *req, const char *name)
 {
 	struct engine *e = s->e;
 	char final[PATH_MAX];
+	struct stat old = { 0 };
 	long long old_size;
-	int fd;
+	int fd, existed = 0;
 
-	/* tftpd-hpa: without -p an existing file must be world-writable */
 	fd = path_open_read(e->root_fd, name, &old_size);
 	if (fd >= 0) {
+		char self[40];
 		struct stat st;
-		int ok = e->opt->permissive || (fstat(fd, &st) == 0 && (st.st_mode & S_IWOTH));
+		int wfd, ok;
 
+		ok = fstat(fd, &st) == 0;
+		/* in.tftpd opens the file for writing first: the OS's verdict
+		 * for the daemon's user comes before the -p check */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		wfd = ok ? open(self, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) : -1;
+		if (wfd < 0) {
+			int err = ok ? errno : EIO;
+
+			close(fd);
+			refuse(e, rc, req->filename, 1, TFTP_EUNDEF, strerror(err), strerror(err));
+			return -1;
+		}
+		close(wfd);
 		close(fd);
-		if (!ok) {
-			refuse(e, rc, req->filename, 1, TFTP_EACCESS, "access violation",
+		if (!e->opt->permissive && !(st.st_mode & S_IWOTH)) {
+			refuse(e, rc, req->filename, 1, TFTP_EACCESS,
+			       "File must have global write permissions",
 			       "existing file is not world-writable (see -p)");
 			return -1;
 		}
+		/* the new file takes the old one's mode (and owner, when we
+		 * may): in.tftpd rewrites the same inode */
+		old = st;
+		existed = 1;
+	} else if (!e->opt->create) {
+		int code = path_errno_to_tftp(fd);
+
+		refuse(e, rc, req->filename, 1, (uint16_t)code,
+		       code == TFTP_ENOTFOUND ? "File not found" : "access violation",
+		       code == TFTP_ENOTFOUND ? "no such file, and new files need --create" :
+		       strerror(-fd));
+		return -1;
 	}
 	fd = path_create_temp(e->root_fd, name, &s->dir_fd, s->tmp_name, sizeof(s->tmp_name),
 			      final, sizeof(final));
@@ -183,6 +226,29 @@ int wrq_open(struct session *s, const struct request_ctx *rc,
 		       code == TFTP_ENOSPACE ? "disk full" : "access violation",
 		       strerror(-fd));
 		return -1;
+	}
+	/* in.tftpd creates the file, then finds it not world-writable when
+	 * -U takes o+w away without -p: error 2 (and it leaves the empty
+	 * file behind; xtftpd keeps nothing) */
+	if (!existed && !e->opt->permissive && !(0666 & ~wrq_umask(e) & S_IWOTH)) {
+		path_abort_temp(fd, s->dir_fd, s->tmp_name);
+		s->dir_fd = -1;
+		s->tmp_name[0] = '\0';
+		refuse(e, rc, req->filename, 1, TFTP_EACCESS,
+		       "File must have global write permissions",
+		       "-U takes away world write permission and there is no -p");
+		return -1;
+	}
+	/* the mode (and owner) the file will have; as in.tftpd, where a
+	 * new file is 0666 less the umask and an overwritten one keeps its
+	 * inode, mode and owner */
+	if (existed) {
+		if (fchown(fd, old.st_uid, old.st_gid) != 0) {
+			/* not root: the new file stays the daemon user's */
+		}
+		fchmod(fd, old.st_mode & 07777);
+	} else {
+		fchmod(fd, 0666 & ~wrq_umask(e));
 	}
 	s->file_fd = fd;
 	s->final_name = strdup(final);
