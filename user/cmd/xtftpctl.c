@@ -64,9 +64,11 @@ static void on_stop_signal(int sig)
 /*
  * Send req to the daemon at path, copy the answer to out (an "error:" answer
  * to stderr). follow: no deadline, copy until the daemon closes or a signal.
+ * empty_ok: an empty answer is a valid one (a list of JSON lines with
+ * nothing in it: transfers --json, events), not a daemon that closed on us.
  * Returns the exit status: 0 answered, 1 not.
  */
-static int ask(const char *path, const char *req, int follow, FILE *out)
+static int ask(const char *path, const char *req, int follow, int empty_ok, FILE *out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timespec deadline;
@@ -121,7 +123,7 @@ static int ask(const char *path, const char *req, int follow, FILE *out)
 			fflush(out);
 		total += (size_t)n;
 	}
-	if (total == 0 && !follow) {
+	if (total == 0 && !follow && !empty_ok) {
 		fprintf(stderr, "xtftpctl: %s closed without an answer\n", path);
 		goto cleanup;
 	}
@@ -158,7 +160,7 @@ static int top_loop(const char *path, int once, double interval)
 		f = open_memstream(&frame, &len);
 		if (!f)
 			return 1;
-		rc = ask(path, req, 0, f);
+		rc = ask(path, req, 0, 0, f);
 		fclose(f);
 		if (rc) {
 			free(frame);
@@ -220,7 +222,7 @@ static int publish_command(const char *path, int n, char **words)
 		fprintf(stderr, "xtftpctl: %s: arguments too long\n", words[0]);
 		return 2;
 	}
-	return ask(path, req, 0, stdout);
+	return ask(path, req, 0, 0, stdout);
 }
 
 /* detach: remove our legacy clsact filter from the named interfaces, or from
@@ -349,7 +351,7 @@ static int inject_command(const struct ctl_args *a, int n, char **words)
 		fprintf(stderr, "xtftpctl: inject: %s\n", why);
 		return 2;
 	}
-	return ask(a->path, ireq, 0, stdout);
+	return ask(a->path, ireq, 0, 0, stdout);
 }
 
 /* --json, --prometheus, --follow and --once only with a command that has
@@ -416,5 +418,6 @@ int main(int argc, char **argv)
 		return top_loop(a.path, a.once, a.interval);
 	snprintf(req, sizeof(req), "%s%s\n", command->name,
 		 a.json ? " json" : a.prometheus ? " prometheus" : a.follow ? " follow" : "");
-	return ask(a.path, req, a.follow, stdout);
+	return ask(a.path, req, a.follow,
+		   (command->id == CTL_TRANSFERS && a.json) || command->id == CTL_EVENTS, stdout);
 }

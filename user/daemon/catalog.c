@@ -425,8 +425,14 @@ void catalog_write_status(const struct catalog *c, const struct fastpath *fp, FI
 			ps.loads, ps.hits, ps.evictions, c ? c->pool_full_fallbacks : 0);
 	for (const struct published *p = c ? c->pub : NULL; p; p = p->next) {
 		hex(p->sha256, shahex);
-		fprintf(f, "  published \"%.200s\" from %.300s %" PRIu64 " bytes sha256 %s%s\n",
-			p->name, p->source, p->size, shahex, p->img ? "" : " (not in the pool)");
+		if (p->img)
+			fprintf(f, "  published \"%.200s\" from %.300s %" PRIu64
+				" bytes sha256 %s (image %u gen %u, held by the catalog)\n",
+				p->name, p->source, p->size, shahex, p->img->id, p->img->gen);
+		else
+			fprintf(f, "  published \"%.200s\" from %.300s %" PRIu64
+				" bytes sha256 %s (not in the pool)\n",
+				p->name, p->source, p->size, shahex);
 	}
 }
 

@@ -155,6 +155,7 @@ static void engine_open_fastpath(struct engine *e)
 /* "inject" shows the fault injection, "inject SPEC" sets it (inject.h). */
 static void control_inject(struct engine *e, const char *spec, FILE *out)
 {
+	uint64_t k[XT_STAT_MAX] = { 0 };
 	struct xt_inject c;
 	char buf[INJECT_FORMAT_MAX];
 
@@ -173,8 +174,13 @@ static void control_inject(struct engine *e, const char *spec, FILE *out)
 	}
 	inject_format(&e->inject, buf, sizeof(buf));
 	fprintf(out, "inject %s\n", buf);
-	fprintf(out, "inject_drop %" PRIu64 "\ninject_dup %" PRIu64 "\n", e->tot.inject_drop,
-		e->tot.inject_dup);
+	/* the names and counts of stats: every tier; then the kernel's part */
+	if (e->fp)
+		fastpath_read_stats(e->fp, k);
+	fprintf(out, "inject_drop %" PRIu64 "\ninject_dup %" PRIu64 "\n",
+		e->tot.inject_drop + k[XT_STAT_INJECT_DROP], e->tot.inject_dup + k[XT_STAT_INJECT_DUP]);
+	fprintf(out, "kernel_inject_drop %" PRIu64 "\nkernel_inject_dup %" PRIu64 "\n",
+		k[XT_STAT_INJECT_DROP], k[XT_STAT_INJECT_DUP]);
 }
 
 static int cmd_inject(struct engine *e, const char *line, const char *args, FILE *out)

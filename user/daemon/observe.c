@@ -149,11 +149,31 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 	t->diagnosis[0] = '\0';
 }
 
+/*
+ * The tiers of a live transfer for its events: those that sent DATA so
+ * far, and "user" from the start for a session the userspace engine holds
+ * (every WRQ; an RRQ the kernel tiers did not take), sent or not. A session
+ * the kernel tiers hold says "none" until its first block.
+ */
+static void obs_live_tiers(struct session *s)
+{
+	struct transfer *t = &s->rec;
+
+	if (s->is_write || !s->x.kernel || t->blocks_user)
+		t->tiers |= XFER_TIER_USER;
+	if (t->blocks_tc)
+		t->tiers |= XFER_TIER_TC;
+	if (t->blocks_xdp)
+		t->tiers |= XFER_TIER_XDP;
+}
+
 /* A transfer went live: who the client is on the link, start event, restart. */
 void obs_session_start(struct session *s)
 {
 	struct transfer *t = &s->rec;
 	uint64_t now = now_ns();
+
+	obs_live_tiers(s);
 
 	if (t->ifindex && !if_indextoname(t->ifindex, t->ifname))
 		t->ifname[0] = '\0';
@@ -182,6 +202,7 @@ void obs_on_ack(struct session *s, int64_t acked, uint64_t t_ack)
 	if (s->file_size && t->bytes > s->file_size)
 		t->bytes = s->file_size;
 	t->final_block = s->x.final_block > 0 ? (uint64_t)s->x.final_block : 0;
+	obs_live_tiers(s);
 	events_progress(s->e->ev, t, t_ack);
 }
 
@@ -426,6 +447,7 @@ int obs_cmd_status(struct engine *e, const char *args, FILE *out)
 static void obs_write_status(struct engine *e, FILE *f)
 {
 	char tiers[512];
+	unsigned int n;
 
 	if (!e->fp)
 		return;
@@ -450,8 +472,15 @@ static void obs_write_status(struct engine *e, FILE *f)
 		}
 		for (int i = 0; i < 32; i++)
 			snprintf(sha + 2 * i, 3, "%02x", img->sha256[i]);
-		fprintf(f, "image %u gen %u \"%.100s\" %" PRIu64 " bytes sha256 %s, %u session(s)%s\n",
-			img->id, img->gen, name, img->size, sha, img->refs,
+		/* refs: the sessions serving it, plus the catalog's own
+		 * reference while the image is published (xtftpctl load) */
+		n = 0;
+		for (struct session *s = e->sessions; s; s = s->next)
+			if (s->img == img)
+				n++;
+		fprintf(f, "image %u gen %u \"%.100s\" %" PRIu64 " bytes sha256 %s, %u session(s)%s%s\n",
+			img->id, img->gen, name, img->size, sha, n,
+			img->refs > n ? ", held by the catalog (published: xtftpctl load)" : "",
 			fastpath_image_stale(img) ? ", old generation" : "");
 	}
 }
