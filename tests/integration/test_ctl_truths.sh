@@ -50,10 +50,9 @@ bad = 0
 seen = {}
 for line in open(sys.argv[1]):
     e = json.loads(line)
-    key = (e["event"], e.get("op") or e.get("direction") or e.get("requested"))
     seen[e["event"]] = seen.get(e["event"], 0) + 1
     if e["event"] in ("start", "progress", "done") and e.get("tier") != "user":
-        print("  %s event of %r: tier %r" % (e["event"], e.get("requested"), e.get("tier")))
+        print("  %s event of %r: tier %r" % (e["event"], e.get("file"), e.get("tier")))
         bad = 1
 for want in ("start", "progress", "done"):
     if not seen.get(want):
