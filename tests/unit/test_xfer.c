@@ -687,6 +687,82 @@ static void test_adaptive_rto(void **state)
 	assert_int_equal(xfer_rto(&x), T);
 }
 
+/* The fast phase: three resends at the RTO, doubling, for a client that
+ * answers repeats; a client seen to re-ACK only on its own timer (its ACK
+ * was lost and our repeats were ignored: busybox, U-Boot) gets one. */
+static void test_fast_phase(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	uint64_t now, rto;
+
+	(void)state;
+	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
+	ack(&x, 0, 100000, &out);                       /* srtt 0.1 ms */
+	rto = xfer_rto(&x);
+	now = out.deadline;
+	xfer_on_timer(&x, NULL, now, &out);             /* 1st fast resend */
+	assert_sends(&out, 1, 1);
+	assert_int_equal(out.deadline, now + 2 * rto);
+	now = out.deadline;
+	xfer_on_timer(&x, NULL, now, &out);             /* 2nd */
+	assert_int_equal(out.deadline, now + 4 * rto);
+	now = out.deadline;
+	xfer_on_timer(&x, NULL, now, &out);             /* 3rd, then the schedule */
+	assert_int_equal(out.deadline, now + T);
+	assert_int_equal(x.retries, 0);
+	assert_false(x.ignores_repeats);
+	/* the client's own timer re-ACKs 1 much later: it had block 1 and
+	 * ignored three repeats */
+	ack(&x, 1, now + 900 * MS, &out);
+	assert_true(x.ignores_repeats);
+	/* from now on one fast resend, then the schedule */
+	now = out.deadline;
+	xfer_on_timer(&x, NULL, now, &out);
+	assert_sends(&out, 2, 2);
+	assert_int_equal(out.deadline, now + T);
+	/* a client that answers the resend at once is not flagged */
+	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
+	ack(&x, 0, 100000, &out);
+	now = out.deadline;
+	xfer_on_timer(&x, NULL, now, &out);
+	ack(&x, 1, now + 100000, &out);
+	assert_false(x.ignores_repeats);
+}
+
+/* A session the kernel serves is looked at early (5 ms), not after a
+ * whole timeout: a loss in the first second is healed at the RTO. An early
+ * look without progress is no timeout before one RTO since the last DATA. */
+static void test_kernel_first_look(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+
+	(void)state;
+	xfer_rrq_start(&x, 1, T, RETRIES, 2049, 1, 1, 0, &out);
+	assert_int_equal(out.deadline, 5 * MS);
+	/* nothing yet (the client is slow to ACK the OACK): not a timeout */
+	k = kview(0, -1, 0);
+	xfer_on_timer(&x, &k, 5 * MS, &out);
+	assert_int_equal(out.events, 0);
+	assert_no_send(&out);
+	assert_int_equal(out.deadline, T);
+	/* progress with the kernel's estimate: the next look one RTO after
+	 * its last DATA */
+	k = kview(40, 39, 30 * MS);
+	k.srtt_ns = 100000;
+	k.rttvar_ns = 20000;
+	xfer_on_timer(&x, &k, 31 * MS, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_int_equal(out.deadline, 30 * MS + XT_RTO_MIN_NS);
+	/* DATA 40 lost: resent from userspace at that look */
+	xfer_on_timer(&x, &k, 30 * MS + XT_RTO_MIN_NS, &out);
+	assert_true(out.events & XFER_EV_TIMEOUT);
+	assert_sends(&out, 40, 40);
+	assert_true(x.kernel);
+}
+
 /* Rule 2: a duplicate ACK of the block before the outstanding one resends
  * that block at once, once per gap; the first duplicate of a resent block
  * is its echo and is absorbed, so a spurious resend never chains. */
@@ -1050,6 +1126,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_progress),
 		cmocka_unit_test(test_kernel_take_back),
 		cmocka_unit_test(test_adaptive_rto),
+		cmocka_unit_test(test_fast_phase),
+		cmocka_unit_test(test_kernel_first_look),
 		cmocka_unit_test(test_dup_ack_resend),
 		cmocka_unit_test(test_hand_back),
 		cmocka_unit_test(test_final_ack_lost),

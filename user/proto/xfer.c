@@ -21,6 +21,8 @@
 /* Hand-backs to the kernel per transfer: a kernel that keeps passing the
  * session's ACKs up (an inconsistent entry) is not asked forever. */
 #define HAND_BACK_MAX 64
+/* The first look at a session the kernel serves. */
+#define KERNEL_FIRST_LOOK_NS (5 * MS_NS)
 /* The final block outstanding, everything before it acknowledged: after
  * this many counted timeouts (T + 2T with the default 1 s: ~3 s) the
  * transfer is delivered-unconfirmed, not a failure after minutes. RFC 1350
@@ -61,18 +63,29 @@ void xfer_timeout_asked(struct xfer *x)
 	x->wait_ns = x->timeout_ns;
 }
 
-/* The interval after the timeout that just fired. One resend at the
- * adaptive RTO heals a lost DATA block; if that brings no progress either,
- * the ACK was lost more likely than the resend, and a client that ignores
- * a repeated DATA (busybox, U-Boot) answers only on its own timer: from
- * there on the configured schedule (timeout_ns doubling,
- * xfer_retransmit_interval), so such a client costs one extra copy per
- * loss, not one per RTO, and a client that went away is given up on no
- * sooner than before. */
+/* Resends at the adaptive RTO (doubling) before the configured schedule,
+ * for a client that answers a repeated DATA. */
+#define FAST_RESENDS 3
+
+/* The interval after the timeout that just fired. Below timeout_ns it is
+ * the fast phase: the RTO doubling, FAST_RESENDS times, which heals a lost
+ * DATA, a lost resend, or (a client that re-ACKs a repeated DATA: tftp-hpa,
+ * curl, atftp) a lost ACK within milliseconds. A client seen to ignore
+ * repeats (busybox, U-Boot: it answered only on its own timer, long after
+ * our resends) gets one fast resend, since its lost ACK is healed by its
+ * timer alone and every resend is a wasted copy. Then the configured
+ * schedule (timeout_ns doubling, xfer_retransmit_interval), whose timeouts
+ * alone spend --retries: a client that went away is given up on no sooner
+ * than before. */
 static uint64_t next_wait(const struct xfer *x)
 {
-	if (x->wait_ns && x->wait_ns < x->timeout_ns)
-		return x->timeout_ns;
+	if (x->wait_ns && x->wait_ns < x->timeout_ns) {
+		uint64_t w = x->wait_ns * 2;
+
+		if (x->ignores_repeats || x->timeouts_in_row >= FAST_RESENDS || w >= x->timeout_ns)
+			return x->timeout_ns;
+		return w;
+	}
 	return xfer_retransmit_interval(x->timeout_ns, x->retries);
 }
 
@@ -148,6 +161,11 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 	out_send(x, out, first, first, now);
 	out->acked = x->last_acked;
 	out->deadline = now + x->timeout_ns;
+	/* the kernel serves and measures the turnaround: look early, so a
+	 * loss in the first second is not left to a 1 s timer (the whole
+	 * 1 MiB transfer takes 70 ms) */
+	if (kernel && KERNEL_FIRST_LOOK_NS < x->timeout_ns)
+		out->deadline = now + KERNEL_FIRST_LOOK_NS;
 }
 
 /* Userspace serves the session from here: continue from the kernel's
@@ -241,6 +259,12 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 		x->rttvar_ns = rttvar;
 		x->turn_block = -1;
 	}
+	/* progress long after our last resend of what it acknowledges: the
+	 * client had the block, ignored our repeats and re-ACKed on its own
+	 * timer (its first ACK was lost) */
+	if (x->timeouts_in_row && x->last_resent > 0 && (int64_t)abs >= x->last_resent &&
+	    now > x->last_send_ns && now - x->last_send_ns > xfer_rto(x) + x->srtt_ns)
+		x->ignores_repeats = 1;
 	x->last_acked = abs;
 	x->client_acked = 1;
 	progress(x);
@@ -305,6 +329,13 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 	}
 	x->last_acked = k->last_acked;
 	out->acked = x->last_acked;
+	/* an early look (the first one, KERNEL_FIRST_LOOK_NS after the start)
+	 * found no progress yet: not a timeout before one RTO has passed
+	 * since the last DATA went out */
+	if (!x->timeouts_in_row && now < x->last_send_ns + x->wait_ns) {
+		out->deadline = x->last_send_ns + x->wait_ns;
+		return 1;
+	}
 	/* looked at on the plain timeout after a resend (below), resent on
 	 * the backoff schedule */
 	if (x->k_resend_ns && now < x->k_resend_ns) {
