@@ -208,6 +208,8 @@ static __always_inline void note_turnaround(struct session_value *s, const struc
 	hist_add(XT_HIST_TURNAROUND, now - sent);
 	if (resent && (__s32)(resent - d->seen_acked) > 0 && (__s32)(d->abs - resent) >= 0)
 		return;
+	if (!xt_rtt_sample_plausible(s->srtt_ns, s->rttvar_ns, now - sent))
+		return;
 	xt_rtt_sample(&s->srtt_ns, &s->rttvar_ns, now - sent);
 }
 
