@@ -87,7 +87,7 @@ struct session_value {
 	__u64 bytes_sent;       /* payload bytes sent by the kernel tiers */
 	__u32 blocks_xdp;       /* DATA blocks sent by the XDP tier */
 	__u32 blocks_tc;        /* DATA blocks sent by the TC tier */
-	__u32 dup_acks;         /* duplicate ACKs seen (never answered) */
+	__u32 dup_acks;         /* duplicate ACKs seen (resent ones too: dup_resends) */
 	__u16 inject_drops;     /* DATA dropped by fault injection (xtftp_inject.h);
 				 * written under the ACK's claim: one CPU at a time */
 	__u16 inject_dups;      /* DATA sent twice by fault injection */

@@ -20,7 +20,7 @@
 	X(DATA_TC,            "data_tc",            "kernel_data_tc",       "DATA frames sent by the TC tier") \
 	X(BYTES_XDP,          "bytes_xdp",          "bytes_xdp",            "payload bytes sent by XDP") \
 	X(BYTES_TC,           "bytes_tc",           "bytes_tc",             "payload bytes sent by TC") \
-	X(DUP_ACK,            "dup_ack",            "kernel_dup_acks",      "duplicate ACKs dropped (Sorcerer's Apprentice)") \
+	X(DUP_ACK,            "dup_ack",            "kernel_dup_acks",      "duplicate ACKs (never answered as such; at most the block after one is resent: DUP_RESEND)") \
 	X(SESSION_DONE,       "session_done",       "kernel_sessions_done", "final ACK seen") \
 	/* reasons a frame was passed on untouched */ \
 	X(PASS_NOT_IP,        "pass_not_ip",        "pass_not_ip",          "not IPv4/IPv6 (incl. ARP, VLAN stacks)") \
@@ -34,7 +34,7 @@
 	X(PASS_PAUSED,        "pass_paused",        "pass_paused",          "session owned by userspace") \
 	X(PASS_WINDOW,        "pass_window",        "pass_window",          "XDP: windowsize > 1, left to TC") \
 	X(PASS_GROW_FAILED,   "pass_grow_failed",   "pass_grow_failed",     "XDP: bpf_xdp_adjust_tail could not grow") \
-	X(PASS_BAD_BLOCK,     "pass_bad_block",     "pass_bad_block",       "ACK for a block never sent") \
+	X(PASS_BAD_BLOCK,     "pass_bad_block",     "pass_bad_block",       "no longer produced (an ACK for a block never sent is ACK_UNSENT now); kept so the indices stay") \
 	X(PASS_BAD_SESSION,   "pass_bad_session",   "pass_bad_session",     "session value inconsistent (blksize, chunk)") \
 	X(PASS_HELPER_FAILED, "pass_helper_failed", "pass_helper_failed",   "a helper call failed mid-build") \
 	X(RACE_LOST,          "race_lost",          "kernel_race_lost",     "another CPU answered the same ACK first") \

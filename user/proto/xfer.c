@@ -350,10 +350,13 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 static int timeout_spent(struct xfer *x, struct xfer_out *out)
 {
 	out->events |= XFER_EV_TIMEOUT;
-	if (x->timeouts_in_row++ == 0)
-		out->events |= XFER_EV_STALL;
+	x->timeouts_in_row++;
 	if (x->wait_ns && x->wait_ns < x->timeout_ns)
 		return 0;       /* the fast phase does not spend the retries */
+	/* a stall is no progress for one configured timeout (the first
+	 * counted timeout of a run), not a loss healed in milliseconds */
+	if (x->retries == 0)
+		out->events |= XFER_EV_STALL;
 	if (x->retries >= x->max_retries) {
 		x->done = 1;
 		out->events |= XFER_EV_GIVE_UP;
