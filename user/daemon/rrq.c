@@ -286,6 +286,8 @@ static void rrq_hand_back(struct session *s, const struct xfer_out *out)
 		    s->rec.id, out->acked);
 }
 
+#define KERNEL_LOOK_NS_PER_SESSION 20000ull
+
 /*
  * Carry out what xfer decided for an RRQ: counters, events, the blocks to
  * send, the timer. val: the kernel's entry xfer was given (NULL: none or
@@ -340,8 +342,23 @@ void rrq_carry_out(struct session *s, const struct xfer_out *out,
 	}
 	if ((out->events & XFER_EV_ACK_NEW) && out->send_from <= out->send_to)
 		obs_data_sent(s, t_ack);
-	if (out->deadline)
-		session_arm_at(s, out->deadline);
+	if (out->deadline) {
+		uint64_t deadline = out->deadline;
+
+		/* A kernel session that progresses is looked at about one RTO
+		 * after its last DATA, so a loss is resent within milliseconds;
+		 * with many sessions that is many map reads a second. Spread
+		 * them: at most one look per KERNEL_LOOK_NS_PER_SESSION per
+		 * session alive (512 sessions: every 10 ms each, ~50,000 looks
+		 * a second in all). */
+		if ((out->events & XFER_EV_K_PROGRESS) && s->e->n_sessions > 1) {
+			uint64_t spread = now_ns() + (uint64_t)s->e->n_sessions * KERNEL_LOOK_NS_PER_SESSION;
+
+			if (deadline < spread)
+				deadline = spread;
+		}
+		session_arm_at(s, deadline);
+	}
 }
 
 void rrq_on_ack(struct session *s, uint16_t wire)
