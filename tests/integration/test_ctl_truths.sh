@@ -73,6 +73,15 @@ echo "$line" | grep -q ', 0 session(s), held by the catalog' ||
 grep -q 'published "pub.bin" .*(image [0-9]* gen [0-9]*, held by the catalog)' "$XT_TMP/status" ||
 	xt_fail "the published line does not name its image: $(grep published "$XT_TMP/status")"
 echo "status: $line"
+# -c given: new files and overwrites (without -c in.tftpd still lets an
+# upload replace a world-writable file: the line must not say "none")
+grep -q '^root .*, uploads: new files and overwrites of world-writable files$' "$XT_TMP/status" ||
+	xt_fail "the root line misstates uploads with -c: $(grep '^root' "$XT_TMP/status")"
+xt_daemon_stop
+xt_daemon_start -s --no-bpf
+xt_ctl status > "$XT_TMP/status"
+grep -q '^root .*, uploads: overwrites of world-writable files (-c for new files)$' "$XT_TMP/status" ||
+	xt_fail "the root line misstates uploads without -c: $(grep '^root' "$XT_TMP/status")"
 xt_daemon_stop
 
 # ---- 4. inject's counts are stats' -------------------------------------------------

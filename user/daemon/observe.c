@@ -619,7 +619,12 @@ void engine_write_status(struct engine *e, FILE *f)
 
 	fprintf(f, "xtftpd %s running, pid %d, up %" PRIu64 "s%s\n", XTFTPD_VERSION, (int)getpid(),
 		up, e->stopping ? ", shutting down" : "");
-	fprintf(f, "root %s%s%s\n", e->opt->root, e->opt->create ? ", uploads allowed" : "",
+	/* as in.tftpd: without -c an upload may still replace an existing
+	 * world-writable file (docs/tftpd-hpa.md) */
+	fprintf(f, "root %s, uploads: %s%s%s%s\n", e->opt->root,
+		e->opt->create ? "new files and " : "",
+		e->opt->permissive ? "overwrites" : "overwrites of world-writable files",
+		e->opt->create ? "" : " (-c for new files)",
 		e->opt->single_port ? ", single port" : "");
 	fprintf(f, "listening");
 	for (unsigned int i = 0; i < e->n_lst; i++) {
