@@ -179,6 +179,14 @@ static void run_rrq(struct input *in, unsigned int flags, unsigned int w, int64_
 		check_deadline(&out, now);
 		if (out.send_from <= out.send_to)
 			carry_sends(&x, &out, final, short_at, &client_have, next8(in));
+		if (out.events & XFER_EV_HAND_BACK) {
+			/* the daemon wrote the kernel's entry (fastpath_session_resume)
+			 * before sending: the model's kernel starts from there */
+			k.last_acked = (int32_t)x.last_acked;
+			k.last_sent = (uint32_t)x.last_sent;
+			k.last_data_ns = now;
+			k.done = 0;
+		}
 		if (x.final_block > 0 && x.last_sent > x.final_block)
 			abort();
 	}

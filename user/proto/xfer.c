@@ -238,7 +238,9 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 		 * block after it is resent, once per gap (dup_ack) */
 		out->events |= XFER_EV_DUP_ACK;
 		out->acked = x->last_acked;
-		if (!x->kernel)
+		/* not in the event that took the session back: the kernel
+		 * passed this ACK on for a reason, the timer decides */
+		if (!x->kernel && !(out->events & XFER_EV_TAKE_BACK))
 			dup_ack(x, (int64_t)abs, now, out);
 		return;
 	case XT_ACK_PAST_FINAL: /* cannot happen: last_sent stops at the final block */
