@@ -371,6 +371,27 @@ static void test_load_file(void **state)
 	assert_int_equal(remap_load("/nonexistent/map", &rules, NULL), -ENOENT);
 }
 
+/* Stacked repetition operators are undefined in POSIX and made glibc's
+ * regcomp run for minutes (fuzz_remap): refused with the reason; single
+ * operators, escaped and bracketed ones pass. */
+static void test_stacked_repeats_refused(void **state)
+{
+	static const char *const bad[] = { "r A** x\n", "r a+* x\n", "r (x)?{2} y\n",
+					   "r ^A*************************** z\n" };
+	struct remap_rules *rules;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *msg = parse_bad(bad[i]);
+
+		assert_non_null(strstr(msg, "map:1: regex"));
+		assert_non_null(strstr(msg, "stacks repetition operators"));
+		free(msg);
+	}
+	rules = parse_ok("r a*b+c? x\nr \\** y\nr [*+]* z\nr (a*)* w\n");
+	remap_free(rules);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_runaway_rules_are_bounded),
 		cmocka_unit_test(test_rules_can_produce_escaping_names),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_stacked_repeats_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
