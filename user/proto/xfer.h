@@ -41,6 +41,8 @@ struct xfer {
 	uint64_t last_send_ns;          /* when DATA last went out */
 	int64_t last_resent;            /* block resent last, not yet echoed; 0 none */
 	int ignores_repeats;            /* the client re-ACKs on its own timer only */
+	int loss_seen;                  /* a timeout or a duplicate ACK happened: the
+					 * RTO adapts from then on (xfer_rto) */
 	uint64_t wait_ns;               /* the timer interval armed last */
 	/* kernel hand-back: a session taken back from the kernel tiers goes
 	 * back to them once the client is in step again */
