@@ -562,3 +562,19 @@ xt_stat_ge() {
 }
 # xt_wait_idle [SECS]: until the daemon reports no active session.
 xt_wait_idle() { xt_wait_until "${1:-10}" "sessions_active 0" xt_stat_is sessions_active 0; }
+
+# xt_file_state FILE NEW OLD: what an upload left at FILE, compared with the
+# upload's bytes NEW and the file's earlier bytes OLD: "absent", "new MODE",
+# "old MODE" or "other(SIZE) MODE" (the upload tests against in.tftpd).
+xt_file_state() {
+	local f=$1 new=$2 old=$3
+	if [ ! -e "$f" ]; then
+		echo "absent"
+	elif cmp -s "$f" "$new"; then
+		echo "new $(stat -c %a "$f")"
+	elif cmp -s "$f" "$old"; then
+		echo "old $(stat -c %a "$f")"
+	else
+		echo "other($(stat -c %s "$f")) $(stat -c %a "$f")"
+	fi
+}

@@ -96,14 +96,8 @@ exchange() {
 	fi
 	if [ "$op" = get ]; then
 		cmp -s "$XT_OUT/got" "$src/boot" && res="$res intact" || res="$res not-intact"
-	elif [ ! -e "$f" ]; then
-		res="$res absent"
-	elif cmp -s "$f" "$src/up"; then
-		res="$res new $(stat -c %a "$f")"
-	elif cmp -s "$f" "$src/old"; then
-		res="$res old $(stat -c %a "$f")"
 	else
-		res="$res other($(stat -c %s "$f")) $(stat -c %a "$f")"
+		res="$res $(xt_file_state "$f" "$src/up" "$src/old")"
 	fi
 	echo "$res"
 }

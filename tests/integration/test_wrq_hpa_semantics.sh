@@ -67,15 +67,7 @@ outcome() {
 		# flushing its buffer.
 		xt_wait_until 5 "$name holds the upload" cmp -s "$f" "$src/up" || true
 	fi
-	if [ ! -e "$f" ]; then
-		res="$res absent"
-	elif cmp -s "$f" "$src/up"; then
-		res="$res new $(stat -c %a "$f")"
-	elif cmp -s "$f" "$src/old"; then
-		res="$res old $(stat -c %a "$f")"
-	else
-		res="$res other($(stat -c %s "$f")) $(stat -c %a "$f")"
-	fi
+	res="$res $(xt_file_state "$f" "$src/up" "$src/old")"
 	echo "$res"
 }
 
