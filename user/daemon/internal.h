@@ -105,6 +105,8 @@ struct session {
 	unsigned int blksize;
 	unsigned int windowsize;
 	uint64_t timeout_ns;
+	uint64_t req_digest;            /* FNV-1a of the request datagram: a copy of it
+					 * is told from a new request (admission.c) */
 	struct xfer x;                  /* the protocol's state: progress, retries,
 					 * kernel hand-off, WRQ's dally */
 	struct negotiated neg;

@@ -568,6 +568,7 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
 	fprintf(f, "requests_denied %" PRIu64 "\n", e->tot.requests_denied);
 	fprintf(f, "requests_dropped %" PRIu64 "\n", e->tot.requests_dropped);
+	fprintf(f, "requests_repeated %" PRIu64 "\n", e->tot.requests_repeated);
 	fprintf(f, "sessions_active %u\n", e->n_sessions);
 	fprintf(f, "sessions_peak %" PRIu64 "\n", e->tot.sessions_peak);
 	fprintf(f, "sessions_peak_client %" PRIu64 "\n", e->tot.sessions_peak_client);

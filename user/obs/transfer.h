@@ -106,6 +106,7 @@ struct engine_totals {
 	uint64_t requests_refused;      /* answered with an ERROR */
 	uint64_t requests_denied;       /* refused by --allow/--deny */
 	uint64_t requests_dropped;      /* lost in a full request socket buffer (SO_RXQ_OVFL) */
+	uint64_t requests_repeated;     /* copies of a live transfer's request, ignored */
 	uint64_t sessions_peak;         /* most sessions at once since start */
 	uint64_t sessions_peak_client;  /* most sessions of one client address at once */
 	uint64_t rrq;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A copy of a request whose answer was lost is not a restart. The client
+# sends its RRQ (with options), never sees the OACK (this one ignores the
+# first two on purpose, as if they were lost), and after its own 1 s timer
+# sends the very same RRQ from the same port, as U-Boot and the load
+# generator do; the server's 0.3 s timer has fired twice by then. The copy
+# must be ignored (requests_repeated), the OACK resent by the session's
+# timer, and the one transfer must end done: before, the copy ended it as
+# "client restarted with a new request" (counted failed) and began another
+# (the soak's strict verdict failed on it at 2 % loss). A different request
+# from the same port still replaces the transfer. Both flavours.
+set -o errexit -o nounset -o pipefail
+source "$(dirname "$0")/lib.sh"
+xt_require_root
+xt_require_daemon
+xt_require_cmd python3 sha256sum
+xt_rig_create
+xt_make_file "$XT_ROOT/fw" 100000
+xt_make_file "$XT_ROOT/other" 3000
+
+cat > "$XT_TMP/copy.py" <<'PY'
+import socket, sys, time
+host, out, second = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+rrq = b"\0\1fw\0octet\0blksize\0001468\0"
+s.sendto(rrq, (host, 69))
+# "lose" every OACK for 1 s: the server resends it on its timer
+end = time.monotonic() + 1.0
+while time.monotonic() < end:
+    s.settimeout(max(0.01, end - time.monotonic()))
+    try:
+        s.recvfrom(2048)
+    except socket.timeout:
+        pass
+s.settimeout(3)
+if second == "same":
+    s.sendto(rrq, (host, 69))
+else:
+    s.sendto(b"\0\1other\0octet\0blksize\0001468\0", (host, 69))
+# the next OACK: take it from whichever port answers now
+while True:
+    pkt, peer = s.recvfrom(2048)
+    if pkt[:2] == b"\0\5":
+        sys.exit("ERROR from the server: %r" % pkt[:60])
+    if pkt[:2] == b"\0\6":
+        break
+s.sendto(b"\0\4\0\0", peer)
+data, want = b"", 0
+while True:
+    pkt, p = s.recvfrom(2048)
+    if p != peer:
+        continue
+    if pkt[:2] == b"\0\5":
+        sys.exit("server ended the transfer: %r" % pkt[:60])
+    blk = int.from_bytes(pkt[2:4], "big")
+    if pkt[:2] != b"\0\3" or blk != (want + 1) & 0xffff:
+        continue
+    want += 1
+    data += pkt[4:]
+    s.sendto(b"\0\4" + pkt[2:4], peer)
+    if len(pkt) < 4 + 1468:
+        break
+open(out, "wb").write(data)
+PY
+
+for flavour in kernel userspace; do
+	xt_server_start "$flavour" --retransmit-timeout 0.3
+	xt_cli python3 "$XT_TMP/copy.py" "$XT_SRV4" "$XT_OUT/fw" same ||
+		xt_fail "$flavour: the download after a copied request failed"
+	xt_check_file "$XT_OUT/fw" "$XT_ROOT/fw" "$flavour: download after a copied request"
+	xt_wait_idle
+	[ "$(xt_stat transfers_failed)" = 0 ] ||
+		xt_fail "$flavour: the copied request ended a transfer (transfers_failed $(xt_stat transfers_failed))"
+	[ "$(xt_stat transfers_started)" = 1 ] || xt_fail "$flavour: transfers_started $(xt_stat transfers_started), want 1"
+	[ "$(xt_stat transfers_done)" = 1 ] || xt_fail "$flavour: transfers_done $(xt_stat transfers_done), want 1"
+	[ "$(xt_stat requests_repeated)" = 1 ] || xt_fail "$flavour: requests_repeated $(xt_stat requests_repeated), want 1"
+	# a different request from the same port is a new one
+	xt_cli python3 "$XT_TMP/copy.py" "$XT_SRV4" "$XT_OUT/other" other ||
+		xt_fail "$flavour: a new request from the same port was not served"
+	xt_check_file "$XT_OUT/other" "$XT_ROOT/other" "$flavour: a new request from the same port"
+	xt_wait_idle
+	[ "$(xt_stat transfers_started)" = 3 ] || xt_fail "$flavour: transfers_started $(xt_stat transfers_started), want 3"
+	rm -f "$XT_OUT/fw" "$XT_OUT/other"
+	xt_server_stop
+done
+echo "a copy of a request whose OACK was lost: ignored and counted, the transfer done, in both flavours; a different request replaces it"
