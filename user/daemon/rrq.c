@@ -315,8 +315,14 @@ void rrq_carry_out(struct session *s, const struct xfer_out *out,
 	if (out->events & XFER_EV_HAND_BACK)
 		rrq_hand_back(s, out);
 	if (out->events & XFER_EV_UNCONFIRMED) {
-		session_finish(s, XFER_UNCONFIRMED, 0,
-			       "final block %" PRId64 " sent, its ACK never came", s->x.final_block);
+		if (s->x.last_acked + 1 < s->x.final_block)
+			session_finish(s, XFER_UNCONFIRMED, 0,
+				       "final window (blocks %" PRId64 "-%" PRId64 ") sent, "
+				       "its ACK never came", s->x.last_acked + 1, s->x.final_block);
+		else
+			session_finish(s, XFER_UNCONFIRMED, 0,
+				       "final block %" PRId64 " sent, its ACK never came",
+				       s->x.final_block);
 		return;
 	}
 	if (session_count_timeout(s, out)) {
