@@ -560,15 +560,9 @@ void engine_write_stats(struct engine *e, FILE *f)
 		fastpath_read_stats(e->fp, k);
 	for (struct session *s = e->sessions; s; s = s->next)
 		live_dup += s->rec.dup_acks;
-	fprintf(f, "transfers_started %" PRIu64 "\n", e->tot.transfers_started);
-	fprintf(f, "transfers_done %" PRIu64 "\n", e->tot.transfers_done);
-	fprintf(f, "transfers_failed %" PRIu64 "\n", e->tot.transfers_failed);
-	fprintf(f, "transfers_probes %" PRIu64 "\n", e->tot.transfers_probes);
-	fprintf(f, "transfers_unconfirmed %" PRIu64 "\n", e->tot.transfers_unconfirmed);
-	fprintf(f, "requests_refused %" PRIu64 "\n", e->tot.requests_refused);
-	fprintf(f, "requests_denied %" PRIu64 "\n", e->tot.requests_denied);
-	fprintf(f, "requests_dropped %" PRIu64 "\n", e->tot.requests_dropped);
-	fprintf(f, "requests_repeated %" PRIu64 "\n", e->tot.requests_repeated);
+#define ENGINE_TOTAL_LINE(name, help) fprintf(f, #name " %" PRIu64 "\n", e->tot.name);
+	ENGINE_PLAIN_TOTALS(ENGINE_TOTAL_LINE)
+#undef ENGINE_TOTAL_LINE
 	fprintf(f, "sessions_active %u\n", e->n_sessions);
 	fprintf(f, "sessions_peak %" PRIu64 "\n", e->tot.sessions_peak);
 	fprintf(f, "sessions_peak_client %" PRIu64 "\n", e->tot.sessions_peak_client);
@@ -578,21 +572,10 @@ void engine_write_stats(struct engine *e, FILE *f)
 	fprintf(f, "bytes_user %" PRIu64 "\n", e->tot.bytes_user);
 	fprintf(f, "blocks_xdp %" PRIu64 "\n", k[XT_STAT_DATA_XDP]);
 	fprintf(f, "blocks_tc %" PRIu64 "\n", k[XT_STAT_DATA_TC]);
-	fprintf(f, "blocks_received %" PRIu64 "\n", e->tot.blocks_received);
-	fprintf(f, "retransmits %" PRIu64 "\n", e->tot.retransmits);
 	fprintf(f, "dup_resends %" PRIu64 "\n", e->tot.dup_resends + k[XT_STAT_DUP_RESEND]);
-	/* user side: finished + live sessions; kernel side from its counter */
 	/* userspace's (finished and live) + the kernel's (all sessions) */
 	fprintf(f, "dup_acks %" PRIu64 "\n",
 		e->tot.dup_acks - e->tot.kernel_dup_acks + live_dup + k[XT_STAT_DUP_ACK]);
-	fprintf(f, "timeouts %" PRIu64 "\n", e->tot.timeouts);
-	fprintf(f, "wrong_tid %" PRIu64 "\n", e->tot.wrong_tid);
-	fprintf(f, "junk_ignored %" PRIu64 "\n", e->tot.junk_ignored);
-	fprintf(f, "busy %" PRIu64 "\n", e->tot.busy);
-	fprintf(f, "busy_per_client %" PRIu64 "\n", e->tot.busy_per_client);
-	fprintf(f, "kernel_sessions %" PRIu64 "\n", e->tot.kernel_sessions);
-	fprintf(f, "kernel_takeovers %" PRIu64 "\n", e->tot.kernel_takeovers);
-	fprintf(f, "kernel_handbacks %" PRIu64 "\n", e->tot.kernel_handbacks);
 	fprintf(f, "bpf_active %d\n", fastpath_kernel_active(e->fp));
 	fprintf(f, "inject_drop %" PRIu64 "\n", e->tot.inject_drop + k[XT_STAT_INJECT_DROP]);
 	fprintf(f, "inject_dup %" PRIu64 "\n", e->tot.inject_dup + k[XT_STAT_INJECT_DUP]);

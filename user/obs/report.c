@@ -266,24 +266,20 @@ void report_stats_json(FILE *f, const struct report_stats *st)
 	const struct engine_totals *t = &st->tot;
 	static const char *const tier_names[2] = { "user", "kernel" };
 
-	fprintf(f, "{\"uptime_ns\":%" PRIu64 ",\"transfers_started\":%" PRIu64
-		",\"transfers_done\":%" PRIu64 ",\"transfers_failed\":%" PRIu64
-		",\"transfers_probes\":%" PRIu64 ",\"transfers_unconfirmed\":%" PRIu64 ",\"requests_refused\":%" PRIu64 ",\"requests_denied\":%" PRIu64 ",\"requests_dropped\":%" PRIu64 ",\"sessions_active\":%u,\"rrq\":%" PRIu64
-		",\"wrq\":%" PRIu64 ",\"blocks_user\":%" PRIu64 ",\"bytes_user\":%" PRIu64
-		",\"blocks_xdp\":%" PRIu64 ",\"blocks_tc\":%" PRIu64 ",\"bytes_xdp\":%" PRIu64
-		",\"bytes_tc\":%" PRIu64 ",\"blocks_received\":%" PRIu64 ",\"retransmits\":%" PRIu64
-		",\"dup_resends\":%" PRIu64
-		",\"dup_acks\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"wrong_tid\":%" PRIu64 ",\"junk_ignored\":%" PRIu64
-		",\"busy\":%" PRIu64 ",\"busy_per_client\":%" PRIu64 ",\"kernel_sessions\":%" PRIu64 ",\"kernel_takeovers\":%" PRIu64 ",\"kernel_handbacks\":%" PRIu64
+	fprintf(f, "{\"uptime_ns\":%" PRIu64, st->uptime_ns);
+#define ENGINE_TOTAL_JSON(name, help) fprintf(f, ",\"" #name "\":%" PRIu64, t->name);
+	ENGINE_PLAIN_TOTALS(ENGINE_TOTAL_JSON)
+#undef ENGINE_TOTAL_JSON
+	fprintf(f, ",\"sessions_active\":%u,\"rrq\":%" PRIu64 ",\"wrq\":%" PRIu64
+		",\"blocks_user\":%" PRIu64 ",\"bytes_user\":%" PRIu64 ",\"blocks_xdp\":%" PRIu64
+		",\"blocks_tc\":%" PRIu64 ",\"bytes_xdp\":%" PRIu64 ",\"bytes_tc\":%" PRIu64
+		",\"dup_resends\":%" PRIu64 ",\"dup_acks\":%" PRIu64
 		",\"bpf_active\":%d,\"pool_images\":%u,\"pool_image_bytes\":%" PRIu64,
-		st->uptime_ns, t->transfers_started, t->transfers_done, t->transfers_failed,
-		t->transfers_probes, t->transfers_unconfirmed, t->requests_refused, t->requests_denied, t->requests_dropped, st->sessions_active, t->rrq, t->wrq, t->blocks_user,
-		t->bytes_user, st->kern[XT_STAT_DATA_XDP], st->kern[XT_STAT_DATA_TC],
-		st->kern[XT_STAT_BYTES_XDP], st->kern[XT_STAT_BYTES_TC], t->blocks_received,
-		t->retransmits, t->dup_resends + st->kern[XT_STAT_DUP_RESEND],
-		st->dup_acks_user + st->kern[XT_STAT_DUP_ACK], t->timeouts,
-		t->wrong_tid, t->junk_ignored, t->busy, t->busy_per_client, t->kernel_sessions, t->kernel_takeovers, t->kernel_handbacks, st->bpf_active,
-		st->pool_images, st->pool_image_bytes);
+		st->sessions_active, t->rrq, t->wrq, t->blocks_user, t->bytes_user,
+		st->kern[XT_STAT_DATA_XDP], st->kern[XT_STAT_DATA_TC], st->kern[XT_STAT_BYTES_XDP],
+		st->kern[XT_STAT_BYTES_TC], t->dup_resends + st->kern[XT_STAT_DUP_RESEND],
+		st->dup_acks_user + st->kern[XT_STAT_DUP_ACK], st->bpf_active, st->pool_images,
+		st->pool_image_bytes);
 	fprintf(f, ",\"kernel\":{");
 	for (int i = 0; i < XT_STAT_MAX; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", fastpath_stat_name((enum xt_stat)i),
@@ -342,24 +338,9 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 	const struct engine_totals *t = &st->tot;
 	const char *n;
 
-	prom_counter(f, "xtftpd_transfers_started_total", "Transfers accepted (RRQ and WRQ).",
-		     t->transfers_started);
-	prom_counter(f, "xtftpd_transfers_done_total", "Transfers completed.", t->transfers_done);
-	prom_counter(f, "xtftpd_transfers_failed_total",
-		     "Transfers that failed: client error, timeout, aborted.", t->transfers_failed);
-	prom_counter(f, "xtftpd_transfers_unconfirmed_total",
-		     "Transfers delivered whose final ACK never came (bounded dally).",
-		     t->transfers_unconfirmed);
-	prom_counter(f, "xtftpd_transfers_probes_total",
-		     "Size probes: the client stopped after the OACK, before any DATA (UEFI PXE).",
-		     t->transfers_probes);
-	prom_counter(f, "xtftpd_requests_refused_total", "Requests answered with a TFTP ERROR.",
-		     t->requests_refused);
-	prom_counter(f, "xtftpd_requests_denied_total",
-		     "Requests refused by --allow/--deny.", t->requests_denied);
-	prom_counter(f, "xtftpd_requests_dropped_total",
-		     "Requests the kernel dropped: the request socket's buffer was full.",
-		     t->requests_dropped);
+#define ENGINE_TOTAL_PROM(name, help) prom_counter(f, "xtftpd_" #name "_total", help, t->name);
+	ENGINE_PLAIN_TOTALS(ENGINE_TOTAL_PROM)
+#undef ENGINE_TOTAL_PROM
 	n = "xtftpd_requests_total";
 	prom_family(f, n, "counter", "Accepted requests by opcode.");
 	prom_value(f, n, "op=\"rrq\"", t->rrq);
@@ -374,10 +355,6 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 	prom_value(f, n, "tier=\"user\"", t->bytes_user);
 	prom_value(f, n, "tier=\"xdp\"", st->kern[XT_STAT_BYTES_XDP]);
 	prom_value(f, n, "tier=\"tc\"", st->kern[XT_STAT_BYTES_TC]);
-	prom_counter(f, "xtftpd_blocks_received_total", "DATA blocks received (uploads).",
-		     t->blocks_received);
-	prom_counter(f, "xtftpd_retransmits_total",
-		     "Packets the userspace engine resent (timer and duplicate ACK).", t->retransmits);
 	prom_counter(f, "xtftpd_dup_resends_total",
 		     "DATA resent at once on a duplicate ACK, every tier.",
 		     t->dup_resends + st->kern[XT_STAT_DUP_RESEND]);
@@ -385,21 +362,6 @@ void report_stats_prometheus(FILE *f, const struct report_stats *st)
 	prom_family(f, n, "counter", "Duplicate ACKs seen and never answered, by tier.");
 	prom_value(f, n, "tier=\"user\"", st->dup_acks_user);
 	prom_value(f, n, "tier=\"kernel\"", st->kern[XT_STAT_DUP_ACK]);
-	prom_counter(f, "xtftpd_timeouts_total", "Retransmission timeouts.", t->timeouts);
-	prom_counter(f, "xtftpd_junk_ignored_total",
-		     "Runts and unknown opcodes from a client's port, ignored.", t->junk_ignored);
-	prom_counter(f, "xtftpd_wrong_tid_total", "Packets from an unknown transfer ID (error 5).",
-		     t->wrong_tid);
-	prom_counter(f, "xtftpd_busy_total", "Requests refused because --max-sessions was reached.",
-		     t->busy);
-	prom_counter(f, "xtftpd_busy_per_client_total",
-		     "Requests refused because --max-per-client was reached.", t->busy_per_client);
-	prom_counter(f, "xtftpd_kernel_sessions_total", "Transfers handed to the kernel tiers.",
-		     t->kernel_sessions);
-	prom_counter(f, "xtftpd_kernel_takeovers_total",
-		     "Kernel sessions continued by the userspace engine.", t->kernel_takeovers);
-	prom_counter(f, "xtftpd_kernel_handbacks_total",
-		     "Sessions the userspace engine gave back to the kernel tiers.", t->kernel_handbacks);
 	prom_counter(f, "xtftpd_kernel_acks_total", "ACKs of live sessions seen by the kernel tiers.",
 		     st->kern[XT_STAT_ACK_SEEN]);
 	prom_counter(f, "xtftpd_kernel_sessions_done_total",

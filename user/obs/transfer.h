@@ -96,36 +96,50 @@ struct transfer {
 	uint32_t inject_dups;           /* DATA frames sent twice by fault injection (userspace) */
 };
 
+/*
+ * The plain totals: counted by the engine alone, each one line in
+ * `xtftpctl stats`, one key in its JSON and one Prometheus counter
+ * (xtftpd_NAME_total, with this help). One list, so a new counter cannot
+ * reach one output and miss another. X(name, help)
+ */
+#define ENGINE_PLAIN_TOTALS(X)                                                                   \
+	X(transfers_started, "Transfers accepted (RRQ and WRQ).")                               \
+	X(transfers_done, "Transfers completed.")                                               \
+	X(transfers_failed, "Transfers that failed: client error, timeout, aborted.")           \
+	X(transfers_probes,                                                                     \
+	  "Size probes: the client stopped after the OACK, before any DATA (UEFI PXE).")       \
+	X(transfers_unconfirmed,                                                                \
+	  "Transfers delivered whose final ACK never came (bounded dally).")                    \
+	X(requests_refused, "Requests answered with a TFTP ERROR.")                             \
+	X(requests_denied, "Requests refused by --allow/--deny.")                               \
+	X(requests_dropped, "Requests the kernel dropped: the request socket's buffer was full.") \
+	X(requests_repeated, "Copies of a live transfer's request from its own port, ignored.")  \
+	X(blocks_received, "DATA blocks received (uploads).")                                   \
+	X(retransmits, "Packets the userspace engine resent (timer and duplicate ACK).")        \
+	X(timeouts, "Retransmission timeouts.")                                                 \
+	X(wrong_tid, "Packets from an unknown transfer ID (error 5).")                          \
+	X(junk_ignored, "Runts and unknown opcodes from a client's port, ignored.")             \
+	X(busy, "Requests refused because --max-sessions was reached.")                         \
+	X(busy_per_client, "Requests refused because --max-per-client was reached.")            \
+	X(kernel_sessions, "Transfers handed to the kernel tiers.")                             \
+	X(kernel_takeovers, "Kernel sessions continued by the userspace engine.")               \
+	X(kernel_handbacks, "Sessions the userspace engine gave back to the kernel tiers.")
+
 /* Totals since start, for "xtftpctl stats". */
 struct engine_totals {
-	uint64_t transfers_started;
-	uint64_t transfers_done;
-	uint64_t transfers_failed;      /* client error, timeout, aborted */
-	uint64_t transfers_probes;      /* size probes (XFER_PROBE) */
-	uint64_t transfers_unconfirmed; /* delivered, final ACK never seen (XFER_UNCONFIRMED) */
-	uint64_t requests_refused;      /* answered with an ERROR */
-	uint64_t requests_denied;       /* refused by --allow/--deny */
-	uint64_t requests_dropped;      /* lost in a full request socket buffer (SO_RXQ_OVFL) */
-	uint64_t requests_repeated;     /* copies of a live transfer's request, ignored */
+#define ENGINE_TOTAL_FIELD(name, help) uint64_t name;
+	ENGINE_PLAIN_TOTALS(ENGINE_TOTAL_FIELD)
+#undef ENGINE_TOTAL_FIELD
+	/* the rest are shown combined with the kernel's counters or by label */
 	uint64_t sessions_peak;         /* most sessions at once since start */
 	uint64_t sessions_peak_client;  /* most sessions of one client address at once */
 	uint64_t rrq;
 	uint64_t wrq;
 	uint64_t blocks_user;
 	uint64_t bytes_user;
-	uint64_t blocks_received;
-	uint64_t retransmits;
 	uint64_t dup_resends;           /* userspace's; the kernel's in its counter */
 	uint64_t dup_acks;
 	uint64_t kernel_dup_acks;       /* the part of dup_acks the kernel tiers counted */
-	uint64_t timeouts;
-	uint64_t kernel_sessions;       /* transfers handed to the kernel tiers */
-	uint64_t kernel_takeovers;      /* kernel sessions continued by userspace */
-	uint64_t kernel_handbacks;      /* ... and given back to the kernel tiers */
-	uint64_t wrong_tid;             /* packets answered with error 5 */
-	uint64_t junk_ignored;          /* runts, unknown opcodes from a client's port: ignored */
-	uint64_t busy;                  /* refused: --max-sessions reached */
-	uint64_t busy_per_client;       /* refused: --max-per-client reached */
 	uint64_t inject_drop;           /* userspace DATA frames dropped by --inject */
 	uint64_t inject_dup;            /* userspace DATA frames duplicated by --inject */
 };
