@@ -1026,19 +1026,35 @@ static void test_final_ack_lost(void **state)
 	}
 	assert_true(out.events & XFER_EV_UNCONFIRMED);
 	assert_int_equal(timers, 1);                    /* the second timer: T, then 2T */
-	/* a client that re-ACKs (a duplicate) is there, waiting: no delivery */
+	/* a client that re-ACKs (a duplicate) between our resends is there,
+	 * waiting: no delivery */
 	start(&x, 4, 10, 1, 0, 0, &out);
 	ack(&x, 0, 10, &out);
 	ack(&x, 4, 20, &out);
 	ack(&x, 8, 30, &out);
-	ack(&x, 8, 40, &out);
 	now = out.deadline;
 	for (timers = 0; timers < 40 && !x.done; timers++) {
+		ack(&x, 8, now - 1, &out);
 		xfer_on_timer(&x, NULL, now, &out);
 		now = out.deadline;
 	}
 	assert_true(out.events & XFER_EV_GIVE_UP);
 	assert_false(out.events & XFER_EV_UNCONFIRMED);
+	/* one duplicate before the final block's resend, then silence (the
+	 * final ACK lost after all): unconfirmed, one timeout later (the soak
+	 * counted such a transfer failed) */
+	start(&x, 1, 3, 1, 0, 0, &out);
+	ack(&x, 0, 10, &out);
+	ack(&x, 1, 20, &out);
+	ack(&x, 2, 30, &out);
+	ack(&x, 2, 40, &out);
+	now = out.deadline;
+	for (timers = 0; timers < 40 && !x.done; timers++) {
+		xfer_on_timer(&x, NULL, now, &out);
+		now = out.deadline;
+	}
+	assert_true(out.events & XFER_EV_UNCONFIRMED);
+	assert_int_equal(timers, 3);
 	/* ... nor is an ACK short of the final window's start */
 	start(&x, 4, 10, 1, 0, 0, &out);
 	ack(&x, 0, 10, &out);

@@ -265,6 +265,7 @@ void obs_on_ack(struct session *s, int64_t acked, uint64_t t_ack);
 void obs_data_sent(struct session *s, uint64_t t_ack);
 void obs_kernel_progress(struct session *s);
 void obs_stall(struct session *s);
+void obs_restart_settle(struct session *s);
 /* Control commands (ctl/commands.h): 1 answered, 0 arguments not understood. */
 int obs_cmd_stats(struct engine *e, const char *args, FILE *out);
 int obs_cmd_transfers(struct engine *e, const char *args, FILE *out);

@@ -78,12 +78,34 @@ static int same_device(const struct transfer *a, const struct transfer *b)
 }
 
 
+/* t restarts prev (the client started over): say so once, in the log and
+ * as a restart event; prev's id and how far it got go into t. */
+static void obs_restart_report(struct engine *e, struct transfer *t, const struct transfer *prev,
+			       uint64_t now)
+{
+	int pm = report_permille(prev);
+
+	t->restart_of = prev->id;
+	t->restart_pct = pm < 0 ? 0 : (unsigned int)pm / 10;
+	snprintf(t->diagnosis, sizeof(t->diagnosis),
+		 "restart of transfer %" PRIu64 " at %u%% (block %" PRIu64 " of %" PRIu64
+		 "): the client started over from block 1", prev->id, t->restart_pct, prev->blocks,
+		 prev->final_block);
+	log_info("transfer %" PRIu64 ": %s", t->id, t->diagnosis);
+	events_emit(e->ev, EVT_RESTART, t, now);
+	t->diagnosis[0] = '\0';
+}
+
 /*
  * A restart: the same client host asks again for a file whose previous
- * transfer is incomplete: live (the host's only live transfer, started at
- * least 1 s ago, having got data), or failed in the last two minutes.
+ * transfer is incomplete: failed in the last two minutes, or live (the
+ * host's only live transfer, started at least 1 s ago, having got data).
  * Several transfers at once from one host, or two started within a second,
- * are concurrent clients (a test rig, a loadgen), not a restart.
+ * are concurrent clients (a test rig, a loadgen), not a restart. A live one
+ * is only a suspect until it shows which: it goes on (a new ACK: a second
+ * client that happened to be alone, not a restart; the 2 % soak's load
+ * generator was taken for restarting) or it stalls or fails (the client
+ * left it: obs_restart_settle reports the restart then).
  */
 static void obs_detect_restart(struct session *s, uint64_t now)
 {
@@ -92,7 +114,6 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 	struct session *live = NULL;
 	unsigned int n_live = 0, n_host = 0;
 	int found = 0, done_since = 0;
-	int pm;
 
 	for (struct session *o = e->sessions; o; o = o->next) {
 		if (o == s || o->dead || !same_device(&o->rec, t))
@@ -109,8 +130,10 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 		session_live_view(live, &prev, now);
 		if (prev.blocks == 0)
 			return;
-		live->rec.restarted_by = t->id;
-		found = 1;
+		live->rec.restart_suspect = t->id;
+		live->rec.restart_suspect_ns = now;
+		live->rec.restart_suspect_block = prev.blocks;
+		return;
 	} else if (n_live == 0) {
 		for (unsigned int i = 0; i < e->ring_len && !found; i++) {
 			unsigned int idx = (e->ring_head + XT_RECORD_RING - 1 - i) % XT_RECORD_RING;
@@ -137,16 +160,48 @@ static void obs_detect_restart(struct session *s, uint64_t now)
 			t->after_probe = prev.id;
 		return;
 	}
-	pm = report_permille(&prev);
-	t->restart_of = prev.id;
-	t->restart_pct = pm < 0 ? 0 : (unsigned int)pm / 10;
-	snprintf(t->diagnosis, sizeof(t->diagnosis),
-		 "restart of transfer %" PRIu64 " at %u%% (block %" PRIu64 " of %" PRIu64
-		 "): the client started over from block 1", prev.id, t->restart_pct, prev.blocks,
-		 prev.final_block);
-	log_info("transfer %" PRIu64 ": %s", t->id, t->diagnosis);
-	events_emit(e->ev, EVT_RESTART, t, now);
-	t->diagnosis[0] = '\0';
+	obs_restart_report(e, t, &prev, now);
+}
+
+/*
+ * Progress of a suspect (an ACK of block `blocks` the kernel or we saw at
+ * ack_ns): it goes on, so the later request was a second client, if the
+ * ACK came after that request and beyond the window in flight then (a
+ * client that left may still have had one ACK on the way; the kernel's
+ * progress is seen here late, so its time decides).
+ */
+static void obs_suspect_progress(struct session *s, uint64_t ack_ns, uint64_t blocks)
+{
+	struct transfer *t = &s->rec;
+
+	if (t->restart_suspect && ack_ns > t->restart_suspect_ns &&
+	    blocks > t->restart_suspect_block + s->windowsize)
+		t->restart_suspect = 0;
+}
+
+/*
+ * s is suspected of having been restarted (obs_detect_restart) and now
+ * stalls or ends without having been delivered: the suspicion holds. The
+ * later transfer, if still live, is reported as its restart.
+ */
+void obs_restart_settle(struct session *s)
+{
+	struct transfer prev;
+	uint64_t now = now_ns(), by = s->rec.restart_suspect;
+
+	if (!by)
+		return;
+	s->rec.restart_suspect = 0;
+	if (s->rec.outcome == XFER_DONE || s->rec.outcome == XFER_UNCONFIRMED)
+		return;
+	for (struct session *o = s->e->sessions; o; o = o->next) {
+		if (o->dead || o->rec.id != by)
+			continue;
+		session_live_view(s, &prev, now);
+		s->rec.restarted_by = by;
+		obs_restart_report(s->e, &o->rec, &prev, now);
+		return;
+	}
 }
 
 /*
@@ -197,6 +252,7 @@ void obs_on_ack(struct session *s, int64_t acked, uint64_t t_ack)
 	s->turn_ns = 0;
 	t->last_ack_ns = t_ack;
 	t->stalled = 0;
+	obs_suspect_progress(s, t_ack, (uint64_t)acked);
 	t->blocks = (uint64_t)acked;
 	t->bytes = (uint64_t)acked * s->blksize;
 	if (s->file_size && t->bytes > s->file_size)
@@ -223,6 +279,7 @@ void obs_kernel_progress(struct session *s)
 
 	session_live_view(s, &view, now);
 	s->rec.stalled = 0;
+	obs_suspect_progress(s, view.last_ack_ns, view.blocks);
 	view.stalled = 0;
 	s->rec.last_ack_ns = view.last_ack_ns;
 	if (events_progress(s->e->ev, &view, now))
@@ -240,6 +297,7 @@ void obs_stall(struct session *s)
 	s->rec.stalled = 1;
 	session_live_view(s, &view, now);
 	events_emit(s->e->ev, EVT_STALL, &view, now);
+	obs_restart_settle(s);
 }
 
 static void obs_fill_stats(struct engine *e, struct report_stats *st)

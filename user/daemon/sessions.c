@@ -278,6 +278,7 @@ void session_finish(struct session *s, enum xfer_outcome outcome, uint16_t code,
 		vsnprintf(s->rec.message, sizeof(s->rec.message), fmt, ap);
 		va_end(ap);
 	}
+	obs_restart_settle(s);
 	if (!s->x.dallying)
 		session_record(s);
 	session_free_now(s);

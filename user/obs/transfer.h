@@ -86,6 +86,10 @@ struct transfer {
 	uint64_t restart_of;            /* id of the incomplete transfer this one restarts */
 	unsigned int restart_pct;       /* how far that one had got, percent */
 	uint64_t restarted_by;          /* id of the transfer that restarted this one */
+	uint64_t restart_suspect;       /* id of a later request for the same file from
+					 * this host, a restart unless this one goes on */
+	uint64_t restart_suspect_ns;    /* ... when it came */
+	uint64_t restart_suspect_block; /* ... and the blocks acked here then */
 	uint64_t after_probe;           /* id of the size probe this transfer follows */
 	unsigned int progress_pct;      /* last progress event sent */
 	int stalled;                    /* a stall event was sent since the last progress */

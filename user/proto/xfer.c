@@ -24,7 +24,8 @@
 /* The first look at a session the kernel serves. */
 #define KERNEL_FIRST_LOOK_NS (5 * MS_NS)
 /* The final window outstanding (lock-step: the final block), everything
- * before it acknowledged, and the client silent since: after
+ * before it acknowledged, and the client silent (no duplicate ACK: one says
+ * it is there and still lacks a block) since the timeout before: after
  * this many counted timeouts (T + 2T with the default 1 s: ~3 s) the
  * transfer is delivered-unconfirmed, not a failure after minutes. RFC 1350
  * has the receiver of the last DATA dally; tftp-hpa's and busybox's
@@ -100,7 +101,8 @@ static void progress(struct xfer *x)
 {
 	x->retries = 0;
 	x->timeouts_in_row = 0;
-	x->dup_since_progress = 0;
+	x->dup_since_timer = 0;
+	x->silent_timeouts = 0;
 	x->wait_ns = xfer_rto(x);
 }
 
@@ -246,7 +248,7 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 		 * block after it is resent, once per gap (dup_ack) */
 		out->events |= XFER_EV_DUP_ACK;
 		out->acked = x->last_acked;
-		x->dup_since_progress = 1;
+		x->dup_since_timer = 1;
 		/* not in the event that took the session back: the kernel
 		 * passed this ACK on for a reason, the timer decides */
 		if (!x->kernel && !(out->events & XFER_EV_TAKE_BACK))
@@ -412,9 +414,11 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 	out->acked = x->last_acked;
 	if (timeout_spent(x, out))
 		return;
+	x->silent_timeouts = x->dup_since_timer ? 0 : x->silent_timeouts + 1;
+	x->dup_since_timer = 0;
 	if (x->final_block > 0 && x->last_sent == x->final_block &&
 	    x->last_acked >= x->final_block - (int64_t)x->windowsize && x->client_acked &&
-	    !x->dup_since_progress && x->retries >= FINAL_DALLY_RETRIES) {
+	    x->silent_timeouts >= FINAL_DALLY_RETRIES && x->retries >= FINAL_DALLY_RETRIES) {
 		x->done = 1;
 		out->events |= XFER_EV_UNCONFIRMED;
 		return;

@@ -32,8 +32,9 @@ struct xfer {
 	unsigned int timeouts_in_row;   /* every timeout since the last progress */
 	int done;                       /* the final ACK arrived, or gave up */
 	int client_acked;               /* an ACK of ours came back at all */
-	int dup_since_progress;         /* a duplicate ACK came since the last new one:
-					 * the client is there, waiting (not unconfirmed) */
+	int dup_since_timer;            /* a duplicate ACK came since the last timeout */
+	unsigned int silent_timeouts;   /* timeouts in a row with no duplicate ACK
+					 * between them: the client said nothing */
 	/* loss recovery (xtftp_rto.h) */
 	int timeout_asked;              /* RFC 2349: the client chose timeout_ns:
 					 * used as is, never adapted */
