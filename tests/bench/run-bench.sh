@@ -16,17 +16,52 @@
 # Scenarios: see SCENARIOS below. Every download is verified by sha256 by
 # $BUILD/tests/xtftp-loadgen; a wrong byte counts as a failed transfer.
 #
-# Writes tests/bench/results.md (table) and tests/bench/results.json, or into
+# Repeats: each scenario runs BENCH_REPEAT times, and within one repeat every
+# server in turn (xtftpd-kernel, reflector, xtftpd-user, ...): a slow phase
+# of the machine then hits every server alike. The server is started afresh
+# for every run (a cold start, the same for all). results.md gives per
+# server and scenario the median and the range over the runs; results.json
+# keeps every run (runs[]) beside the aggregated rows (rows[]).
+#
+# CPU: with 2 or more CPUs the server runs on CPU 0 (taskset -c 0), the load
+# generator and this script on CPU 1 (taskset -c 1), and the receive
+# processing of each veth end is steered to its own side's CPU by RPS
+# (server veth rx-*/rps_cpus = 1, i.e. CPU 0; client veth = 2, CPU 1; the
+# xps_cpus likewise where the file exists). Then, per run:
+#   server_proc_s   the server's user+sys CPU time, from a cgroup of its own
+#                   (cpuacct v1 or cpu.stat v2; children and threads
+#                   included; /proc/PID/stat without children as a fallback)
+#   softirq_srv_s   softirq time of CPU 0 only (/proc/stat "cpu0" line,
+#                   10 ms ticks): the server side's receive and transmit work
+#                   in the kernel, which is where the kernel tiers serve
+#   softirq_all_s   softirq time of all CPUs (/proc/stat "cpu" line): both
+#                   ends of the veth, the machine-wide figure
+#   CPU s/GiB       (server_proc_s + softirq_srv_s) / GiB verified
+# Not separable, so counted in CPU s/GiB: the client veth's NAPI poll (GRO)
+# for frames the server sends runs on the sender's CPU, CPU 0 (RPS only moves
+# what follows it to CPU 1); and without CONFIG_IRQ_TIME_ACCOUNTING a softirq
+# that interrupts the server's own thread is in both its sys time and the
+# softirq ticks. Not counted: an XDP program on the server veth runs in the
+# veth NAPI poll of the sender, CPU 1 (on veth the kernel tiers' DATA comes
+# from TC ingress, after RPS, on CPU 0). On a 1-CPU machine nothing is pinned
+# and softirq_srv_s is the machine's.
+#
+# Writes tests/bench/results.md (tables) and tests/bench/results.json, or into
 # $BENCH_OUT when set. Environment knobs:
-#   BENCH_SERVERS="tftpd-hpa reflector"   subset of servers
-#   BENCH_QUICK=1                         small files (a smoke run, ~1 min)
+#   BENCH_SERVERS="tftpd-hpa reflector"   subset of servers, run in this order
+#   BENCH_QUICK=1                         small files (a smoke run)
+#   BENCH_REPEAT=5                        runs of each scenario per server
+#   BENCH_FLASH_REPEAT=N                  runs of the flash scenario (BENCH_REPEAT)
+# Duration: about 1 minute per repeat for the throughput scenarios and, for
+# the flash scenario, ~1 GiB per server run (10-60 s each): 15-30 minutes
+# with the defaults; BENCH_QUICK=1 BENCH_REPEAT=2 is a ~2 minute smoke.
 # Exit: 0 done (rows may say a server failed), 1 rig error, 77 not root.
 set -o errexit -o nounset -o pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "$TOP" && cd "${1:-build}" && pwd)
 OUT=${BENCH_OUT:-$TOP/tests/bench}
-SERVERS=${BENCH_SERVERS:-"xtftpd-kernel xtftpd-user tftpd-hpa atftpd dnsmasq reflector"}
+SERVERS=${BENCH_SERVERS:-"xtftpd-kernel reflector xtftpd-user tftpd-hpa atftpd dnsmasq"}
 QUICK=${BENCH_QUICK:-0}
 LOADGEN=$BUILD/tests/xtftp-loadgen
 REFLECTOR=$BUILD/tests/reflector
@@ -44,18 +79,20 @@ done
 [ -x "$LOADGEN" ] || die "no load generator at $LOADGEN; run 'make BUILD=${1:-build} tests'"
 
 # ---- scenarios -----------------------------------------------------------------
-# name:file:blksize:windowsize:concurrency  (file: big, mid or small)
+# name:file:blksize:windowsize:concurrency:client:spread_ms
+# (file: big, mid, small or flash; client: patient or bootloader)
 SCENARIOS=(
-	"lockstep-512:big:512:0:1"
-	"lockstep-1468:big:1468:0:1"
-	"windowsize-16:big:1468:16:1"
-	"concurrent-64:mid:1468:0:64"
-	"concurrent-512:small:1468:0:512"
+	"lockstep-512:big:512:0:1:patient:0"
+	"lockstep-1468:big:1468:0:1:patient:0"
+	"windowsize-16:big:1468:16:1:patient:0"
+	"concurrent-64:mid:1468:0:64:patient:0"
+	"concurrent-512:small:1468:0:512:patient:0"
+	"flash-128:flash:512:0:128:bootloader:1000"
 )
 if [ "$QUICK" = 1 ]; then
-	SIZE_big=$((2 << 20)) SIZE_mid=$((256 << 10)) SIZE_small=$((64 << 10))
+	SIZE_big=$((2 << 20)) SIZE_mid=$((256 << 10)) SIZE_small=$((64 << 10)) SIZE_flash=$((512 << 10))
 else
-	SIZE_big=$((16 << 20)) SIZE_mid=$((2 << 20)) SIZE_small=$((1 << 20))
+	SIZE_big=$((16 << 20)) SIZE_mid=$((2 << 20)) SIZE_small=$((1 << 20)) SIZE_flash=$((8 << 20))
 fi
 # Per-block timeout and retries of the load generator: what a patient real
 # client does (tftp-hpa, atftp); a server that loses a packet shows up as
@@ -63,9 +100,16 @@ fi
 LG_TIMEOUT_MS=1000
 LG_RETRIES=5
 LG_RUN_LIMIT=240         # seconds, one scenario against one server
-# Single-client scenarios are short and noisy: run them REPEAT times and
-# report the run with the median goodput (all runs' goodputs are in the JSON).
-REPEAT=${BENCH_REPEAT:-3}
+# The flash scenario's devices: U-Boot-like, as the loss bench's bootloader
+# client: blksize 512, lock-step, ACK resent on a 1 s timer (5 times), a
+# repeated DATA ignored (no re-ACK for it); all 128 started within 1 s.
+FLASH_TIMEOUT_MS=1000
+FLASH_RETRIES=5
+FLASH_RUN_LIMIT=900      # seconds: 1 GiB lock-step 512 per run
+REPEAT=${BENCH_REPEAT:-5}
+FLASH_REPEAT=${BENCH_FLASH_REPEAT:-$REPEAT}
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_REPEAT must be a positive integer" >&2; exit 1; }
+[[ $FLASH_REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_FLASH_REPEAT must be a positive integer" >&2; exit 1; }
 
 # ---- the rig ---------------------------------------------------------------------
 NS_SRV="xtb-srv-$$"
@@ -130,14 +174,35 @@ rig_create() {
 	ip -n "$NS_CLI" link set "$IF_CLI" up
 	# XDP_TX on veth delivers only if the peer runs NAPI: GRO gives it one.
 	cli ethtool -K "$IF_CLI" gro on >/dev/null 2>&1 || say "note: GRO not enabled on $IF_CLI"
+	if [ "$PIN" = 1 ]; then
+		steer_queues srv "$IF_SRV" "$SRV_CPU"
+		steer_queues cli "$IF_CLI" "$CLI_CPU"
+	fi
 	wait_until 5 cli ping -c 1 -W 1 "$SRV4" || die "no ping $SRV4 from the client namespace"
+}
+
+# steer_queues srv|cli IF CPU: RPS (and XPS where the file exists) of every
+# queue of IF to CPU. ip netns exec mounts the namespace's own /sys.
+steer_queues() {
+	local side=$1 ifname=$2 mask
+	mask=$(printf '%x' $(( 1 << $3 )))
+	# shellcheck disable=SC2016 # expanded by the inner sh, from its arguments
+	"$side" sh -c '
+		ok=0
+		for f in /sys/class/net/"$1"/queues/rx-*/rps_cpus; do
+			[ -w "$f" ] && { echo "$2" > "$f"; } 2>/dev/null && ok=1
+		done
+		for f in /sys/class/net/"$1"/queues/tx-*/xps_cpus; do
+			[ -w "$f" ] && { echo "$2" > "$f"; } 2>/dev/null
+		done
+		[ "$ok" = 1 ]' sh "$ifname" "$mask" || say "note: could not set RPS of $ifname to CPU $3"
 }
 
 make_files() {
 	local f size
 	mkdir -p "$ROOT" "$ZERO"
 	chmod 0755 "$ROOT" "$ZERO"
-	for f in big mid small; do
+	for f in big mid small flash; do
 		size=$(eval echo "\$SIZE_$f")
 		head -c "$size" /dev/urandom > "$ROOT/$f.img"
 		head -c "$size" /dev/zero > "$ZERO/$f.img"
@@ -191,8 +256,34 @@ server_cpu_s() {
 			awk -v t="$CLK_TCK" '{ printf "%.6f\n", ($12 + $13 + $14 + $15) / t }' ;;
 	esac
 }
-# softirq ticks of the whole machine (both ends of the veth run here).
-softirq_ticks() { awk '$1 == "cpu" { print $8 }' /proc/stat; }
+# softirq_ticks LINE: softirq ticks of /proc/stat's line LINE ("cpu" is the
+# whole machine, both ends of the veth; "cpu0" the server's CPU when pinned).
+softirq_ticks() { awk -v l="$1" '$1 == l { print $8 }' /proc/stat; }
+# busy ticks (user, nice, system, irq, softirq: not idle, iowait or steal)
+# of one /proc/stat line: with the server's CPU, what else ran on it.
+busy_ticks() { awk -v l="$1" '$1 == l { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
+# Pinning: server on SRV_CPU, load generator and this script on CLI_CPU.
+SRV_CPU=0
+CLI_CPU=1
+PIN=0
+SRV_PIN=()
+CLI_PIN=()
+SRV_CPU_LINE=cpu
+pin_setup() {
+	local n
+	n=$(nproc)          # CPUs this script may use
+	if [ "$n" -ge 2 ] && taskset -pc "$SRV_CPU,$CLI_CPU" $$ >/dev/null 2>&1; then
+		PIN=1
+		SRV_PIN=(taskset -c "$SRV_CPU")
+		CLI_PIN=(taskset -c "$CLI_CPU")
+		SRV_CPU_LINE=cpu$SRV_CPU
+		taskset -pc "$CLI_CPU" $$ >/dev/null
+		say "pinning: server on CPU $SRV_CPU, load generator and harness on CPU $CLI_CPU"
+	else
+		say "pinning skipped: $n CPU(s) usable (needs CPUs $SRV_CPU and $CLI_CPU); server softirq = the machine's"
+	fi
+}
 # Wait (bounded) until the server has reaped its per-transfer children,
 # so their CPU time is in cutime/cstime.
 wait_children_reaped() {
@@ -225,7 +316,7 @@ wait_port69() {
 start_xtftpd() {
 	[ -x "$XTFTPD" ] && [ -x "$XTFTPCTL" ] || { SRV_ERR="not built"; return 1; }
 	rm -f "$CTL_SOCK"
-	ip netns exec "$NS_SRV" "$XTFTPD" -L -s -a "$SRV4" --control "$CTL_SOCK" "$@" "$ROOT" > "$TMP/server.log" 2>&1 &
+	ip netns exec "$NS_SRV" "${SRV_PIN[@]}" "$XTFTPD" -L -s -a "$SRV4" --control "$CTL_SOCK" "$@" "$ROOT" > "$TMP/server.log" 2>&1 &
 	SRV_PID=$!
 	local deadline=$(( $(date +%s%N) + 20000000000 ))
 	until "$XTFTPCTL" -S "$CTL_SOCK" status >/dev/null 2>&1; do
@@ -242,7 +333,7 @@ start_xtftpd-user() { start_xtftpd --no-bpf; }
 
 start_tftpd-hpa() {
 	command -v in.tftpd >/dev/null || { SRV_ERR="in.tftpd not installed (make deps)"; return 1; }
-	ip netns exec "$NS_SRV" in.tftpd -L -s "$ROOT" -a "$SRV4:69" > "$TMP/server.log" 2>&1 &
+	ip netns exec "$NS_SRV" "${SRV_PIN[@]}" in.tftpd -L -s "$ROOT" -a "$SRV4:69" > "$TMP/server.log" 2>&1 &
 	SRV_PID=$!
 	wait_port69
 }
@@ -259,7 +350,7 @@ start_atftpd() {
 	local bin
 	bin=$(atftpd_bin) || { SRV_ERR="could not apt-get download atftpd"; return 1; }
 	# --maxthread: the default 100 would refuse part of 512 clients.
-	ip netns exec "$NS_SRV" "$bin" --daemon --no-fork --bind-address "$SRV4" --port 69 --user root --group root \
+	ip netns exec "$NS_SRV" "${SRV_PIN[@]}" "$bin" --daemon --no-fork --bind-address "$SRV4" --port 69 --user root --group root \
 		--maxthread 2000 --logfile "$TMP/atftpd.log" "$ROOT" > "$TMP/server.log" 2>&1 &
 	SRV_PID=$!
 	wait_port69
@@ -268,7 +359,7 @@ start_atftpd() {
 start_dnsmasq() {
 	command -v dnsmasq >/dev/null || { SRV_ERR="dnsmasq not installed (make deps)"; return 1; }
 	# --port=0: no DNS; --tftp-max: the default 50 would refuse most of 512.
-	ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --enable-tftp \
+	ip netns exec "$NS_SRV" "${SRV_PIN[@]}" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --enable-tftp \
 		--tftp-root="$ROOT" --tftp-max=2000 --listen-address="$SRV4" --bind-interfaces \
 		--user=root --group=root --pid-file= --log-facility="$TMP/dnsmasq.log" \
 		> "$TMP/server.log" 2>&1 &
@@ -283,7 +374,7 @@ start_reflector() {
 	rm -f "$TMP/reflector.ready"
 	# --xdp-pass: an XDP program on the veth, as xtftpd has, so the frames
 	# take the same receive path (NAPI) under both.
-	ip netns exec "$NS_SRV" "$REFLECTOR" -i "$IF_SRV" -s "$size" -b "$blksize" --xdp-pass \
+	ip netns exec "$NS_SRV" "${SRV_PIN[@]}" "$REFLECTOR" -i "$IF_SRV" -s "$size" -b "$blksize" --xdp-pass \
 		--ready-file "$TMP/reflector.ready" \
 		> "$TMP/server.log" 2>&1 &
 	SRV_PID=$!
@@ -320,115 +411,117 @@ xt_stat() {
 }
 is_kernel_tier() { [ "$1" = xtftpd-kernel ] || [ "$1" = reflector ]; }
 
-# ---- one scenario against the running server ---------------------------------------
-# na_row SERVER SCENARIO STATUS
+# ---- one run: one scenario against one server ---------------------------------------
+# na_row SERVER SCENARIO RUN STATUS
 na_row() {
-	jq -cn --arg server "$1" --arg scenario "$2" --arg status "$3" \
-		'{server: $server, scenario: $scenario, status: $status}' >> "$ROWS"
+	jq -cn --arg server "$1" --arg scenario "$2" --argjson run "$3" --arg status "$4" \
+		--argjson kernel_tier "$(is_kernel_tier "$1" && echo true || echo false)" \
+		'{server: $server, scenario: $scenario, run: $run, status: $status, kernel_tier: $kernel_tier}' >> "$ROWS"
 }
 
-run_scenario() {
-	local server=$1 spec=$2 rep n=1
-	[ "${spec##*:}" = 1 ] && n=$REPEAT
-	for (( rep = 1; rep <= n; rep++ )); do
-		run_once "$server" "$spec" "$rep"
-	done
-}
+# A server that failed to start is not tried again: its reason, by name.
+declare -A BROKEN=()
 
+# run_once SERVER SPEC RUN: start SERVER, run the load generator once, stop it.
 run_once() {
 	local server=$1 spec=$2 rep=$3
-	local name file blksize win conc size compare json rc
-	IFS=: read -r name file blksize win conc <<< "$spec"
+	local name file blksize win conc client spread size compare json rc limit
+	IFS=: read -r name file blksize win conc client spread <<< "$spec"
 	size=$(eval echo "\$SIZE_$file")
 	compare=$ROOT/$file.img
+	[ "$server" = reflector ] && compare=$ZERO/$file.img
+	if [ -n "${BROKEN[$server]:-}" ]; then
+		na_row "$server" "$name" "$rep" "n/a: failed to start: ${BROKEN[$server]}"
+		return 0
+	fi
+	SRV_ERR="" SRV_NOTE=""
 	if [ "$server" = reflector ]; then
-		compare=$ZERO/$file.img
-		if ! start_reflector "$size" "$blksize"; then
-			na_row "$server" "$name" "n/a: failed to start: $SRV_ERR"
-			stop_server
-			return 0
-		fi
+		start_reflector "$size" "$blksize" || SRV_ERR=${SRV_ERR:-failed}
+	else
+		"start_$server" || SRV_ERR=${SRV_ERR:-failed}
+	fi
+	if [ -n "$SRV_ERR" ]; then
+		say "$server: failed to start: $SRV_ERR"
+		stop_server
+		BROKEN[$server]=$SRV_ERR
+		na_row "$server" "$name" "$rep" "n/a: failed to start: $SRV_ERR"
+		return 0
 	fi
 	local -a args=(-s "$SRV4" -f "$file.img" --compare "$compare" -b "$blksize"
-		       -c "$conc" -n "$conc" -T "$LG_TIMEOUT_MS" -r "$LG_RETRIES" -j -q
-		       -l "$server/$name")
+		       -c "$conc" -n "$conc" -j -q -l "$server/$name/$rep")
+	limit=$LG_RUN_LIMIT
+	case $client in
+	bootloader)
+		args+=(-T "$FLASH_TIMEOUT_MS" -r "$FLASH_RETRIES" --ignore-dup)
+		limit=$FLASH_RUN_LIMIT ;;
+	*)	args+=(-T "$LG_TIMEOUT_MS" -r "$LG_RETRIES") ;;
+	esac
 	[ "$win" -gt 0 ] && args+=(-w "$win")
+	[ "$spread" -gt 0 ] && args+=(--spread-ms "$spread")
 
 	local kb0=0 ub0=0 kb1=0 ub1=0
 	if [[ $server == xtftpd-* ]]; then
 		kb0=$(( $(xt_stat blocks_tc) + $(xt_stat blocks_xdp) ))
 		ub0=$(xt_stat blocks_user)
 	fi
-	local p0 s0 p1 s1
+	local p0 s0 a0 b0 p1 s1 a1 b1 died=false
 	cg_enter "$SRV_PID"
 	p0=$(server_cpu_s "$SRV_PID")
-	s0=$(softirq_ticks)
+	s0=$(softirq_ticks "$SRV_CPU_LINE")
+	a0=$(softirq_ticks cpu)
+	b0=$(busy_ticks "$SRV_CPU_LINE")
 	rc=0
-	json=$(cli timeout --kill-after=5 "$LG_RUN_LIMIT" "$LOADGEN" "${args[@]}" 2>"$TMP/loadgen.err") || rc=$?
+	json=$(cli timeout --kill-after=5 "$limit" "${CLI_PIN[@]}" "$LOADGEN" "${args[@]}" 2>"$TMP/loadgen.err") || rc=$?
 	wait_children_reaped "$SRV_PID"
 	p1=$(server_cpu_s "$SRV_PID")
-	s1=$(softirq_ticks)
-	if [[ $server == xtftpd-* ]]; then
+	s1=$(softirq_ticks "$SRV_CPU_LINE")
+	a1=$(softirq_ticks cpu)
+	b1=$(busy_ticks "$SRV_CPU_LINE")
+	if ! srv_alive; then
+		died=true
+		SRV_NOTE="${SRV_NOTE:+$SRV_NOTE; }server died: $(tail -n 1 "$TMP/server.log" 2>/dev/null)"
+		say "$server: $SRV_NOTE"
+	elif [[ $server == xtftpd-* ]]; then
 		kb1=$(( $(xt_stat blocks_tc) + $(xt_stat blocks_xdp) ))
 		ub1=$(xt_stat blocks_user)
 	fi
-	[ "$server" = reflector ] && stop_server
+	stop_server
 
 	if ! jq -e . >/dev/null 2>&1 <<< "$json"; then
-		na_row "$server" "$name" "n/a: load generator exit $rc: $(tail -n 1 "$TMP/loadgen.err")"
+		na_row "$server" "$name" "$rep" "n/a: load generator exit $rc: $(tail -n 1 "$TMP/loadgen.err")"
 		return 0
 	fi
 	local status=ok
-	[ "$rc" -ne 0 ] && status="FAILED"
+	{ [ "$rc" -ne 0 ] || [ "$died" = true ]; } && status="FAILED"
 	local kernel_tier=false
 	is_kernel_tier "$server" && kernel_tier=true
 	jq -c --arg server "$server" --arg scenario "$name" --arg status "$status" \
 		--arg note "$SRV_NOTE" --argjson size "$size" --argjson rc "$rc" \
+		--arg client "$client" --argjson pinned "$PIN" \
 		--argjson proc_s "$(awk -v a="$p0" -v b="$p1" 'BEGIN { print b - a }')" \
-		--argjson softirq_s "$(awk -v a="$s0" -v b="$s1" -v t="$CLK_TCK" 'BEGIN { print (b - a) / t }')" \
-		--argjson kernel_tier "$kernel_tier" \
+		--argjson sirq_srv "$(awk -v a="$s0" -v b="$s1" -v t="$CLK_TCK" 'BEGIN { print (b - a) / t }')" \
+		--argjson sirq_all "$(awk -v a="$a0" -v b="$a1" -v t="$CLK_TCK" 'BEGIN { print (b - a) / t }')" \
+		--argjson busy "$(awk -v a="$b0" -v b="$b1" -v t="$CLK_TCK" 'BEGIN { print (b - a) / t }')" \
+		--argjson kernel_tier "$kernel_tier" --argjson died "$died" \
 		--argjson kernel_blocks "$((kb1 - kb0))" --argjson user_blocks "$((ub1 - ub0))" \
 		--argjson run "$rep" \
 		'. + {server: $server, scenario: $scenario, run: $run, status: $status, note: $note,
-		      file_size: $size, loadgen_exit: $rc, kernel_tier: $kernel_tier,
-		      server_proc_s: $proc_s, softirq_s: $softirq_s,
+		      client: $client, file_size: $size, loadgen_exit: $rc, server_died: $died,
+		      kernel_tier: $kernel_tier, pinned: ($pinned == 1),
+		      server_proc_s: $proc_s, softirq_srv_s: $sirq_srv, softirq_all_s: $sirq_all,
+		      srv_cpu_busy_s: $busy,
 		      xtftpd_kernel_blocks: $kernel_blocks, xtftpd_user_blocks: $user_blocks}' \
 		<<< "$json" >> "$ROWS"
-	say "$(printf '%-14s %-15s #%s %s %8.1f MB/s p50 %s us, %s/%s ok' "$server" "$name" "$rep" "$status" \
-		"$(jq -r .goodput_MBps <<< "$json")" "$(jq -r .rtt_us.p50 <<< "$json")" \
-		"$(jq -r .ok <<< "$json")" "$(jq -r .started <<< "$json")")"
-}
-
-run_server() {
-	local server=$1 spec name
-	SRV_ERR="" SRV_NOTE=""
-	if [ "$server" != reflector ]; then
-		if ! "start_$server"; then
-			say "$server: failed to start: $SRV_ERR"
-			stop_server
-			for spec in "${SCENARIOS[@]}"; do
-				na_row "$server" "${spec%%:*}" "n/a: failed to start: $SRV_ERR"
-			done
-			return 0
-		fi
+	if [ "$client" = bootloader ]; then
+		say "$(printf '%-14s %-15s #%s %s makespan %.2f s, slowest %.2f s, median %.2f s, %s/%s ok, %s retransmits' \
+			"$server" "$name" "$rep" "$status" "$(jq -r .makespan_s <<< "$json")" \
+			"$(jq -r .transfer_s.max <<< "$json")" "$(jq -r .transfer_s.p50 <<< "$json")" \
+			"$(jq -r .ok <<< "$json")" "$(jq -r .started <<< "$json")" "$(jq -r .retransmits <<< "$json")")"
+	else
+		say "$(printf '%-14s %-15s #%s %s %8.1f MB/s p50 %s us, %s/%s ok' "$server" "$name" "$rep" "$status" \
+			"$(jq -r .goodput_MBps <<< "$json")" "$(jq -r .rtt_us.p50 <<< "$json")" \
+			"$(jq -r .ok <<< "$json")" "$(jq -r .started <<< "$json")")"
 	fi
-	for spec in "${SCENARIOS[@]}"; do
-		run_scenario "$server" "$spec"
-		if [ "$server" != reflector ] && ! srv_alive; then
-			SRV_ERR="died during ${spec%%:*}: $(tail -n 1 "$TMP/server.log")"
-			say "$server: $SRV_ERR"
-			SRV_PID=""
-			# rows for the scenarios not run yet
-			local seen=0 s2
-			for s2 in "${SCENARIOS[@]}"; do
-				[ "$seen" = 1 ] && na_row "$server" "${s2%%:*}" "n/a: $SRV_ERR"
-				[ "$s2" = "$spec" ] && seen=1
-			done
-			return 0
-		fi
-	done
-	[ "$server" != reflector ] && stop_server
-	return 0
 }
 
 # ---- report ------------------------------------------------------------------------------
@@ -437,7 +530,82 @@ machine_line() {
 	os=$(. /etc/os-release && echo "$PRETTY_NAME")
 	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	printf '%s, kernel %s, %s CPUs (%s), veth between two network namespaces' \
-		"$os" "$(uname -r)" "$(nproc)" "$cpu"
+		"$os" "$(uname -r)" "$(getconf _NPROCESSORS_ONLN)" "$cpu"
+}
+
+# results.json: every run (runs[]) and one aggregated row per server and
+# scenario (rows[]); medians and ranges over the runs that passed.
+write_json() {
+	jq -s --arg machine "$1" --arg date "$2" --arg cmd "$3" \
+		--arg l0 "$LOAD_START" --arg l1 "$LOAD_END" --arg servers "$SERVERS" \
+		--argjson repeat "$REPEAT" --argjson flash_repeat "$FLASH_REPEAT" --argjson pinned "$PIN" \
+		--argjson big "$SIZE_big" --argjson mid "$SIZE_mid" --argjson small "$SIZE_small" \
+		--argjson flash "$SIZE_flash" '
+		def median: sort | if length == 0 then null
+			elif length % 2 == 1 then .[(length - 1) / 2]
+			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+		def stats: if length == 0 then null else {min: min, median: median, max: max} end;
+		def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
+		def gib: 1073741824;
+		[ .[] | . + (if (.bytes // 0) > 0 then {
+			cpu_s_per_gib: ((.server_proc_s + .softirq_srv_s) / (.bytes / gib)),
+			softirq_all_s_per_gib: (.softirq_all_s / (.bytes / gib)) } else {} end)
+		      # 10 ms ticks: only over 2 s or more does the share mean something
+		      + (if $pinned == 1 and (.seconds // 0) >= 2 then {
+			srv_cpu_others_share: ([0, ([1, (.srv_cpu_busy_s - .server_proc_s - .softirq_srv_s) / .seconds] | min)] | max) }
+			else {} end) ] as $runs
+		| ($servers | split(" ") | map(select(. != ""))) as $order
+		| (reduce $runs[].scenario as $s ([]; if any(.[]; . == $s) then . else . + [$s] end)) as $scen
+		| [ $scen[] as $sc | $order[] as $sv
+		    | [ $runs[] | select(.scenario == $sc and .server == $sv) ] as $g
+		    | select(($g | length) > 0)
+		    | ($g | map(select(.status == "ok"))) as $ok
+		    | ($g | map(select(.goodput_MBps != null))) as $ran
+		    | {server: $sv, scenario: $sc, flash: ($sc | startswith("flash")),
+		       kernel_tier: $g[0].kernel_tier,
+		       runs: ($g | length), runs_ok: ($ok | length),
+		       runs_failed: (($ran | length) - ($ok | length)),
+		       runs_na: (($g | length) - ($ran | length)),
+		       status: (if ($ok | length) == ($g | length) then "ok"
+				elif ($ran | length) == 0 then $g[0].status else "FAILED" end),
+		       goodput_MBps: ($ok | map(.goodput_MBps) | stats),
+		       rtt_p50_us: ($ok | map(.rtt_us.p50) | median),
+		       rtt_p99_us: ($ok | map(.rtt_us.p99) | median),
+		       cpu_s_per_gib: ($ok | map(.cpu_s_per_gib // empty) | median),
+		       softirq_all_s_per_gib: ($ok | map(.softirq_all_s_per_gib // empty) | median),
+		       srv_cpu_others_share: ($ran | map(.srv_cpu_others_share // empty) | median),
+		       transfers_ok: ($ran | map(.ok) | add // 0),
+		       transfers_failed: ($ran | map(.failed + .bad_digest) | add // 0),
+		       transfers_failed_worst_run: ($ran | map(.failed + .bad_digest) | max // 0),
+		       retransmits: ($ran | map(.retransmits) | add // 0),
+		       retransmits_worst_run: ($ran | map(.retransmits) | max // 0),
+		       makespan_s: ($ok | map(.makespan_s // empty) | stats),
+		       slowest_device_s: ($ok | map(.transfer_s.max // empty) | stats),
+		       median_device_s: ($ok | map(.transfer_s.p50 // empty) | stats),
+		       windowsize_not_negotiated: ($ran | any(.windowsize > 1 and .negotiated.windowsize_max < .windowsize)),
+		       xtftpd_kernel_blocks: ($ran | map(.xtftpd_kernel_blocks // 0) | add // 0),
+		       xtftpd_user_blocks: ($ran | map(.xtftpd_user_blocks // 0) | add // 0),
+		       notes: ($g | map(.note // "" | select(. != "")) | unique),
+		       errors: ($g | map(select(.status != "ok") | if .status == "FAILED" then .last_error else .status end
+				| select(. != null and . != "")) | unique),
+		       goodput_runs_MBps: ($g | map(.goodput_MBps))} ] as $rows0
+		| ($rows0 | map({key: (.server + "/" + .scenario), value: .}) | from_entries) as $by
+		| {machine: $machine, date: $date, command: $cmd,
+		   repeat: $repeat, flash_repeat: $flash_repeat, pinned: ($pinned == 1),
+		   file_sizes: {big: $big, mid: $mid, small: $small, flash: $flash},
+		   loadavg_start: $l0, loadavg_end: $l1,
+		   rows: [ $rows0[]
+			| ($by["reflector/" + .scenario]) as $f
+			| ($by["tftpd-hpa/" + .scenario]) as $h
+			| . + {
+			    vs_reflector: ratio(.goodput_MBps.median; $f.goodput_MBps.median),
+			    worst_vs_reflector: (if .kernel_tier then ratio(.goodput_MBps.min; $f.goodput_MBps.median) else null end),
+			    vs_tftpd_hpa: ratio(.goodput_MBps.median; $h.goodput_MBps.median)}
+			  + (if .flash then {
+			    makespan_vs_reflector: ratio(.makespan_s.median; $f.makespan_s.median),
+			    worst_makespan_vs_reflector: (if .kernel_tier then ratio(.makespan_s.max; $f.makespan_s.median) else null end)}
+			    else {} end) ],
+		   runs: $runs }' "$ROWS"
 }
 
 write_results() {
@@ -445,42 +613,18 @@ write_results() {
 	machine=$(machine_line)
 	LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	cmd="make bench   (tests/bench/run-bench.sh ${1:-build}${BENCH_QUICK:+, BENCH_QUICK=$QUICK})"
+	cmd="make bench   (tests/bench/run-bench.sh ${1:-build}${BENCH_QUICK:+, BENCH_QUICK=$QUICK}${BENCH_REPEAT:+, BENCH_REPEAT=$REPEAT}${BENCH_FLASH_REPEAT:+, BENCH_FLASH_REPEAT=$FLASH_REPEAT}${BENCH_SERVERS:+, BENCH_SERVERS=\"$SERVERS\"})"
 	mkdir -p "$OUT"
-	# ratios against tftpd-hpa and the reflector in the same scenario
-	jq -s --arg machine "$machine" --arg date "$date" --arg cmd "$cmd" \
-		--arg l0 "$LOAD_START" --arg l1 "$LOAD_END" \
-		--argjson big "$SIZE_big" --argjson mid "$SIZE_mid" --argjson small "$SIZE_small" '
-		def gp(s; n): (map(select(.scenario == s and .server == n and .status == "ok")) | first | .goodput_MBps) // null;
-		def key: .server + "/" + .scenario;
-		# one row per server and scenario: the median run by goodput when
-		# every run passed, else the first run that did not
-		. as $all
-		| (reduce $all[] as $r ([]; if any(.[]; . == ($r | key)) then . else . + [$r | key] end)) as $keys
-		| [ $keys[] as $k | [ $all[] | select(key == $k) ] as $g
-		    | ($g | map(select(.status == "ok"))) as $ok
-		    | (if ($ok | length) == ($g | length)
-		       then ($ok | sort_by(.goodput_MBps) | .[length / 2 | floor])
-		       else ($g | map(select(.status != "ok")) | first) end)
-		      + {runs: ($g | length), goodput_runs_MBps: [ $g[] | .goodput_MBps // null ]} ]
-		| . as $rows
-		| {machine: $machine, date: $date, command: $cmd,
-		   file_sizes: {big: $big, mid: $mid, small: $small},
-		   loadavg_start: $l0, loadavg_end: $l1, all_runs: $all,
-		   rows: [ $rows[] | . as $r
-			| ($r.goodput_MBps // null) as $g
-			| ($rows | gp($r.scenario; "tftpd-hpa")) as $h
-			| ($rows | gp($r.scenario; "reflector")) as $f
-			| ($r.bytes // 0) as $b
-			| $r + {
-				vs_tftpd_hpa: (if $g and $h and $h > 0 and $r.status == "ok" then $g / $h else null end),
-				vs_reflector: (if $g and $f and $f > 0 and $r.status == "ok" then $g / $f else null end),
-				server_cpu_s_per_gib: (if $b > 0 then
-					(($r.server_proc_s + (if $r.kernel_tier then $r.softirq_s else 0 end)) / ($b / 1073741824))
-					else null end),
-				softirq_s_per_gib: (if $b > 0 then $r.softirq_s / ($b / 1073741824) else null end)
-			  } ] }' "$ROWS" > "$OUT/results.json"
+	write_json "$machine" "$date" "$cmd" > "$OUT/results.json"
 
+	local pinning cpu_def
+	if [ "$PIN" = 1 ]; then
+		pinning="each server on CPU $SRV_CPU (\`taskset -c $SRV_CPU\`), the load generator and the harness on CPU $CLI_CPU; RPS (and XPS) of the server veth to CPU $SRV_CPU, of the client veth to CPU $CLI_CPU"
+		cpu_def="the server's user+sys (its own cgroup, $CG_KIND: forked children and threads included) plus the softirq time of CPU $SRV_CPU only (\`/proc/stat\` line cpu$SRV_CPU, 10 ms ticks), per GiB verified"
+	else
+		pinning="none ($(nproc) CPU(s) usable): client, server and their softirq share the CPUs"
+		cpu_def="the server's user+sys (its own cgroup, $CG_KIND: forked children and threads included) plus the whole machine's softirq time (nothing is pinned here), per GiB verified"
+	fi
 	{
 		echo "# xtftpd benchmark results"
 		echo
@@ -490,57 +634,113 @@ write_results() {
 		echo "jobs on the machine the figures are noisy: compare rows of one run, not runs."
 		echo
 		echo "Every download was verified by sha256 by \`xtftp-loadgen\` (one process, one UDP"
-		echo "socket per transfer, epoll; it retransmits its ACK after ${LG_TIMEOUT_MS} ms, ${LG_RETRIES} times)."
-		echo "Files: lock-step and windowsize runs fetch $((SIZE_big >> 10)) KiB; concurrent-64 fetches"
-		echo "$((SIZE_mid >> 10)) KiB per client, concurrent-512 $((SIZE_small >> 10)) KiB per client (smaller files keep"
-		echo "the whole run within minutes). The reflector serves zero bytes of the same size."
-		echo "Single-client scenarios ran $REPEAT times; the row is the run with the median goodput"
-		echo "(every run's goodput is in results.json, goodput_runs_MBps)."
+		echo "socket per transfer, epoll). Files: lock-step and windowsize runs fetch $((SIZE_big >> 10)) KiB;"
+		echo "concurrent-64 fetches $((SIZE_mid >> 10)) KiB per client, concurrent-512 $((SIZE_small >> 10)) KiB per client."
+		echo "The reflector serves zero bytes of the same size. Each scenario ran $REPEAT times"
+		echo "(flash-128: $FLASH_REPEAT), every server once per repeat in the order $SERVERS,"
+		echo "each server started afresh for each run; results.json has every run (\`runs\`)."
+		echo "CPU pinning: $pinning."
 		echo
-		echo "- goodput: verified payload bytes / wall time of the whole scenario (1 MB = 10^6 bytes)."
-		echo "- RTT: per block, ACK sent -> next DATA received, at the client (log2 histogram, ~6 %)."
-		echo "- CPU s/GiB: server user+sys per GiB served, from a cgroup of its own ($CG_KIND;"
-		echo "  forked children and threads included); for the"
-		echo "  kernel tiers (xtftpd-kernel, reflector) plus the machine's softirq time, which also"
-		echo "  holds the client side's receive work, so it overstates theirs. softirq s/GiB is"
-		echo "  shown for every server for comparison (/proc/stat, 10 ms ticks)."
-		echo "- Client and servers share the machine's CPUs: at high concurrency the load"
-		echo "  generator itself is a limit (the reflector row shows where)."
+		echo "## Throughput"
 		echo
-		echo "| server | scenario | goodput MB/s | vs tftpd-hpa | vs reflector | RTT p50 us | RTT p99 us | CPU s/GiB | softirq s/GiB | ok/failed | retransmits | notes |"
+		echo "Clients re-ACK after ${LG_TIMEOUT_MS} ms, ${LG_RETRIES} times, and on a repeated DATA."
+		echo
+		echo "- goodput: verified payload bytes / wall time of the whole run (1 MB = 10^6 bytes);"
+		echo "  the median of the runs, in brackets the slowest and the fastest run."
+		echo "  Runs in which a transfer failed are left out of these figures and named in notes."
+		echo "- x reflector: the median goodput / the reflector's median goodput in the same scenario"
+		echo "  (the reflector answers every ACK in TC with no session logic: the rig's ceiling)."
+		echo "- worst x reflector (kernel tiers only): the slowest run's goodput / the reflector's median."
+		echo "- x tftpd-hpa: the median goodput / tftpd-hpa's median goodput."
+		echo "- RTT p50 / p99: per block, ACK sent -> next DATA received, at the client (log2"
+		echo "  histogram, ~6 %); the median over the runs of each run's percentile, in microseconds."
+		echo "- CPU s/GiB: $cpu_def;"
+		echo "  the median over the runs. It includes the client veth's GRO poll for frames the server"
+		echo "  sends (it runs on the sending CPU) and, on kernels without CONFIG_IRQ_TIME_ACCOUNTING,"
+		echo "  may count a softirq that interrupted the server's own thread twice; an XDP program on the"
+		echo "  server veth runs on the client's CPU (veth) and is not in it."
+		echo "- softirq all s/GiB: softirq time of all CPUs (\`/proc/stat\` line cpu), both ends of the"
+		echo "  veth: the machine-wide figure, per GiB verified, median over the runs."
+		echo "- transfers ok/failed: summed over all runs (a wrong byte counts as failed)."
+		[ "$PIN" = 1 ] && echo "- notes \"CPU 0 shared\": CPU $SRV_CPU's busy time not the server's nor softirq (other tasks of the machine), as a share of the run's wall time (median over the runs of 2 s or more), when 10 % or more: such figures are not the server's alone."
+		true
+		echo "- retransmits: the client's ACK/RRQ retransmissions on timeout, total over all runs,"
+		echo "  in brackets the worst run."
+		echo
+		echo "| scenario | server | goodput MB/s median (min–max) | x reflector | worst x reflector | x tftpd-hpa | RTT p50 / p99 us | CPU s/GiB | softirq all s/GiB | transfers ok/failed | retransmits total (worst run) | notes |"
 		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-		jq -r '
-			def f(n): if n == null then "-" else (n * 100 | round / 100 | tostring) end;
-			def r(n): if n == null then "-" else ((n * 100 | round / 100 | tostring) + "x") end;
-			.rows[] |
-			if (.status | startswith("n/a")) then
-				"| \(.server) | \(.scenario) | - | - | - | - | - | - | - | - | - | \(.status) |"
-			else
-				([ (if .status != "ok" then "FAILED: \(.last_error)" else empty end),
-				   (if .windowsize > 1 and .negotiated.windowsize_max < .windowsize
-				    then "windowsize not negotiated: lock-step" else empty end),
-				   (if (.server | startswith("xtftpd")) then
-					"kernel blocks \(.xtftpd_kernel_blocks), user \(.xtftpd_user_blocks)" else empty end),
-				   (if .note != "" then .note else empty end) ] | join("; ")) as $notes
-				| "| \(.server) | \(.scenario) | \(f(.goodput_MBps)) | \(r(.vs_tftpd_hpa)) | \(r(.vs_reflector)) | \(f(.rtt_us.p50)) | \(f(.rtt_us.p99)) | \(f(.server_cpu_s_per_gib)) | \(f(.softirq_s_per_gib)) | \(.ok)/\(.failed + .bad_digest) | \(.retransmits) | \($notes) |"
-			end' "$OUT/results.json"
+		jq -r "$JQ_FMT"'
+			.rows[] | select(.flash | not) |
+			"| \(.scenario) | \(.server) | \(.goodput_MBps | rng(1)) | \(.vs_reflector | x) | \(.worst_vs_reflector | x) | \(.vs_tftpd_hpa | x) | \(.rtt_p50_us | fmt(1)) / \(.rtt_p99_us | fmt(1)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.transfers_ok)/\(.transfers_failed) | \(.retransmits) (\(.retransmits_worst_run)) | \(notes) |"' "$OUT/results.json"
+		echo
+		echo "## Flash: $(flash_devices) devices at once"
+		echo
+		echo "$(flash_devices) bootloader-like devices each fetch a $((SIZE_flash >> 10)) KiB image (RRQ with blksize 512, lock-step, no"
+		echo "windowsize), started evenly within $(flash_spread) ms. Like U-Boot they re-ACK only on their own"
+		echo "${FLASH_TIMEOUT_MS} ms timer (${FLASH_RETRIES} times, then the device fails) and ignore a repeated DATA."
+		echo
+		echo "- makespan: first RRQ -> the last device has its image verified: what a bench"
+		echo "  operator waits for; the median of the runs, in brackets the fastest and the slowest run."
+		echo "- x reflector: the median makespan / the reflector's median makespan (a time: 1.5x is"
+		echo "  50 % longer); worst x reflector (kernel tiers): the slowest run's makespan / that median."
+		echo "- slowest device, median device: per run the slowest and the median device's transfer"
+		echo "  time (its RRQ -> its image verified); median over the runs (min–max)."
+		echo "- failed devices, retransmits: total over all runs, in brackets the worst run."
+		echo "- CPU s/GiB, softirq all s/GiB: as above."
+		echo
+		echo "| server | makespan s median (min–max) | x reflector | worst x reflector | slowest device s | median device s | failed devices total (worst run) | retransmits total (worst run) | CPU s/GiB | softirq all s/GiB | notes |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+		jq -r "$JQ_FMT"'
+			.rows[] | select(.flash) |
+			"| \(.server) | \(.makespan_s | rng(2)) | \(.makespan_vs_reflector | x) | \(.worst_makespan_vs_reflector | x) | \(.slowest_device_s | rng(2)) | \(.median_device_s | rng(2)) | \(.transfers_failed) (\(.transfers_failed_worst_run)) | \(.retransmits) (\(.retransmits_worst_run)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(notes) |"' "$OUT/results.json"
 	} > "$OUT/results.md"
 }
+
+# jq helpers of the tables: fixed decimals, "median (min–max)", ratios, notes.
+# shellcheck disable=SC2016 # jq's $variables
+JQ_FMT='
+	def fmt(k): if . == null then "-" else
+		(pow(10; k) | round) as $p | (. * $p | round) as $i
+		| (($i / $p | floor | tostring)
+		   + (if k > 0 then "." + (($i % $p) | tostring | ("000000"[0:(k - length)] + .)) else "" end)) end;
+	def rng(k): if . == null then "-" else "\(.median | fmt(k)) (\(.min | fmt(k))–\(.max | fmt(k)))" end;
+	def x: if . == null then "-" else fmt(2) + "x" end;
+	def notes: [ (if .status | startswith("n/a") then .status else empty end),
+		     (if .runs_failed > 0 then "FAILED in \(.runs_failed) of \(.runs) runs: \(.errors | join(" / "))" else empty end),
+		     (if .runs_na > 0 and (.status | startswith("n/a") | not) then "\(.runs_na) runs n/a: \(.errors | join(" / "))" else empty end),
+		     (if .windowsize_not_negotiated then "windowsize not negotiated: lock-step" else empty end),
+		     (if (.server | startswith("xtftpd")) and .runs_ok + .runs_failed > 0 then
+			"kernel blocks \(.xtftpd_kernel_blocks), user \(.xtftpd_user_blocks)" else empty end),
+		     (if (.srv_cpu_others_share // 0) >= 0.1 then
+			"CPU 0 shared: other tasks \(.srv_cpu_others_share * 100 | round) % of the run" else empty end),
+		     .notes[] ] | join("; ");'
+flash_devices() { local s; for s in "${SCENARIOS[@]}"; do [[ $s == flash* ]] && { IFS=: read -r _ _ _ _ c _ _ <<< "$s"; echo "$c"; return; }; done; }
+flash_spread() { local s; for s in "${SCENARIOS[@]}"; do [[ $s == flash* ]] && { echo "${s##*:}"; return; }; done; }
 
 # ---- main ------------------------------------------------------------------------------------
 ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 t0=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-say "rig: $NS_SRV ($SRV4) <-> $NS_CLI ($CLI4); servers: $SERVERS"
+for server in $SERVERS; do
+	case $server in
+	xtftpd-kernel|xtftpd-user|tftpd-hpa|atftpd|dnsmasq|reflector) ;;
+	*) die "unknown server '$server' in BENCH_SERVERS" ;;
+	esac
+done
+say "rig: $NS_SRV ($SRV4) <-> $NS_CLI ($CLI4); servers: $SERVERS; $REPEAT runs each (flash $FLASH_REPEAT)"
+pin_setup
 rig_create
 cg_setup
 make_files
 : > "$ROWS"
-for server in $SERVERS; do
-	case $server in
-	xtftpd-kernel|xtftpd-user|tftpd-hpa|atftpd|dnsmasq|reflector) run_server "$server" ;;
-	*) die "unknown server '$server' in BENCH_SERVERS" ;;
-	esac
+for spec in "${SCENARIOS[@]}"; do
+	n=$REPEAT
+	[[ $spec == flash* ]] && n=$FLASH_REPEAT
+	for (( rep = 1; rep <= n; rep++ )); do
+		for server in $SERVERS; do
+			run_once "$server" "$spec" "$rep"
+		done
+	done
 done
 write_results "${1:-build}"
 say "done in $(( $(date +%s) - t0 )) s: $OUT/results.md, $OUT/results.json"

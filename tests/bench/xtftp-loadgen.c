@@ -13,7 +13,10 @@
  * Measures: per-block round trip (ACK sent -> next new DATA received,
  * Karn's rule: not measured across a retransmission) in a log2 histogram
  * with 8 linear sub-buckets per octave, goodput per transfer and in total,
- * retransmits, timeouts, duplicate and out-of-order DATA.
+ * retransmits, timeouts, duplicate and out-of-order DATA; per-transfer
+ * times (RRQ sent -> last DATA verified: min, median, p90, max) and the
+ * makespan (first RRQ -> last verified transfer), for a fleet of devices
+ * flashed at once (--spread-ms staggers their starts).
  *
  * Exit: 0 every transfer verified, 1 a transfer failed or a digest did not
  * match, 2 usage error.
@@ -66,6 +69,7 @@ struct lg_opts {
 	unsigned int retries;
 	int src_port;                           /* -1: ephemeral */
 	bool ignore_dup;                        /* U-Boot: no ACK for a repeat */
+	unsigned int spread_ms;                 /* first starts spread over this */
 	bool json;
 	bool quiet;
 	const char *label;
@@ -167,6 +171,9 @@ struct lg_totals {
 	struct lg_hist rtt;             /* ns, per block */
 	struct lg_hist first;           /* ns, RRQ -> first answer */
 	double sess_gp_min, sess_gp_max, sess_gp_sum; /* bytes/s per transfer */
+	uint64_t *xfer_ns;              /* per verified transfer: RRQ -> done */
+	size_t xfer_n, xfer_cap;
+	uint64_t last_ok_ns;            /* when the last verified transfer ended */
 	char last_error[200];
 };
 
@@ -307,6 +314,46 @@ static void session_fail(int ep, struct lg_session *s, const char *why)
 	session_close(ep, s);
 }
 
+/* Every verified transfer's time, kept exactly (8 bytes a transfer); if
+ * memory runs out the times stop being kept, the counts go on. */
+static void xfer_time_add(uint64_t ns)
+{
+	if (tot.xfer_n == tot.xfer_cap) {
+		size_t cap = tot.xfer_cap ? tot.xfer_cap * 2 : 1024;
+		uint64_t *p = realloc(tot.xfer_ns, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		tot.xfer_ns = p;
+		tot.xfer_cap = cap;
+	}
+	tot.xfer_ns[tot.xfer_n++] = ns;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentile PCT of the sorted transfer times, in seconds, interpolated
+ * between neighbours (so p50 of an even count is the mean of the middle two). */
+static double xfer_pct(double pct)
+{
+	double pos, frac;
+	size_t lo;
+
+	if (!tot.xfer_n)
+		return 0;
+	pos = pct / 100.0 * (double)(tot.xfer_n - 1);
+	lo = (size_t)pos;
+	frac = pos - (double)lo;
+	if (lo + 1 >= tot.xfer_n)
+		return (double)tot.xfer_ns[tot.xfer_n - 1] / 1e9;
+	return ((double)tot.xfer_ns[lo] * (1 - frac) + (double)tot.xfer_ns[lo + 1] * frac) / 1e9;
+}
+
 static void session_finish(int ep, struct lg_session *s, uint64_t now)
 {
 	uint8_t got[SHA256_DIGEST_LEN];
@@ -332,6 +379,8 @@ static void session_finish(int ep, struct lg_session *s, uint64_t now)
 	}
 	tot.ok++;
 	tot.bytes += s->bytes;
+	tot.last_ok_ns = now;
+	xfer_time_add(now - s->start_ns);
 	secs = (double)(now - s->start_ns) / 1e9;
 	gp = secs > 0 ? (double)s->bytes / secs : 0;
 	tot.sess_gp_sum += gp;
@@ -732,6 +781,8 @@ static void usage(FILE *f)
 "      --src-port P        bind this source port (needs -c 1)\n"
 "      --ignore-dup        never ACK a repeated DATA block (U-Boot does not);\n"
 "                          the ACK is resent only on the -T timer\n"
+"      --spread-ms MS      start the first transfers evenly over MS ms (a fleet\n"
+"                          of devices powered on within MS) instead of at once\n"
 "  -j, --json              one JSON object on stdout\n"
 "  -l, --label TEXT        label copied into the JSON output\n"
 "  -q, --quiet             no per-failure messages on stderr\n"
@@ -757,6 +808,7 @@ static int parse_args(int argc, char **argv)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "src-port", required_argument, NULL, 'P' },
 		{ "ignore-dup", no_argument, NULL, 'I' },
+		{ "spread-ms", required_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -826,6 +878,11 @@ static int parse_args(int argc, char **argv)
 			opt.src_port = (int)v;
 			break;
 		case 'I': opt.ignore_dup = true; break;
+		case 'M':
+			if (parse_uint(optarg, 0, 3600000, &v))
+				goto bad;
+			opt.spread_ms = (unsigned int)v;
+			break;
 		case 'j': opt.json = true; break;
 		case 'l': opt.label = optarg; break;
 		case 'q': opt.quiet = true; break;
@@ -887,11 +944,21 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static void report(double wall)
+static void report(double wall, uint64_t t0)
 {
 	double gp = wall > 0 ? (double)tot.bytes / wall : 0;
 	double avg = tot.ok ? tot.sess_gp_sum / (double)tot.ok : 0;
 	double mn = tot.ok ? tot.sess_gp_min : 0;
+	double makespan = tot.ok ? (double)(tot.last_ok_ns - t0) / 1e9 : 0;
+	double xmean = 0;
+	size_t i;
+
+	if (tot.xfer_n) {
+		qsort(tot.xfer_ns, tot.xfer_n, sizeof(*tot.xfer_ns), cmp_u64);
+		for (i = 0; i < tot.xfer_n; i++)
+			xmean += (double)tot.xfer_ns[i];
+		xmean /= (double)tot.xfer_n * 1e9;
+	}
 
 	if (opt.json) {
 		printf("{\"label\":");
@@ -924,7 +991,11 @@ static void report(double wall)
 		       tot.blk_max ? tot.blk_min : 0, tot.blk_max,
 		       tot.win_max ? tot.win_min : 0, tot.win_max);
 		json_str(tot.last_error);
-		printf("}\n");
+		printf(",\"spread_ms\":%u,\"makespan_s\":%.6f"
+		       ",\"transfer_s\":{\"min\":%.6f,\"p50\":%.6f,\"p90\":%.6f"
+		       ",\"max\":%.6f,\"mean\":%.6f,\"samples\":%zu}}\n",
+		       opt.spread_ms, makespan, xfer_pct(0), xfer_pct(50), xfer_pct(90),
+		       xfer_pct(100), xmean, tot.xfer_n);
 		return;
 	}
 	printf("transfers: %" PRIu64 " started, %" PRIu64 " verified, %" PRIu64
@@ -934,6 +1005,10 @@ static void report(double wall)
 	       gp / 1e6, gp * 8 / 1e6, tot.bytes, wall);
 	printf("per transfer MB/s: min %.1f avg %.1f max %.1f\n",
 	       mn / 1e6, avg / 1e6, tot.sess_gp_max / 1e6);
+	if (tot.xfer_n)
+		printf("per transfer s: min %.3f p50 %.3f p90 %.3f max %.3f;"
+		       " makespan %.3f s (first RRQ -> last verified)\n",
+		       xfer_pct(0), xfer_pct(50), xfer_pct(90), xfer_pct(100), makespan);
 	printf("block rtt us: p50 %.1f p99 %.1f max %.1f (%" PRIu64 " samples)\n",
 	       hist_pct(&tot.rtt, 50) / 1e3, hist_pct(&tot.rtt, 99) / 1e3,
 	       (double)tot.rtt.max / 1e3, tot.rtt.count);
@@ -953,8 +1028,9 @@ int main(int argc, char **argv)
 {
 	struct epoll_event evs[256];
 	struct lg_session *sess = NULL;
-	uint64_t t0, stop_at = 0, next_scan, now;
-	unsigned int i, active = 0;
+	uint64_t *not_before = NULL;            /* per slot: first start, 0 once started */
+	uint64_t t0, stop_at = 0, next_scan, now, first_n;
+	unsigned int i, active = 0, pending;
 	int ep = -1, ret = 1, n;
 
 	if (parse_args(argc, argv))
@@ -967,8 +1043,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	sess = calloc(opt.concurrency, sizeof(*sess));
+	not_before = calloc(opt.concurrency, sizeof(*not_before));
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!sess || ep < 0) {
+	if (!sess || !not_before || ep < 0) {
 		fprintf(stderr, "xtftp-loadgen: out of memory or epoll: %s\n", strerror(errno));
 		goto cleanup;
 	}
@@ -978,28 +1055,46 @@ int main(int argc, char **argv)
 	t0 = now_ns();
 	if (opt.duration)
 		stop_at = t0 + (uint64_t)(opt.duration * 1e9);
+	/* --spread-ms: slot i's first transfer starts at i/N of the spread
+	 * (N the transfers started at once); later ones start when a slot
+	 * frees, as without it. */
+	first_n = opt.count && opt.count < opt.concurrency ? opt.count : opt.concurrency;
+	for (i = 0; i < opt.concurrency; i++)
+		not_before[i] = i < first_n ?
+			t0 + (uint64_t)opt.spread_ms * 1000000ull * i / first_n : t0;
 	next_scan = t0 + LG_SCAN_NS;
 	for (;;) {
+		uint64_t next_start = UINT64_MAX;
 		bool may_start;
+		int wait_ms;
 
 		now = now_ns();
 		may_start = !stop_requested &&
 			    (!opt.count || tot.started < opt.count) &&
 			    (!stop_at || now < stop_at);
 		active = 0;
+		pending = 0;
 		for (i = 0; i < opt.concurrency; i++) {
-			if (sess[i].state == LG_IDLE && may_start) {
+			if (sess[i].state == LG_IDLE && may_start && now < not_before[i]) {
+				pending++;
+				if (not_before[i] < next_start)
+					next_start = not_before[i];
+			} else if (sess[i].state == LG_IDLE && may_start) {
 				if (session_start(ep, &sess[i], i, now))
 					goto cleanup;
+				not_before[i] = 0;
 				may_start = (!opt.count || tot.started < opt.count);
 			}
 			if (sess[i].state != LG_IDLE)
 				active++;
 		}
-		if (!active)
+		if (!active && !pending)
 			break;
 
-		n = epoll_wait(ep, evs, 256, (int)(LG_SCAN_NS / 1000000));
+		wait_ms = (int)(LG_SCAN_NS / 1000000);
+		if (next_start != UINT64_MAX && next_start - now < LG_SCAN_NS)
+			wait_ms = (int)((next_start - now + 999999) / 1000000);
+		n = epoll_wait(ep, evs, 256, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "xtftp-loadgen: epoll_wait: %s\n", strerror(errno));
 			goto cleanup;
@@ -1023,7 +1118,7 @@ int main(int argc, char **argv)
 					session_fail(ep, &sess[i], "interrupted");
 		}
 	}
-	report((double)(now_ns() - t0) / 1e9);
+	report((double)(now_ns() - t0) / 1e9, t0);
 	ret = (tot.failed || tot.bad_digest || !tot.ok) ? 1 : 0;
 cleanup:
 	if (sess) {
@@ -1032,6 +1127,8 @@ cleanup:
 				close(sess[i].fd);
 		free(sess);
 	}
+	free(not_before);
+	free(tot.xfer_ns);
 	if (ep >= 0)
 		close(ep);
 	return ret;
