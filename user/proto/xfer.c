@@ -52,6 +52,12 @@ uint64_t xfer_retransmit_interval(uint64_t timeout_ns, unsigned int retries)
 	return t;
 }
 
+int xfer_final_window_out(const struct xfer *x)
+{
+	return !x->wrq && !x->done && x->final_block > 0 && x->last_sent == x->final_block &&
+	       x->last_acked >= x->final_block - (int64_t)x->windowsize && x->client_acked;
+}
+
 uint64_t xfer_rto(const struct xfer *x)
 {
 	/* Adaptive only once the session has seen a loss (a timeout, or the
@@ -416,8 +422,7 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 		return;
 	x->silent_timeouts = x->dup_since_timer ? 0 : x->silent_timeouts + 1;
 	x->dup_since_timer = 0;
-	if (x->final_block > 0 && x->last_sent == x->final_block &&
-	    x->last_acked >= x->final_block - (int64_t)x->windowsize && x->client_acked &&
+	if (xfer_final_window_out(x) &&
 	    x->silent_timeouts >= FINAL_DALLY_RETRIES && x->retries >= FINAL_DALLY_RETRIES) {
 		x->done = 1;
 		out->events |= XFER_EV_UNCONFIRMED;

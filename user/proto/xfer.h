@@ -142,6 +142,10 @@ void xfer_timeout_asked(struct xfer *x);
 /* The retransmission timeout now: timeout_ns until a turnaround sample
  * exists or when the client chose it, else xt_rto() of the estimate. */
 uint64_t xfer_rto(const struct xfer *x);
+/* An RRQ whose final window (lock-step: final block) went out, everything
+ * before it acknowledged: if the client now goes quiet or moves on, it
+ * most likely has the file (delivered-unconfirmed). */
+int xfer_final_window_out(const struct xfer *x);
 
 /* The kernel reported the final ACK (ring buffer event). */
 void xfer_on_kernel_done(struct xfer *x, struct xfer_out *out);
