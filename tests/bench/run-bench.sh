@@ -52,6 +52,10 @@
 #   BENCH_QUICK=1                         small files (a smoke run)
 #   BENCH_REPEAT=5                        runs of each scenario per server
 #   BENCH_FLASH_REPEAT=N                  runs of the flash scenario (BENCH_REPEAT)
+#   BENCH_SCENARIOS="flash-128"           subset of scenarios (names below)
+#   BENCH_PIN=0                           no pinning and no RPS (as on 1 CPU): a
+#                                         lock-step round trip then stays on one
+#                                         CPU instead of crossing to the other twice
 # Duration: about 1 minute per repeat for the throughput scenarios and, for
 # the flash scenario, ~1 GiB per server run (10-60 s each): 15-30 minutes
 # with the defaults; BENCH_QUICK=1 BENCH_REPEAT=2 is a ~2 minute smoke.
@@ -106,6 +110,17 @@ LG_RUN_LIMIT=240         # seconds, one scenario against one server
 FLASH_TIMEOUT_MS=1000
 FLASH_RETRIES=5
 FLASH_RUN_LIMIT=900      # seconds: 1 GiB lock-step 512 per run
+if [ -n "${BENCH_SCENARIOS:-}" ]; then
+	picked=()
+	for want in $BENCH_SCENARIOS; do
+		found=0
+		for spec in "${SCENARIOS[@]}"; do
+			[ "${spec%%:*}" = "$want" ] && { picked+=("$spec"); found=1; }
+		done
+		[ "$found" = 1 ] || { echo "bench: unknown scenario '$want' in BENCH_SCENARIOS" >&2; exit 1; }
+	done
+	SCENARIOS=("${picked[@]}")
+fi
 REPEAT=${BENCH_REPEAT:-5}
 FLASH_REPEAT=${BENCH_FLASH_REPEAT:-$REPEAT}
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_REPEAT must be a positive integer" >&2; exit 1; }
@@ -273,7 +288,9 @@ SRV_CPU_LINE=cpu
 pin_setup() {
 	local n
 	n=$(nproc)          # CPUs this script may use
-	if [ "$n" -ge 2 ] && taskset -pc "$SRV_CPU,$CLI_CPU" $$ >/dev/null 2>&1; then
+	if [ "${BENCH_PIN:-1}" = 0 ]; then
+		say "pinning off (BENCH_PIN=0): server softirq = the machine's"
+	elif [ "$n" -ge 2 ] && taskset -pc "$SRV_CPU,$CLI_CPU" $$ >/dev/null 2>&1; then
 		PIN=1
 		SRV_PIN=(taskset -c "$SRV_CPU")
 		CLI_PIN=(taskset -c "$CLI_CPU")
@@ -613,7 +630,7 @@ write_results() {
 	machine=$(machine_line)
 	LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	cmd="make bench   (tests/bench/run-bench.sh ${1:-build}${BENCH_QUICK:+, BENCH_QUICK=$QUICK}${BENCH_REPEAT:+, BENCH_REPEAT=$REPEAT}${BENCH_FLASH_REPEAT:+, BENCH_FLASH_REPEAT=$FLASH_REPEAT}${BENCH_SERVERS:+, BENCH_SERVERS=\"$SERVERS\"})"
+	cmd="make bench   (tests/bench/run-bench.sh ${1:-build}${BENCH_QUICK:+, BENCH_QUICK=$QUICK}${BENCH_REPEAT:+, BENCH_REPEAT=$REPEAT}${BENCH_FLASH_REPEAT:+, BENCH_FLASH_REPEAT=$FLASH_REPEAT}${BENCH_SERVERS:+, BENCH_SERVERS=\"$SERVERS\"}${BENCH_SCENARIOS:+, BENCH_SCENARIOS=\"$BENCH_SCENARIOS\"}${BENCH_PIN:+, BENCH_PIN=$BENCH_PIN})"
 	mkdir -p "$OUT"
 	write_json "$machine" "$date" "$cmd" > "$OUT/results.json"
 
@@ -622,9 +639,13 @@ write_results() {
 		pinning="each server on CPU $SRV_CPU (\`taskset -c $SRV_CPU\`), the load generator and the harness on CPU $CLI_CPU; RPS (and XPS) of the server veth to CPU $SRV_CPU, of the client veth to CPU $CLI_CPU"
 		cpu_def="the server's user+sys (its own cgroup, $CG_KIND: forked children and threads included) plus the softirq time of CPU $SRV_CPU only (\`/proc/stat\` line cpu$SRV_CPU, 10 ms ticks), per GiB verified"
 	else
-		pinning="none ($(nproc) CPU(s) usable): client, server and their softirq share the CPUs"
+		pinning="none ($([ "${BENCH_PIN:-1}" = 0 ] && echo "BENCH_PIN=0" || echo "$(nproc) CPU(s) usable")): client, server and their softirq share the CPUs"
 		cpu_def="the server's user+sys (its own cgroup, $CG_KIND: forked children and threads included) plus the whole machine's softirq time (nothing is pinned here), per GiB verified"
 	fi
+	local has_tp=0 has_flash=0 spec
+	for spec in "${SCENARIOS[@]}"; do
+		if [[ $spec == flash* ]]; then has_flash=1; else has_tp=1; fi
+	done
 	{
 		echo "# xtftpd benchmark results"
 		echo
@@ -634,26 +655,14 @@ write_results() {
 		echo "jobs on the machine the figures are noisy: compare rows of one run, not runs."
 		echo
 		echo "Every download was verified by sha256 by \`xtftp-loadgen\` (one process, one UDP"
-		echo "socket per transfer, epoll). Files: lock-step and windowsize runs fetch $((SIZE_big >> 10)) KiB;"
-		echo "concurrent-64 fetches $((SIZE_mid >> 10)) KiB per client, concurrent-512 $((SIZE_small >> 10)) KiB per client."
-		echo "The reflector serves zero bytes of the same size. Each scenario ran $REPEAT times"
-		echo "(flash-128: $FLASH_REPEAT), every server once per repeat in the order $SERVERS,"
-		echo "each server started afresh for each run; results.json has every run (\`runs\`)."
+		echo "socket per transfer, epoll). The reflector serves zero bytes of the same size."
+		echo "Each scenario ran $REPEAT times (flash-128: $FLASH_REPEAT), every server once per repeat in the"
+		echo "order $SERVERS, each server started afresh for each run; results.json"
+		echo "has every run (\`runs\`) beside the rows of the tables (\`rows\`)."
 		echo "CPU pinning: $pinning."
 		echo
-		echo "## Throughput"
+		echo "Columns of both tables:"
 		echo
-		echo "Clients re-ACK after ${LG_TIMEOUT_MS} ms, ${LG_RETRIES} times, and on a repeated DATA."
-		echo
-		echo "- goodput: verified payload bytes / wall time of the whole run (1 MB = 10^6 bytes);"
-		echo "  the median of the runs, in brackets the slowest and the fastest run."
-		echo "  Runs in which a transfer failed are left out of these figures and named in notes."
-		echo "- x reflector: the median goodput / the reflector's median goodput in the same scenario"
-		echo "  (the reflector answers every ACK in TC with no session logic: the rig's ceiling)."
-		echo "- worst x reflector (kernel tiers only): the slowest run's goodput / the reflector's median."
-		echo "- x tftpd-hpa: the median goodput / tftpd-hpa's median goodput."
-		echo "- RTT p50 / p99: per block, ACK sent -> next DATA received, at the client (log2"
-		echo "  histogram, ~6 %); the median over the runs of each run's percentile, in microseconds."
 		echo "- CPU s/GiB: $cpu_def;"
 		echo "  the median over the runs. It includes the client veth's GRO poll for frames the server"
 		echo "  sends (it runs on the sending CPU) and, on kernels without CONFIG_IRQ_TIME_ACCOUNTING,"
@@ -661,38 +670,61 @@ write_results() {
 		echo "  server veth runs on the client's CPU (veth) and is not in it."
 		echo "- softirq all s/GiB: softirq time of all CPUs (\`/proc/stat\` line cpu), both ends of the"
 		echo "  veth: the machine-wide figure, per GiB verified, median over the runs."
-		echo "- transfers ok/failed: summed over all runs (a wrong byte counts as failed)."
-		[ "$PIN" = 1 ] && echo "- notes \"CPU 0 shared\": CPU $SRV_CPU's busy time not the server's nor softirq (other tasks of the machine), as a share of the run's wall time (median over the runs of 2 s or more), when 10 % or more: such figures are not the server's alone."
-		true
-		echo "- retransmits: the client's ACK/RRQ retransmissions on timeout, total over all runs,"
+		echo "- retransmits: the client's ACK/RRQ retransmissions on its timer, total over all runs,"
 		echo "  in brackets the worst run."
-		echo
-		echo "| scenario | server | goodput MB/s median (min–max) | x reflector | worst x reflector | x tftpd-hpa | RTT p50 / p99 us | CPU s/GiB | softirq all s/GiB | transfers ok/failed | retransmits total (worst run) | notes |"
-		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-		jq -r "$JQ_FMT"'
-			.rows[] | select(.flash | not) |
-			"| \(.scenario) | \(.server) | \(.goodput_MBps | rng(1)) | \(.vs_reflector | x) | \(.worst_vs_reflector | x) | \(.vs_tftpd_hpa | x) | \(.rtt_p50_us | fmt(1)) / \(.rtt_p99_us | fmt(1)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.transfers_ok)/\(.transfers_failed) | \(.retransmits) (\(.retransmits_worst_run)) | \(notes) |"' "$OUT/results.json"
-		echo
-		echo "## Flash: $(flash_devices) devices at once"
-		echo
-		echo "$(flash_devices) bootloader-like devices each fetch a $((SIZE_flash >> 10)) KiB image (RRQ with blksize 512, lock-step, no"
-		echo "windowsize), started evenly within $(flash_spread) ms. Like U-Boot they re-ACK only on their own"
-		echo "${FLASH_TIMEOUT_MS} ms timer (${FLASH_RETRIES} times, then the device fails) and ignore a repeated DATA."
-		echo
-		echo "- makespan: first RRQ -> the last device has its image verified: what a bench"
-		echo "  operator waits for; the median of the runs, in brackets the fastest and the slowest run."
-		echo "- x reflector: the median makespan / the reflector's median makespan (a time: 1.5x is"
-		echo "  50 % longer); worst x reflector (kernel tiers): the slowest run's makespan / that median."
-		echo "- slowest device, median device: per run the slowest and the median device's transfer"
-		echo "  time (its RRQ -> its image verified); median over the runs (min–max)."
-		echo "- failed devices, retransmits: total over all runs, in brackets the worst run."
-		echo "- CPU s/GiB, softirq all s/GiB: as above."
-		echo
-		echo "| server | makespan s median (min–max) | x reflector | worst x reflector | slowest device s | median device s | failed devices total (worst run) | retransmits total (worst run) | CPU s/GiB | softirq all s/GiB | notes |"
-		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
-		jq -r "$JQ_FMT"'
-			.rows[] | select(.flash) |
-			"| \(.server) | \(.makespan_s | rng(2)) | \(.makespan_vs_reflector | x) | \(.worst_makespan_vs_reflector | x) | \(.slowest_device_s | rng(2)) | \(.median_device_s | rng(2)) | \(.transfers_failed) (\(.transfers_failed_worst_run)) | \(.retransmits) (\(.retransmits_worst_run)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(notes) |"' "$OUT/results.json"
+		if [ "$PIN" = 1 ]; then
+			echo "- notes, \"CPU $SRV_CPU shared\": the busy time of CPU $SRV_CPU that was neither the server's nor"
+			echo "  softirq (other tasks of the machine), as a share of the run's wall time (median over"
+			echo "  the runs of 2 s or more), shown from 10 %: such figures are not the server's alone."
+		fi
+		echo "- notes, FAILED: runs in which a transfer failed (or the server died) are left out of the"
+		echo "  medians and ranges; transfers and retransmits count them."
+		if [ "$has_tp" = 1 ]; then
+			echo
+			echo "## Throughput"
+			echo
+			echo "Lock-step and windowsize runs fetch $((SIZE_big >> 10)) KiB; concurrent-64 fetches $((SIZE_mid >> 10)) KiB"
+			echo "per client, concurrent-512 $((SIZE_small >> 10)) KiB per client. Clients re-ACK after ${LG_TIMEOUT_MS} ms"
+			echo "(${LG_RETRIES} times) and on a repeated DATA."
+			echo
+			echo "- goodput: verified payload bytes / wall time of the whole run (1 MB = 10^6 bytes);"
+			echo "  the median of the runs, in brackets the slowest and the fastest run."
+			echo "- x reflector: the median goodput / the reflector's median goodput in the same scenario"
+			echo "  (the reflector answers every ACK in TC with no session logic: the rig's ceiling)."
+			echo "- worst x reflector (kernel tiers only): the slowest run's goodput / the reflector's median."
+			echo "- x tftpd-hpa: the median goodput / tftpd-hpa's median goodput."
+			echo "- RTT p50 / p99: per block, ACK sent -> next DATA received, at the client (log2"
+			echo "  histogram, ~6 %); the median over the runs of each run's percentile, in microseconds."
+			echo "- transfers ok/failed: summed over all runs (a wrong byte counts as failed)."
+			echo
+			echo "| scenario | server | goodput MB/s median (min–max) | x reflector | worst x reflector | x tftpd-hpa | RTT p50 / p99 us | CPU s/GiB | softirq all s/GiB | transfers ok/failed | retransmits total (worst run) | notes |"
+			echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+			jq -r --arg srv_cpu "$SRV_CPU" "$JQ_FMT"'
+				.rows[] | select(.flash | not) |
+				"| \(.scenario) | \(.server) | \(.goodput_MBps | rng(1)) | \(.vs_reflector | x) | \(.worst_vs_reflector | x) | \(.vs_tftpd_hpa | x) | \(.rtt_p50_us | fmt(1)) / \(.rtt_p99_us | fmt(1)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.transfers_ok)/\(.transfers_failed) | \(.retransmits) (\(.retransmits_worst_run)) | \(notes) |"' "$OUT/results.json"
+		fi
+		if [ "$has_flash" = 1 ]; then
+			echo
+			echo "## Flash: $(flash_devices) devices at once"
+			echo
+			echo "$(flash_devices) bootloader-like devices each fetch a $((SIZE_flash >> 10)) KiB image (RRQ with blksize 512,"
+			echo "lock-step, no windowsize), started evenly within $(flash_spread) ms. Like U-Boot they re-ACK only"
+			echo "on their own ${FLASH_TIMEOUT_MS} ms timer (${FLASH_RETRIES} times, then the device fails) and ignore a repeated DATA."
+			echo
+			echo "- makespan: first RRQ -> the last device has its image verified: what a bench"
+			echo "  operator waits for; the median of the runs, in brackets the fastest and the slowest run."
+			echo "- x reflector: the median makespan / the reflector's median makespan (a time: 1.50x is"
+			echo "  50 % longer); worst x reflector (kernel tiers): the slowest run's makespan / that median."
+			echo "- slowest device, median device: per run the slowest and the median device's transfer"
+			echo "  time (its RRQ -> its image verified); median over the runs (min–max)."
+			echo "- failed devices: total over all runs, in brackets the worst run."
+			echo
+			echo "| server | makespan s median (min–max) | x reflector | worst x reflector | slowest device s | median device s | failed devices total (worst run) | retransmits total (worst run) | CPU s/GiB | softirq all s/GiB | notes |"
+			echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+			jq -r --arg srv_cpu "$SRV_CPU" "$JQ_FMT"'
+				.rows[] | select(.flash) |
+				"| \(.server) | \(.makespan_s | rng(2)) | \(.makespan_vs_reflector | x) | \(.worst_makespan_vs_reflector | x) | \(.slowest_device_s | rng(2)) | \(.median_device_s | rng(2)) | \(.transfers_failed) (\(.transfers_failed_worst_run)) | \(.retransmits) (\(.retransmits_worst_run)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(notes) |"' "$OUT/results.json"
+		fi
 	} > "$OUT/results.md"
 }
 
@@ -712,7 +744,7 @@ JQ_FMT='
 		     (if (.server | startswith("xtftpd")) and .runs_ok + .runs_failed > 0 then
 			"kernel blocks \(.xtftpd_kernel_blocks), user \(.xtftpd_user_blocks)" else empty end),
 		     (if (.srv_cpu_others_share // 0) >= 0.1 then
-			"CPU 0 shared: other tasks \(.srv_cpu_others_share * 100 | round) % of the run" else empty end),
+			"CPU \($srv_cpu) shared: other tasks \(.srv_cpu_others_share * 100 | round) % of the run" else empty end),
 		     .notes[] ] | join("; ");'
 flash_devices() { local s; for s in "${SCENARIOS[@]}"; do [[ $s == flash* ]] && { IFS=: read -r _ _ _ _ c _ _ <<< "$s"; echo "$c"; return; }; done; }
 flash_spread() { local s; for s in "${SCENARIOS[@]}"; do [[ $s == flash* ]] && { echo "${s##*:}"; return; }; done; }
