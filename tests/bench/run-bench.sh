@@ -56,9 +56,12 @@
 #   BENCH_PIN=0                           no pinning and no RPS (as on 1 CPU): a
 #                                         lock-step round trip then stays on one
 #                                         CPU instead of crossing to the other twice
-# Duration: about 1 minute per repeat for the throughput scenarios and, for
-# the flash scenario, ~1 GiB per server run (10-60 s each): 15-30 minutes
-# with the defaults; BENCH_QUICK=1 BENCH_REPEAT=2 is a ~2 minute smoke.
+# Duration: a minute or two per repeat for the throughput scenarios; the
+# flash scenario moves 1 GiB per server run, lock-step 512 with the server on
+# one CPU: ~10-30 s for the kernel tiers, minutes for a forking server
+# (tftpd-hpa: 128 processes on CPU 0). With the defaults (5 repeats, six
+# servers) allow an hour; BENCH_FLASH_REPEAT=1 or BENCH_SCENARIOS shorten it.
+# BENCH_QUICK=1 BENCH_REPEAT=2 with three servers is a smoke of ~5 minutes.
 # Exit: 0 done (rows may say a server failed), 1 rig error, 77 not root.
 set -o errexit -o nounset -o pipefail
 
@@ -109,7 +112,7 @@ LG_RUN_LIMIT=240         # seconds, one scenario against one server
 # repeated DATA ignored (no re-ACK for it); all 128 started within 1 s.
 FLASH_TIMEOUT_MS=1000
 FLASH_RETRIES=5
-FLASH_RUN_LIMIT=900      # seconds: 1 GiB lock-step 512 per run
+FLASH_RUN_LIMIT=1800     # seconds: 1 GiB lock-step 512 per run
 if [ -n "${BENCH_SCENARIOS:-}" ]; then
 	picked=()
 	for want in $BENCH_SCENARIOS; do
