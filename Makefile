@@ -69,6 +69,10 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFT_SRCS))
+# tests/bpf/bench_*.c: measurements on the same harness, not tests
+# (tests/run-all.sh runs test_* only).
+BPFB_SRCS := $(wildcard tests/bpf/bench_*.c)
+BPFB_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(BPFB_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 HELPER_SRCS := $(filter-out %.bpf.c,$(wildcard tests/integration/*.c))
@@ -151,6 +155,10 @@ $(BUILD)/tests/test_%: tests/bpf/test_%.c $(LIB) $(SKELS) $(HDRS_SHARED) $(wildc
 	$(msg) CC $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 
+$(BUILD)/tests/bench_%: tests/bpf/bench_%.c $(LIB) $(SKELS) $(HDRS_SHARED) $(wildcard tests/bpf/*.h) | $(BUILD)/tests
+	$(msg) CC $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+
 $(BUILD)/tests/%: tests/bench/%.c $(LIB) $(HDRS_SHARED) | $(BUILD)/tests
 	$(msg) CC $@
 	$(Q)$(CC) -I$(BUILD)/tests $(CFLAGS) $(LDFLAGS) $< $(LIB) -o $@ $(LDLIBS) -lm
@@ -191,7 +199,7 @@ $(BUILD)/tests/xdp_pass.bpf.o: tests/integration/xdp_pass.bpf.c | $(BUILD)/tests
 	$(msg) BPF $@
 	$(Q)$(CLANG) -O2 -target bpf $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -c $< -o $@
 
-tests: all $(UNIT_BINS) $(BPFT_BINS) $(BENCH_BINS) $(HELPER_BINS)
+tests: all $(UNIT_BINS) $(BPFT_BINS) $(BPFB_BINS) $(BENCH_BINS) $(HELPER_BINS)
 
 # ---- top-level jobs ------------------------------------------------------------
 deps:

@@ -47,6 +47,13 @@ static __always_inline __u32 xt_bound_chunk_off(__u32 off)
 	return xt_opaque_u32(off) & (XT_CHUNK_DATA - 1);
 }
 
+/* The byte offset of a block's entry in a checksum table chunk, from
+ * (blk - 1) * 4: 4-aligned and inside the chunk (XT_SUMS_PER_CHUNK). */
+static __always_inline __u32 xt_bound_sum_off(__u32 off)
+{
+	return xt_opaque_u32(off) & (XT_CHUNK_DATA - 4);
+}
+
 /* Fold a 64-bit running sum to 16 bits (no complement). */
 static __always_inline __u16 csum_fold64(__u64 sum)
 {

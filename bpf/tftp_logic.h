@@ -414,8 +414,11 @@ static __always_inline const __u8 *block_data(const struct block_src *b)
 /*
  * Locate block blk (absolute, 1-based) of the session's image: bytes
  * [(blk-1)*blksize, min(blk*blksize, image_size)). The chunk must belong
- * to the image, so nothing outside it can ever be sent. Returns 0 or an
- * enum xt_stat pass reason.
+ * to the image, so nothing outside it can ever be sent. The payload's
+ * checksum comes from the session's block checksum table when it has one
+ * (a table entry names no bytes that are sent: a wrong one could only spoil
+ * the checksum), else it is summed here. Returns 0 or an enum xt_stat pass
+ * reason.
  */
 static __always_inline int block_locate(const struct session_value *s, __u32 blk,
 					struct block_src *b)
@@ -448,6 +451,18 @@ static __always_inline int block_locate(const struct session_value *s, __u32 blk
 	if (!b->chunk)
 		return XT_STAT_PASS_HELPER_FAILED;
 	b->in_off = off & (XT_CHUNK_DATA - 1);
+	/* The stored sum when the session has a table (xtftp_kern.h): one
+	 * array lookup instead of bpf_csum_diff over the payload. */
+	if (s->sums_ref) {
+		const struct pool_chunk *t;
+
+		idx = s->sums_ref - 1 + (blk - 1) / XT_SUMS_PER_CHUNK;
+		t = bpf_map_lookup_elem(&XT_MAP_IMAGE_POOL, &idx);
+		if (t) {
+			b->csum = *(const __u32 *)(t->data + xt_bound_sum_off((blk - 1) * 4));
+			return 0;
+		}
+	}
 	sum = csum_pool_block(block_data(b), b->len);
 	if (sum < 0)
 		return XT_STAT_PASS_HELPER_FAILED;

@@ -29,6 +29,20 @@
 #define XT_CHUNK_DATA     65536u
 #define XT_CHUNK_OVERLAP  2048u
 #define XT_CHUNK_SIZE     (XT_CHUNK_DATA + XT_CHUNK_OVERLAP) /* map value_size */
+/*
+ * Block checksum tables: a run of pool chunks holding, for one image and
+ * one blksize, the payload checksum of every block, so the kernel adds the
+ * headers to a stored sum instead of summing 512-1468 payload bytes per
+ * ACK. Entry blk - 1 (blk 1-based, up to final_block) is a __u32 at byte
+ * ((blk - 1) % XT_SUMS_PER_CHUNK) * 4 of chunk (blk - 1) / XT_SUMS_PER_CHUNK
+ * of the table: the 16-bit words of the block's payload as they lie in
+ * memory (native loads, the odd last byte padded with a zero byte after
+ * it) summed and folded to 16 bits (0 for an empty block); what
+ * csum_pool_block in bpf/csum.h computes. A session names its table in
+ * session_value.sums_ref; userspace builds it (user/files/pool.c) before
+ * it writes the session.
+ */
+#define XT_SUMS_PER_CHUNK (XT_CHUNK_DATA / 4)
 /* Largest blksize the kernel tiers serve (a block must fit in the overlap). */
 #define XT_KERN_MAX_BLKSIZE XT_CHUNK_OVERLAP
 /* Largest RFC 7440 window the TC tier sends per ACK (bounded loop). */
@@ -98,6 +112,12 @@ struct session_value {
 	__u32 last_resent;      /* block resent last on a duplicate ACK and not
 				 * yet echoed (xt_dup_ack_verdict), 0 none */
 	__u32 dup_resends;      /* DATA the kernel resent on duplicate ACKs */
+	/* -- set by userspace, read-only for the kernel -- */
+	__u32 sums_ref;         /* 1 + pool index of the first chunk of the
+				 * image's block checksum table for this blksize
+				 * (XT_SUMS_PER_CHUNK); 0: none, the kernel sums
+				 * the payload itself */
+	__u32 pad;              /* must be zero */
 };
 
 /* ---- interfaces where XDP may transmit ------------------------------------

@@ -27,6 +27,7 @@
 #include "xtftp_kern.h"
 #include "xtftp_wire.h"
 #include "xtftp.skel.h"
+#include "files/pool.h"
 
 /* Not every test uses every helper. */
 #pragma GCC diagnostic push
@@ -91,7 +92,7 @@ static void image_generate(struct image *img, uint32_t seed)
 
 /* Chunk layout of include/xtftp_kern.h: own XT_CHUNK_DATA bytes, then the
  * first XT_CHUNK_OVERLAP bytes of the next chunk, zero past the image. */
-static int pool_fill(void)
+static int pool_put_images(void)
 {
 	struct image *imgs[] = { &img_a, &img_b, &img_c };
 	uint8_t *val = malloc(XT_CHUNK_SIZE);
@@ -119,6 +120,43 @@ static int pool_fill(void)
 		}
 	}
 	free(val);
+	return err;
+}
+
+/*
+ * The block checksum table of img for blksize (xtftp_kern.h), built by the
+ * daemon's own pool_sums_fill over a copy of the image's chunks and written
+ * to the pool from chunk map_first (past every image). *ref = what a
+ * session's sums_ref names it by. 0 or a negative errno.
+ */
+#define SUMS_FIRST_CHUNK 32
+
+static int sums_put(const struct image *img, unsigned int blksize, uint32_t map_first,
+		    uint32_t *ref)
+{
+	uint32_t n = image_chunks(img), t = pool_sums_chunks(img->size, blksize);
+	uint8_t *mem = calloc((size_t)n + t, XT_CHUNK_SIZE);
+	int fd = bpf_map__fd(skel->maps.image_pool);
+	int err = 0;
+
+	if (!mem)
+		return -ENOMEM;
+	for (uint32_t c = 0; c < n; c++) {
+		uint64_t start = (uint64_t)c * XT_CHUNK_DATA;
+
+		for (uint64_t j = 0; j < XT_CHUNK_SIZE && start + j < img->size; j++)
+			pool_chunk(mem, c)[j] = img->bytes[start + j];
+	}
+	pool_sums_fill(mem, 0, img->size, blksize, n);
+	for (uint32_t k = 0; k < t && !err; k++) {
+		uint32_t key = map_first + k;
+
+		if (key >= POOL_CHUNKS ||
+		    bpf_map_update_elem(fd, &key, pool_chunk(mem, n + k), BPF_ANY))
+			err = key >= POOL_CHUNKS ? -ENOSPC : -errno;
+	}
+	free(mem);
+	*ref = map_first + 1;
 	return err;
 }
 
@@ -395,6 +433,21 @@ static int session_timing(const struct flow *fl, unsigned int ifindex, uint64_t 
 	return 0;
 }
 
+/* Name a block checksum table in the session (sums_put; 0: none). */
+static int session_sums(const struct flow *fl, unsigned int ifindex, uint32_t sums_ref)
+{
+	struct session_value v;
+	struct session_key k;
+
+	flow_key(fl, ifindex, &k);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sessions), &k, &v))
+		return -errno;
+	v.sums_ref = sums_ref;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sessions), &k, &v, BPF_EXIST))
+		return -errno;
+	return 0;
+}
+
 static void session_del(const struct flow *fl, unsigned int ifindex)
 {
 	struct session_key k;
@@ -555,7 +608,7 @@ static int harness_load(void)
 	image_generate(&img_a, 0x12345678);
 	image_generate(&img_b, 0x9abcdef1);
 	image_generate(&img_c, 0x0badf00d);
-	err = pool_fill();
+	err = pool_put_images();
 	if (err) {
 		fprintf(stderr, "filling the pool: %s\n", strerror(-err));
 		goto cleanup;

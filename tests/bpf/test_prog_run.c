@@ -48,6 +48,7 @@ struct send_case {
 	uint16_t blksize;
 	uint32_t last_sent, last_acked;
 	uint32_t expect_blk;    /* absolute block expected out */
+	int sums;               /* with a block checksum table (sums_put) */
 };
 
 static void one_send(const struct send_case *c)
@@ -71,6 +72,12 @@ static void one_send(const struct send_case *c)
 		subtest_failed = 1;
 		return;
 	}
+	if (c->sums) {
+		uint32_t ref = 0;
+
+		CHECK(sums_put(c->img, c->blksize, SUMS_FIRST_CHUNK, &ref) == 0 &&
+		      session_sums(&fl, lo_ifindex, ref) == 0, "cannot set the checksum table");
+	}
 	alen = build_ack(ack, &fl, (c->expect_blk - 1) & 0xffff);
 	wlen = build_data(want, &fl, c->img, c->blksize, c->expect_blk);
 	run_prog(prog, ack, alen, 0, &r);
@@ -93,32 +100,47 @@ static void one_send(const struct send_case *c)
 }
 
 static const struct send_case send_cases[] = {
-	{ "xdp_v4_512",            0, 4, 0, &img_a, 512,  1, 0, 2 },
-	{ "xdp_v6_1468",           0, 6, 0, &img_a, 1468, 5, 4, 6 },
-	{ "xdp_v4_vlan_1428",      0, 4, 1, &img_a, 1428, 3, 2, 4 },
-	{ "xdp_v6_vlan_512",       0, 6, 1, &img_a, 512,  7, 6, 8 },
-	{ "xdp_v4_ack0_of_oack",   0, 4, 0, &img_a, 1468, 0, (uint32_t)-1, 1 },
+	{ "xdp_v4_512",            0, 4, 0, &img_a, 512,  1, 0, 2, 0 },
+	{ "xdp_v6_1468",           0, 6, 0, &img_a, 1468, 5, 4, 6, 0 },
+	{ "xdp_v4_vlan_1428",      0, 4, 1, &img_a, 1428, 3, 2, 4, 0 },
+	{ "xdp_v6_vlan_512",       0, 6, 1, &img_a, 512,  7, 6, 8, 0 },
+	{ "xdp_v4_ack0_of_oack",   0, 4, 0, &img_a, 1468, 0, (uint32_t)-1, 1, 0 },
 	/* block 45 of 1468 covers [64592, 66060): chunks 0 and 1 */
-	{ "xdp_v4_straddle_1468",  0, 4, 0, &img_a, 1468, 44, 43, 45 },
-	{ "xdp_v6_straddle_1428",  0, 6, 1, &img_a, 1428, 45, 44, 46 },
+	{ "xdp_v4_straddle_1468",  0, 4, 0, &img_a, 1468, 44, 43, 45, 0 },
+	{ "xdp_v6_straddle_1428",  0, 6, 1, &img_a, 1428, 45, 44, 46, 0 },
 	/* ACK 65535 -> DATA wire 0 = absolute 65536 (blksize 8 keeps it small) */
-	{ "xdp_v4_rollover",       0, 4, 0, &img_c, 8, 65535, 65534, 65536 },
-	{ "xdp_v6_after_rollover", 0, 6, 0, &img_c, 8, 65536, 65535, 65537 },
+	{ "xdp_v4_rollover",       0, 4, 0, &img_c, 8, 65535, 65534, 65536, 0 },
+	{ "xdp_v6_after_rollover", 0, 6, 0, &img_c, 8, 65536, 65535, 65537, 0 },
 	/* ACK wire 65535 with last_sent 65536 is absolute 65535, not 131071:
 	 * the ACK re-bases there and block 65536 goes again */
-	{ "xdp_v4_ack_across_rollover", 0, 4, 0, &img_c, 8, 65536, 65534, 65536 },
-	{ "xdp_v4_final_short",    0, 4, 0, &img_a, 512, 390, 389, 391 },
-	{ "xdp_v6_final_short",    0, 6, 0, &img_a, 1468, 136, 135, 137 },
-	{ "xdp_v4_final_zero",     0, 4, 0, &img_b, 512, 10, 9, 11 },
-	{ "xdp_v6_vlan_final_zero", 0, 6, 1, &img_b, 512, 10, 9, 11 },
-	{ "xdp_v4_blksize_8",      0, 4, 0, &img_a, 8, 1, 0, 2 },
-	{ "tc_v4_512",             1, 4, 0, &img_a, 512,  1, 0, 2 },
-	{ "tc_v6_1468",            1, 6, 0, &img_a, 1468, 5, 4, 6 },
-	{ "tc_v4_vlan_in_frame",   1, 4, 1, &img_a, 1428, 3, 2, 4 },
-	{ "tc_v6_straddle_1468",   1, 6, 0, &img_a, 1468, 44, 43, 45 },
-	{ "tc_v4_rollover",        1, 4, 0, &img_c, 8, 65535, 65534, 65536 },
-	{ "tc_v4_final_zero",      1, 4, 0, &img_b, 512, 10, 9, 11 },
-	{ "tc_v6_final_short",     1, 6, 1, &img_a, 512, 390, 389, 391 },
+	{ "xdp_v4_ack_across_rollover", 0, 4, 0, &img_c, 8, 65536, 65534, 65536, 0 },
+	{ "xdp_v4_final_short",    0, 4, 0, &img_a, 512, 390, 389, 391, 0 },
+	{ "xdp_v6_final_short",    0, 6, 0, &img_a, 1468, 136, 135, 137, 0 },
+	{ "xdp_v4_final_zero",     0, 4, 0, &img_b, 512, 10, 9, 11, 0 },
+	{ "xdp_v6_vlan_final_zero", 0, 6, 1, &img_b, 512, 10, 9, 11, 0 },
+	{ "xdp_v4_blksize_8",      0, 4, 0, &img_a, 8, 1, 0, 2, 0 },
+	{ "tc_v4_512",             1, 4, 0, &img_a, 512,  1, 0, 2, 0 },
+	{ "tc_v6_1468",            1, 6, 0, &img_a, 1468, 5, 4, 6, 0 },
+	{ "tc_v4_vlan_in_frame",   1, 4, 1, &img_a, 1428, 3, 2, 4, 0 },
+	{ "tc_v6_straddle_1468",   1, 6, 0, &img_a, 1468, 44, 43, 45, 0 },
+	{ "tc_v4_rollover",        1, 4, 0, &img_c, 8, 65535, 65534, 65536, 0 },
+	{ "tc_v4_final_zero",      1, 4, 0, &img_b, 512, 10, 9, 11, 0 },
+	{ "tc_v6_final_short",     1, 6, 1, &img_a, 512, 390, 389, 391, 0 },
+	/* odd blksize: blocks at odd offsets, odd lengths (the last byte
+	 * padded), a straddle at block 45, a short final block 137 */
+	{ "xdp_v4_odd_1467",       0, 4, 0, &img_a, 1467, 1, 0, 2, 0 },
+	{ "xdp_v6_odd_straddle_1467", 0, 6, 0, &img_a, 1467, 44, 43, 45, 0 },
+	{ "tc_v4_odd_final_1467",  1, 4, 0, &img_a, 1467, 136, 135, 137, 0 },
+	/* the stored per-block checksums (sums_put) instead of summing */
+	{ "xdp_v4_512_sums",       0, 4, 0, &img_a, 512,  1, 0, 2, 1 },
+	{ "xdp_v6_straddle_1468_sums", 0, 6, 0, &img_a, 1468, 44, 43, 45, 1 },
+	{ "xdp_v4_final_short_sums", 0, 4, 0, &img_a, 512, 390, 389, 391, 1 },
+	{ "xdp_v4_final_zero_sums", 0, 4, 0, &img_b, 512, 10, 9, 11, 1 },
+	{ "xdp_v4_odd_1467_sums",  0, 4, 0, &img_a, 1467, 1, 0, 2, 1 },
+	{ "xdp_v4_rollover_sums",  0, 4, 0, &img_c, 8, 65535, 65534, 65536, 1 },
+	{ "tc_v4_1468_sums",       1, 4, 0, &img_a, 1468, 5, 4, 6, 1 },
+	{ "tc_v6_vlan_odd_straddle_sums", 1, 6, 1, &img_a, 1467, 44, 43, 45, 1 },
+	{ "tc_v4_odd_final_1467_sums", 1, 4, 0, &img_a, 1467, 136, 135, 137, 1 },
 };
 
 /* ---- subtests: passed untouched ------------------------------------------ */

@@ -180,7 +180,63 @@ cleanup:
 	return err;
 }
 
+/* The payload checksum of one block as the kernel adds it (xtftp_kern.h):
+ * native 16-bit words from the block's start, folded. Summed 32 bits at a
+ * time (2^16 = 1 modulo 0xffff: a 32-bit word adds what its two 16-bit
+ * halves do), which keeps a table for a 16 MiB image at a few ms. */
+static uint32_t block_sum(const uint8_t *p, size_t len)
+{
+	uint64_t sum = 0;
+	uint32_t w32;
+	uint16_t w;
+	size_t i;
+
+	for (i = 0; i + 4 <= len; i += 4) {
+		memcpy(&w32, p + i, 4);
+		sum += w32;
+	}
+	if (i + 2 <= len) {
+		memcpy(&w, p + i, 2);
+		sum += w;
+	}
+	if (len & 1) {
+		uint8_t last[2] = { p[len - 1], 0 };
+
+		memcpy(&w, last, 2);
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
+}
+
+void pool_sums_fill(uint8_t *base, uint32_t img_first, uint64_t size, unsigned int blksize,
+		    uint32_t table_first)
+{
+	uint64_t blocks = size / blksize + 1, i;
+
+	for (i = 0; i < blocks; i++) {
+		uint64_t off = i * blksize;
+		size_t len = size - off < blksize ? (size_t)(size - off) : blksize;
+		/* a block straddling two chunks is whole in the first one's
+		 * overlap (blksize <= XT_CHUNK_OVERLAP) */
+		const uint8_t *src = pool_chunk(base, img_first + (uint32_t)(off / XT_CHUNK_DATA)) +
+				     off % XT_CHUNK_DATA;
+		uint32_t v = len ? block_sum(src, len) : 0;
+
+		memcpy(pool_chunk(base, table_first + (uint32_t)(i / XT_SUMS_PER_CHUNK)) +
+		       (i % XT_SUMS_PER_CHUNK) * 4, &v, 4);
+	}
+}
+
 /* ---- image cache -------------------------------------------------------- */
+
+/* A block checksum table of an image (image_pool_block_sums). */
+struct pool_sums {
+	unsigned int blksize;
+	uint32_t first;
+	uint32_t n;
+};
 
 struct pool_image {
 	struct loaded_image pub;  /* what the engine sees; first member */
@@ -192,6 +248,8 @@ struct pool_image {
 	uint64_t last_use;          /* LRU stamp, from image_pool.clock */
 	int stale;                  /* a newer generation of the file exists */
 	char *name;                 /* served path it was loaded for, NULL none */
+	struct pool_sums sums[POOL_SUMS_MAX];
+	unsigned int n_sums;
 	struct pool_image *next;
 };
 
@@ -238,6 +296,7 @@ void image_pool_fini(struct image_pool *p)
 static void image_unlink_free(struct image_pool *p, struct pool_image *victim)
 {
 	struct pool_image **pp;
+	unsigned int i;
 
 	for (pp = &p->images; *pp; pp = &(*pp)->next) {
 		if (*pp == victim) {
@@ -246,6 +305,8 @@ static void image_unlink_free(struct image_pool *p, struct pool_image *victim)
 		}
 	}
 	chunk_alloc_put(&p->alloc, victim->pub.first_chunk, victim->pub.n_chunks);
+	for (i = 0; i < victim->n_sums; i++)
+		chunk_alloc_put(&p->alloc, victim->sums[i].first, victim->sums[i].n);
 	free(victim->name);
 	free(victim);
 }
@@ -270,9 +331,15 @@ static uint32_t evictable_chunks(const struct image_pool *p)
 	const struct pool_image *im;
 	uint32_t sum = 0;
 
-	for (im = p->images; im; im = im->next)
-		if (!im->pub.refs)
-			sum += im->pub.n_chunks;
+	unsigned int i;
+
+	for (im = p->images; im; im = im->next) {
+		if (im->pub.refs)
+			continue;
+		sum += im->pub.n_chunks;
+		for (i = 0; i < im->n_sums; i++)
+			sum += im->sums[i].n;
+	}
 	return sum;
 }
 
@@ -420,6 +487,50 @@ int image_pool_read(const struct image_pool *p, const struct loaded_image *img,
 		len -= take;
 	}
 	return 0;
+}
+
+int image_pool_block_sums(struct image_pool *p, const struct loaded_image *img,
+			  unsigned int blksize, uint32_t *sums_ref)
+{
+	struct pool_image *im = to_pool_image(img);
+	struct pool_sums *t;
+	uint32_t first, n;
+	unsigned int i;
+	int err;
+
+	*sums_ref = 0;
+	if (!img || blksize < 8 || blksize > XT_KERN_MAX_BLKSIZE)
+		return -EINVAL;
+	for (i = 0; i < im->n_sums; i++) {
+		if (im->sums[i].blksize == blksize) {
+			*sums_ref = im->sums[i].first + 1;
+			return 0;
+		}
+	}
+	if (im->n_sums == POOL_SUMS_MAX)
+		return -ENOSPC;
+	n = pool_sums_chunks(img->size, blksize);
+	err = chunk_alloc_get(&p->alloc, n, &first);
+	if (err)
+		return err;
+	pool_sums_fill(p->base, img->first_chunk, img->size, blksize, first);
+	t = &im->sums[im->n_sums++];
+	t->blksize = blksize;
+	t->first = first;
+	t->n = n;
+	*sums_ref = first + 1;
+	return 0;
+}
+
+const struct loaded_image *image_pool_find(const struct image_pool *p, uint32_t first_chunk,
+					   uint32_t id, uint32_t gen)
+{
+	const struct pool_image *im;
+
+	for (im = p->images; im; im = im->next)
+		if (im->pub.first_chunk == first_chunk && im->pub.id == id && im->pub.gen == gen)
+			return &im->pub;
+	return NULL;
 }
 
 unsigned int image_pool_count(const struct image_pool *p)

@@ -74,6 +74,21 @@ static inline uint32_t pool_chunks_for(uint64_t size)
 int pool_fill(uint8_t *base, uint32_t first, uint32_t n, int fd, uint64_t size,
 	      uint8_t sha256_out[32]);
 
+/*
+ * The block checksum table of an image of size bytes in chunks from
+ * img_first, for blksize (xtftp_kern.h, XT_SUMS_PER_CHUNK), written into
+ * the pool_sums_chunks(size, blksize) chunks from table_first.
+ */
+void pool_sums_fill(uint8_t *base, uint32_t img_first, uint64_t size, unsigned int blksize,
+		    uint32_t table_first);
+/* Chunks that table needs (entries for blocks 1..size / blksize + 1). */
+static inline uint32_t pool_sums_chunks(uint64_t size, unsigned int blksize)
+{
+	uint64_t blocks = size / blksize + 1;
+
+	return (uint32_t)((blocks + XT_SUMS_PER_CHUNK - 1) / XT_SUMS_PER_CHUNK);
+}
+
 /* ---- image cache -------------------------------------------------------- */
 struct pool_image;
 
@@ -109,6 +124,19 @@ const char *image_pool_name(const struct loaded_image *img);
 int image_pool_stale(const struct loaded_image *img);
 int image_pool_read(const struct image_pool *p, const struct loaded_image *img,
 		    uint64_t off, void *buf, size_t len);
+/*
+ * The block checksum table of img for blksize (8..XT_KERN_MAX_BLKSIZE):
+ * built in free chunks on first use, kept with the image (at most
+ * POOL_SUMS_MAX blksizes) and freed with it. *sums_ref = 1 + its first
+ * chunk (session_value.sums_ref). -ENOSPC when no free chunks hold it (no
+ * image is evicted for it: the kernel then sums the payload itself).
+ */
+#define POOL_SUMS_MAX 4
+int image_pool_block_sums(struct image_pool *p, const struct loaded_image *img,
+			  unsigned int blksize, uint32_t *sums_ref);
+/* The image loaded at first_chunk with this id and generation, or NULL. */
+const struct loaded_image *image_pool_find(const struct image_pool *p, uint32_t first_chunk,
+					   uint32_t id, uint32_t gen);
 /* Number of images loaded (referenced or cached). */
 unsigned int image_pool_count(const struct image_pool *p);
 /* Iterate over the images loaded, newest first: prev NULL gives the first,

@@ -643,10 +643,19 @@ static int sessions_fd(const struct fastpath *fp)
 int fastpath_session_start(struct fastpath *fp, const struct session_key *key,
 			   const struct session_value *val)
 {
+	struct session_value v = *val;
+	const struct loaded_image *img;
+
 	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
+	/* The image's block checksums for this blksize, so the kernel adds
+	 * headers to a stored sum per ACK instead of summing the payload
+	 * (issue 19); without room for the table it sums (sums_ref 0). */
+	img = image_pool_find(&fp->pool, v.first_chunk, v.image_id, v.image_gen);
+	if (!img || image_pool_block_sums(&fp->pool, img, v.blksize, &v.sums_ref))
+		v.sums_ref = 0;
 	/* BPF_ANY: a client reusing its port replaces its earlier session. */
-	return bpf_map_update_elem(sessions_fd(fp), key, val, BPF_ANY);
+	return bpf_map_update_elem(sessions_fd(fp), key, &v, BPF_ANY);
 }
 
 int fastpath_session_get(const struct fastpath *fp, const struct session_key *key,
