@@ -22,6 +22,8 @@
 #include "../bpf/ack_cases.h"
 
 #define SEC 1000000000ull
+#define MS  1000000ull
+#define US  1000ull
 #define T   (1 * SEC)               /* the negotiated timeout in these scripts */
 #define RETRIES 5
 
@@ -466,6 +468,46 @@ static void test_kernel_progress(void **state)
 	assert_int_equal(x.last_acked, 1000);
 }
 
+/* A kernel session's RTO follows the client's pace between looks, not
+ * only the kernel's turnaround estimate (which refuses samples over 1.5
+ * RTO, so it never caught up with a client that slowed down for good:
+ * 512 transfers on one loaded host were resent ~20 blocks each for
+ * nothing). */
+static void test_kernel_pace(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+
+	(void)state;
+	xfer_rrq_start(&x, 1, T, RETRIES, 10000, 1, 1, 0, &out);
+	x.loss_seen = 1;                        /* as after a first timeout */
+	k = kview(101, 100, 1 * MS);
+	k.last_ack_ns = 1 * MS;
+	k.srtt_ns = 100 * US;
+	k.rttvar_ns = 10 * US;
+	xfer_on_timer(&x, &k, 2 * MS, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_int_equal(xfer_rto(&x), XT_RTO_MIN_NS);  /* no pace yet: the floor */
+	/* 10 blocks in 200 ms: 20 ms a block, the RTO four of those */
+	k = kview(111, 110, 201 * MS);
+	k.last_ack_ns = 201 * MS;
+	k.srtt_ns = 100 * US;
+	k.rttvar_ns = 10 * US;
+	xfer_on_timer(&x, &k, 202 * MS, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_int_equal(x.k_pace_ns, 20 * MS);
+	assert_int_equal(xfer_rto(&x), 80 * MS);
+	assert_int_equal(out.deadline, 201 * MS + 80 * MS);
+	/* the same pace does not bind userspace, which times every block */
+	x.kernel = 0;
+	assert_int_equal(xfer_rto(&x), XT_RTO_MIN_NS);
+	/* and never beyond the configured timeout */
+	x.kernel = 1;
+	x.k_pace_ns = T;
+	assert_int_equal(xfer_rto(&x), T);
+}
+
 /* An ACK the kernel passed on: userspace continues from the kernel's entry
  * (read after pausing it) or, when it is gone, from what it last saw. */
 static void test_kernel_take_back(void **state)
@@ -629,7 +671,6 @@ static void test_random_sequences(void **state)
 
 /* ---- loss recovery (xtftp_rto.h, issue 13) ----------------------------------- */
 
-#define MS 1000000ull
 
 /* Without a timeout from the client the RTO follows the measured
  * turnaround (floor XT_RTO_MIN_NS), doubles on repeats up to the
@@ -1249,6 +1290,7 @@ int main(void)
 		cmocka_unit_test(test_rollover),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_kernel_progress),
+		cmocka_unit_test(test_kernel_pace),
 		cmocka_unit_test(test_kernel_take_back),
 		cmocka_unit_test(test_adaptive_rto),
 		cmocka_unit_test(test_fast_phase),

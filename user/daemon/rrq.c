@@ -244,6 +244,7 @@ static const struct xfer_kview *rrq_kview(struct session *s, struct session_valu
 	kv->last_data_ns = val->last_data_ns;
 	kv->srtt_ns = val->srtt_ns;
 	kv->rttvar_ns = val->rttvar_ns;
+	kv->last_ack_ns = val->last_ack_ns;
 	return kv;
 }
 

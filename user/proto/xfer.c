@@ -58,6 +58,14 @@ int xfer_final_window_out(const struct xfer *x)
 	       x->last_acked >= x->final_block - (int64_t)x->windowsize && x->client_acked;
 }
 
+/* A kernel session's RTO is at least this many times the client's pace
+ * per window (k_pace_ns): the kernel's estimate comes from turnaround
+ * samples, and it refuses those over 1.5 RTO (xt_rtt_sample_plausible), so
+ * a client that slows down for good (512 transfers on one loaded host: the
+ * turnaround went from 0.1 to ~15 ms within a second) kept an RTO of
+ * milliseconds and was resent about 20 blocks per transfer for nothing. */
+#define PACE_RTO_FACTOR 4
+
 uint64_t xfer_rto(const struct xfer *x)
 {
 	/* Adaptive only once the session has seen a loss (a timeout, or the
@@ -65,9 +73,15 @@ uint64_t xfer_rto(const struct xfer *x)
 	 * a scheduling hiccup of a busy host or an emulated firmware (tens of
 	 * ms) is no loss, and a millisecond RTO resent hundreds of blocks
 	 * needlessly (GRUB under QEMU: 521 of 32,769). */
+	uint64_t rto, paced;
+
 	if (x->timeout_asked || !x->loss_seen)
 		return x->timeout_ns;
-	return xt_rto(x->srtt_ns, x->rttvar_ns, x->timeout_ns);
+	rto = xt_rto(x->srtt_ns, x->rttvar_ns, x->timeout_ns);
+	paced = PACE_RTO_FACTOR * x->k_pace_ns * x->windowsize;
+	if (x->kernel && paced > rto)
+		rto = paced < x->timeout_ns ? paced : x->timeout_ns;
+	return rto;
 }
 
 void xfer_timeout_asked(struct xfer *x)
@@ -296,6 +310,7 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 		x->kernel = 1;
 		x->hand_backs++;
 		x->k_seen_acked = x->last_acked;
+		x->k_seen_ack_ns = 0;    /* the pace restarts from the next look */
 		x->k_resend_ns = 0;
 		out->events |= XFER_EV_HAND_BACK;
 	}
@@ -331,7 +346,14 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 	if (k->last_acked != x->k_seen_acked) {
 		uint64_t due;
 
-		/* the kernel made progress: not a stall */
+		/* the kernel made progress: not a stall; the client's pace
+		 * over the blocks acknowledged since the last look */
+		if (x->k_seen_ack_ns && k->last_ack_ns > x->k_seen_ack_ns &&
+		    k->last_acked > x->k_seen_acked)
+			x->k_pace_ns = (k->last_ack_ns - x->k_seen_ack_ns) /
+				       (uint64_t)(k->last_acked - x->k_seen_acked);
+		if (k->last_ack_ns)
+			x->k_seen_ack_ns = k->last_ack_ns;
 		x->k_seen_acked = k->last_acked;
 		x->last_acked = k->last_acked;
 		x->client_acked = 1;
