@@ -499,6 +499,18 @@ static void test_kernel_pace(void **state)
 	assert_int_equal(x.k_pace_ns, 20 * MS);
 	assert_int_equal(xfer_rto(&x), 80 * MS);
 	assert_int_equal(out.deadline, 201 * MS + 80 * MS);
+	/* a loss: no progress for one RTO, a resend; the next look's 2 s
+	 * for 1 block hold that wait and are no pace (taken, the RTO fed on
+	 * itself up to the configured timeout: 0.5 s a loss) */
+	xfer_on_timer(&x, &k, 201 * MS + 80 * MS, &out);
+	assert_true(out.events & XFER_EV_TIMEOUT);
+	k = kview(112, 111, 2201 * MS);
+	k.last_ack_ns = 2201 * MS;
+	k.srtt_ns = 100 * US;
+	k.rttvar_ns = 10 * US;
+	xfer_on_timer(&x, &k, 2202 * MS, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_int_equal(x.k_pace_ns, 20 * MS);
 	/* the same pace does not bind userspace, which times every block */
 	x.kernel = 0;
 	assert_int_equal(xfer_rto(&x), XT_RTO_MIN_NS);

@@ -347,9 +347,12 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		uint64_t due;
 
 		/* the kernel made progress: not a stall; the client's pace
-		 * over the blocks acknowledged since the last look */
+		 * over the blocks acknowledged since the last look, unless
+		 * that time held a timeout (a loss's wait is no pace: taken
+		 * in, the RTO fed on itself up to the configured timeout,
+		 * 0.5 s a loss in the loss bench) */
 		if (x->k_seen_ack_ns && k->last_ack_ns > x->k_seen_ack_ns &&
-		    k->last_acked > x->k_seen_acked)
+		    k->last_acked > x->k_seen_acked && !x->timeouts_in_row)
 			x->k_pace_ns = (k->last_ack_ns - x->k_seen_ack_ns) /
 				       (uint64_t)(k->last_acked - x->k_seen_acked);
 		if (k->last_ack_ns)
