@@ -181,7 +181,10 @@ static void obs_suspect_progress(struct session *s, uint64_t ack_ns, uint64_t bl
 
 /*
  * s is suspected of having been restarted (obs_detect_restart) and now
- * stalls or ends without having been delivered: the suspicion holds. The
+ * ends without having been delivered, or stalls with its client's port
+ * closed (ICMP) or for two counted timeouts: the suspicion holds. (One
+ * stall is not enough: at 5 % loss a client that re-ACKs on a 1 s timer
+ * leaves a 0.5 s timeout without an ACK and goes on, the 5 % soak.) The
  * later transfer, if still live, is reported as its restart.
  */
 void obs_restart_settle(struct session *s)
@@ -297,7 +300,6 @@ void obs_stall(struct session *s)
 	s->rec.stalled = 1;
 	session_live_view(s, &view, now);
 	events_emit(s->e->ev, EVT_STALL, &view, now);
-	obs_restart_settle(s);
 }
 
 static void obs_fill_stats(struct engine *e, struct report_stats *st)

@@ -245,6 +245,7 @@ static const struct xfer_kview *rrq_kview(struct session *s, struct session_valu
 	kv->srtt_ns = val->srtt_ns;
 	kv->rttvar_ns = val->rttvar_ns;
 	kv->last_ack_ns = val->last_ack_ns;
+	kv->dup_acks = val->dup_acks;
 	return kv;
 }
 

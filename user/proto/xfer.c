@@ -339,6 +339,12 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		out->acked = x->last_acked;
 		return 1;
 	}
+	/* a duplicate ACK the kernel answered: the client is there and
+	 * still lacks a block (the final-ACK dally must not end it) */
+	if (k->dup_acks != x->k_seen_dups) {
+		x->k_seen_dups = k->dup_acks;
+		x->dup_since_timer = 1;
+	}
 	x->srtt_ns = k->srtt_ns;        /* the kernel's estimate is the session's */
 	x->rttvar_ns = k->rttvar_ns;
 	if (k->last_data_ns > x->last_send_ns)

@@ -58,6 +58,7 @@ struct xfer {
 	int kernel;
 	int64_t k_seen_acked;           /* the kernel's last_acked at the last look */
 	uint64_t k_seen_ack_ns;         /* ... and when the kernel saw that ACK */
+	uint32_t k_seen_dups;           /* the kernel's dup_acks at the last look */
 	uint64_t k_pace_ns;             /* the client's pace between two looks: time
 					 * per acknowledged block (0 unknown) */
 	uint64_t k_resend_ns;           /* no progress: earliest next resend, 0 = now */
@@ -78,6 +79,7 @@ struct xfer_kview {
 	uint64_t last_data_ns;          /* when the kernel last sent DATA (same clock as now) */
 	uint64_t srtt_ns, rttvar_ns;    /* the kernel's turnaround estimate (xtftp_rto.h) */
 	uint64_t last_ack_ns;           /* when the kernel last saw a new ACK, 0 none */
+	uint32_t dup_acks;              /* duplicate ACKs the kernel saw (it answers them) */
 };
 
 /* Bits of xfer_out.events: what happened, for counters, logs and events. */
