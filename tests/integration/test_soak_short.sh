@@ -4,23 +4,25 @@
 # way, the load generator and real clients (curl, tftp-hpa) in a loop, then
 # its summary and verdict (see tests/soak.sh).
 #
-# What this asserts (SOAK_STRICT=0), each of which can fail:
+# What this asserts (the verdict of `make soak`, SOAK_STRICT=1), each of
+# which can fail:
 #   - every download is byte-exact: the load generator's sha256 of every
 #     transfer, the real clients' files by sha256;
 #   - no transfer failed as a client saw it: clients with their default
 #     patience (load generator 1 s x 10 tries, tftp-hpa, curl) all finish;
+#   - no transfer failed as the daemon saw it, and none was restarted: a
+#     lost final ACK is delivered-unconfirmed (reported apart, not a
+#     failure), a copy of a request is no restart, a second client on the
+#     same host is no restart;
 #   - the daemon stays alive, exits 0 on SIGTERM with no sanitizer report
 #     (this is the ASan build), and has no session left once its retry
 #     budget has passed;
 #   - fds end at most 2 above their start, RSS at most 16 MiB above its
 #     value at the first sample (ASan's quarantine kept small).
-# Reported by cause but not asserted yet: transfers the daemon counts as
-# failed (before the final-ACK dally, c829d02, mostly a lost final ACK:
-# the client had every byte; now delivered-unconfirmed, reported apart)
-# and restarts (several clients share one address here, so a new request
-# for the same file can be taken for one). Once the hour at 2 % passes
-# strictly (issue 18 point 3), SOAK_SHORT_STRICT=1 makes those fail too
-# (the default of `make soak`). No timing is asserted.
+# Strict since the hour at 2 % passed with 0 failed and 0 restarted
+# transfers in both flavours (issue 18); SOAK_SHORT_STRICT=0 reports the
+# daemon's failures and restarts by cause without judging them. No timing
+# is asserted.
 #
 # Adds about 5 minutes plus the drain (up to 3) to make check.
 set -o nounset -o pipefail
@@ -35,6 +37,6 @@ fi
 	exit 77
 }
 SOAK_SECONDS=${SOAK_SHORT_SECONDS:-300} SOAK_SAMPLE=${SOAK_SHORT_SAMPLE:-60} \
-SOAK_LOSS=${SOAK_SHORT_LOSS:-2} SOAK_STRICT=${SOAK_SHORT_STRICT:-0} \
+SOAK_LOSS=${SOAK_SHORT_LOSS:-2} SOAK_STRICT=${SOAK_SHORT_STRICT:-1} \
 SOAK_FLAVOUR=${SOAK_SHORT_FLAVOUR:-kernel} \
 	exec bash "$TOP/tests/soak.sh" "$BUILD"
