@@ -181,11 +181,12 @@ static void obs_suspect_progress(struct session *s, uint64_t ack_ns, uint64_t bl
 
 /*
  * s is suspected of having been restarted (obs_detect_restart) and now
- * ends without having been delivered, or stalls with its client's port
- * closed (ICMP) or for two counted timeouts: the suspicion holds. (One
- * stall is not enough: at 5 % loss a client that re-ACKs on a 1 s timer
- * leaves a 0.5 s timeout without an ACK and goes on, the 5 % soak.) The
- * later transfer, if still live, is reported as its restart.
+ * ends without having been delivered, or times out with its client's port
+ * closed (ICMP port unreachable: the program that asked is gone): the
+ * suspicion holds. A stall alone is not enough, not even two timeouts: on
+ * a lossy link a client that re-ACKs on its own 1 s timer leaves them and
+ * goes on (the soaks reported such restarts where no client restarted).
+ * The later transfer, if still live, is reported as its restart.
  */
 void obs_restart_settle(struct session *s)
 {

@@ -170,7 +170,7 @@ int session_count_timeout(struct session *s, const struct xfer_out *out)
 	s->e->tot.timeouts++;
 	if (out->events & XFER_EV_STALL)
 		obs_stall(s);
-	if (s->rec.restart_suspect && (s->rec.icmp_errors || s->x.retries >= 2))
+	if (s->rec.restart_suspect && s->rec.icmp_errors)
 		obs_restart_settle(s);
 	if (!(out->events & XFER_EV_GIVE_UP))
 		return 0;
