@@ -468,6 +468,18 @@ static void test_kernel_progress(void **state)
 	assert_int_equal(x.last_acked, 1000);
 }
 
+/* The kernel's entry after an ACK of acked seen (and DATA sent) at t, its
+ * turnaround estimate 100 us. */
+static struct xfer_kview kview_paced(uint32_t sent, int32_t acked, uint64_t t)
+{
+	struct xfer_kview k = kview(sent, acked, t);
+
+	k.last_ack_ns = t;
+	k.srtt_ns = 100 * US;
+	k.rttvar_ns = 10 * US;
+	return k;
+}
+
 /* A kernel session's RTO follows the client's pace between looks, not
  * only the kernel's turnaround estimate (which refuses samples over 1.5
  * RTO, so it never caught up with a client that slowed down for good:
@@ -482,18 +494,12 @@ static void test_kernel_pace(void **state)
 	(void)state;
 	xfer_rrq_start(&x, 1, T, RETRIES, 10000, 1, 1, 0, &out);
 	x.loss_seen = 1;                        /* as after a first timeout */
-	k = kview(101, 100, 1 * MS);
-	k.last_ack_ns = 1 * MS;
-	k.srtt_ns = 100 * US;
-	k.rttvar_ns = 10 * US;
+	k = kview_paced(101, 100, 1 * MS);
 	xfer_on_timer(&x, &k, 2 * MS, &out);
 	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
 	assert_int_equal(xfer_rto(&x), XT_RTO_MIN_NS);  /* no pace yet: the floor */
 	/* 10 blocks in 200 ms: 20 ms a block, the RTO four of those */
-	k = kview(111, 110, 201 * MS);
-	k.last_ack_ns = 201 * MS;
-	k.srtt_ns = 100 * US;
-	k.rttvar_ns = 10 * US;
+	k = kview_paced(111, 110, 201 * MS);
 	xfer_on_timer(&x, &k, 202 * MS, &out);
 	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
 	assert_int_equal(x.k_pace_ns, 20 * MS);
@@ -504,10 +510,7 @@ static void test_kernel_pace(void **state)
 	 * itself up to the configured timeout: 0.5 s a loss) */
 	xfer_on_timer(&x, &k, 201 * MS + 80 * MS, &out);
 	assert_true(out.events & XFER_EV_TIMEOUT);
-	k = kview(112, 111, 2201 * MS);
-	k.last_ack_ns = 2201 * MS;
-	k.srtt_ns = 100 * US;
-	k.rttvar_ns = 10 * US;
+	k = kview_paced(112, 111, 2201 * MS);
 	xfer_on_timer(&x, &k, 2202 * MS, &out);
 	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
 	assert_int_equal(x.k_pace_ns, 20 * MS);
