@@ -107,8 +107,9 @@ static uint64_t request_digest(const uint8_t *buf, size_t len)
 }
 
 /* xfer_final_window_out of old, with the kernel's progress if it serves
- * old (userspace's copy lags behind it). */
-static int request_final_window_out(struct engine *e, struct session *old)
+ * old (userspace's copy lags behind it); *acked: the last block the client
+ * acknowledged. */
+static int request_final_window_out(struct engine *e, struct session *old, int64_t *acked)
 {
 	struct session_value val;
 	struct xfer x = old->x;
@@ -118,6 +119,7 @@ static int request_final_window_out(struct engine *e, struct session *old)
 		x.last_acked = (int32_t)val.last_acked;
 		x.client_acked = x.client_acked || x.last_acked >= 1;
 	}
+	*acked = x.last_acked;
 	return xfer_final_window_out(&x);
 }
 
@@ -142,10 +144,12 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
 	struct session *old = session_lookup(e, rc->lst, &rc->peer, &rc->link);
 	struct session_value val;
 	uint64_t last;
-	int acked;
+	int64_t acked_block = 0;
+	int acked, final_out;
 
 	if (!old)
 		return 0;
+	final_out = !old->is_write && request_final_window_out(e, old, &acked_block);
 	acked = old->rec.last_ack_ns != 0;
 	last = acked ? old->rec.last_ack_ns : old->rec.start_ns;
 	if (old->x.kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
@@ -153,7 +157,14 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
 		last = val.last_ack_ns;
 		acked = 1;
 	}
-	if (!old->x.dallying && old->is_write == is_write &&
+	/* A copy is sent before our answer arrives; once the client has
+	 * acknowledged DATA and the final window is out, the same request
+	 * is a new client program given the same port (the soak: taken for
+	 * a copy, the old transfer went on resending its final block to
+	 * that port, the new client took that DATA as its server's answer,
+	 * locked onto the old port and failed on its ICMP when the old
+	 * transfer ended) */
+	if (!(final_out && acked_block >= 1) && !old->x.dallying && old->is_write == is_write &&
 	    !strcmp(old->rec.requested, req->filename) &&
 	    ((!acked && old->req_digest == digest) || old->x.retries == 0 ||
 	     now_ns() - last < old->timeout_ns)) {
@@ -166,7 +177,7 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
 	 * to a new client program (ephemeral ports are reused within seconds
 	 * when hundreds of transfers a minute start on one host: the 5 %
 	 * soak counted such a delivered transfer failed) */
-	if (!old->is_write && request_final_window_out(e, old))
+	if (final_out)
 		session_finish(old, XFER_UNCONFIRMED, 0,
 			       "final block %" PRId64 " sent; the client's port then sent a new "
 			       "request", old->x.final_block);
