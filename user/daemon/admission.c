@@ -145,11 +145,12 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
 	struct session_value val;
 	uint64_t last;
 	int64_t acked_block = 0;
-	int acked, final_out;
+	int acked, final_out, final_unacked;
 
 	if (!old)
 		return 0;
 	final_out = !old->is_write && request_final_window_out(e, old, &acked_block);
+	final_unacked = final_out && acked_block >= 1 && acked_block < old->x.final_block;
 	acked = old->rec.last_ack_ns != 0;
 	last = acked ? old->rec.last_ack_ns : old->rec.start_ns;
 	if (old->x.kernel && fastpath_session_get(e->fp, &old->key, &val) == 0 &&
@@ -158,13 +159,17 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
 		acked = 1;
 	}
 	/* A copy is sent before our answer arrives; once the client has
-	 * acknowledged DATA and the final window is out, the same request
-	 * is a new client program given the same port (the soak: taken for
-	 * a copy, the old transfer went on resending its final block to
-	 * that port, the new client took that DATA as its server's answer,
-	 * locked onto the old port and failed on its ICMP when the old
-	 * transfer ended) */
-	if (!(final_out && acked_block >= 1) && !old->x.dallying && old->is_write == is_write &&
+	 * acknowledged DATA, the final window is out and its final ACK has
+	 * not come, the same request is a new client program given the same
+	 * port (the soak: taken for a copy, the old transfer went on
+	 * resending its final block to that port, the new client took that
+	 * DATA as its server's answer, locked onto the old port and failed
+	 * on its ICMP when the old transfer ended). Not once the kernel has
+	 * seen the final ACK (userspace not told yet): a copy queued behind
+	 * a busy loop (busybox resends its RRQ after 100 ms) then meets a
+	 * transfer the kernel finished in milliseconds, and is ignored as
+	 * before, not served to a client that has gone */
+	if (!final_unacked && !old->x.dallying && old->is_write == is_write &&
 	    !strcmp(old->rec.requested, req->filename) &&
 	    ((!acked && old->req_digest == digest) || old->x.retries == 0 ||
 	     now_ns() - last < old->timeout_ns)) {
