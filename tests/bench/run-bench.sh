@@ -7,6 +7,9 @@
 # Servers (each started in turn on the same address, serving the same files):
 #   xtftpd-kernel  $BUILD/xtftpd with its XDP/TC tiers on the server veth
 #   xtftpd-user    $BUILD/xtftpd --no-bpf
+#   xtftpd-tc      $BUILD/xtftpd --no-xdp: TC alone (not in the default list; on veth
+#                  XDP never serves, so it shows what the XDP program on the ACK's
+#                  path costs)
 #   tftpd-hpa      Debian's in.tftpd
 #   atftpd         Debian's atftpd, extracted from its .deb into BUILD/atftpd-cache
 #                  (the package conflicts with tftpd-hpa, so it is not installed)
@@ -350,6 +353,12 @@ start_xtftpd-kernel() {
 	[ "$(xt_stat bpf_active)" = 1 ] || SRV_NOTE="kernel tiers not attached"
 }
 start_xtftpd-user() { start_xtftpd --no-bpf; }
+# TC alone: on veth XDP never serves (it cannot grow frames), so this is
+# the kernel tiers without the XDP program on the ACK's path.
+start_xtftpd-tc() {
+	start_xtftpd -i "$IF_SRV" --no-xdp || return 1
+	[ "$(xt_stat bpf_active)" = 1 ] || SRV_NOTE="kernel tiers not attached"
+}
 
 start_tftpd-hpa() {
 	command -v in.tftpd >/dev/null || { SRV_ERR="in.tftpd not installed (make deps)"; return 1; }
@@ -429,7 +438,7 @@ stop_server() {
 xt_stat() {
 	"$XTFTPCTL" -S "$CTL_SOCK" stats 2>/dev/null | awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
 }
-is_kernel_tier() { [ "$1" = xtftpd-kernel ] || [ "$1" = reflector ]; }
+is_kernel_tier() { [ "$1" = xtftpd-kernel ] || [ "$1" = xtftpd-tc ] || [ "$1" = reflector ]; }
 
 # ---- one run: one scenario against one server ---------------------------------------
 # na_row SERVER SCENARIO RUN STATUS
@@ -591,6 +600,7 @@ write_json() {
 		       goodput_MBps: ($ok | map(.goodput_MBps) | stats),
 		       rtt_p50_us: ($ok | map(.rtt_us.p50) | median),
 		       rtt_p99_us: ($ok | map(.rtt_us.p99) | median),
+		       first_answer_ms: ($ok | map((.first_answer_us.p50 // empty) / 1000) | median),
 		       cpu_s_per_gib: ($ok | map(.cpu_s_per_gib // empty) | median),
 		       softirq_all_s_per_gib: ($ok | map(.softirq_all_s_per_gib // empty) | median),
 		       srv_cpu_others_share: ($ran | map(.srv_cpu_others_share // empty) | median),
@@ -698,13 +708,16 @@ write_results() {
 			echo "- x tftpd-hpa: the median goodput / tftpd-hpa's median goodput."
 			echo "- RTT p50 / p99: per block, ACK sent -> next DATA received, at the client (log2"
 			echo "  histogram, ~6 %); the median over the runs of each run's percentile, in microseconds."
+			echo "- first answer: request -> its first answer (OACK or DATA 1) at the client, median of"
+			echo "  the runs' p50 (log2 histogram), in ms. For xtftpd the first request of an image"
+			echo "  loads it into the pool (the server starts afresh for every run), inside the wall time."
 			echo "- transfers ok/failed: summed over all runs (a wrong byte counts as failed)."
 			echo
-			echo "| scenario | server | goodput MB/s median (min–max) | x reflector | worst x reflector | x tftpd-hpa | RTT p50 / p99 us | CPU s/GiB | softirq all s/GiB | transfers ok/failed | retransmits total (worst run) | notes |"
-			echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+			echo "| scenario | server | goodput MB/s median (min–max) | x reflector | worst x reflector | x tftpd-hpa | RTT p50 / p99 us | first answer ms | CPU s/GiB | softirq all s/GiB | transfers ok/failed | retransmits total (worst run) | notes |"
+			echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 			jq -r --arg srv_cpu "$SRV_CPU" "$JQ_FMT"'
 				.rows[] | select(.flash | not) |
-				"| \(.scenario) | \(.server) | \(.goodput_MBps | rng(1)) | \(.vs_reflector | x) | \(.worst_vs_reflector | x) | \(.vs_tftpd_hpa | x) | \(.rtt_p50_us | fmt(1)) / \(.rtt_p99_us | fmt(1)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.transfers_ok)/\(.transfers_failed) | \(.retransmits) (\(.retransmits_worst_run)) | \(notes) |"' "$OUT/results.json"
+				"| \(.scenario) | \(.server) | \(.goodput_MBps | rng(1)) | \(.vs_reflector | x) | \(.worst_vs_reflector | x) | \(.vs_tftpd_hpa | x) | \(.rtt_p50_us | fmt(1)) / \(.rtt_p99_us | fmt(1)) | \(.first_answer_ms | fmt(1)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.transfers_ok)/\(.transfers_failed) | \(.retransmits) (\(.retransmits_worst_run)) | \(notes) |"' "$OUT/results.json"
 		fi
 		if [ "$has_flash" = 1 ]; then
 			echo
@@ -758,7 +771,7 @@ t0=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for server in $SERVERS; do
 	case $server in
-	xtftpd-kernel|xtftpd-user|tftpd-hpa|atftpd|dnsmasq|reflector) ;;
+	xtftpd-kernel|xtftpd-tc|xtftpd-user|tftpd-hpa|atftpd|dnsmasq|reflector) ;;
 	*) die "unknown server '$server' in BENCH_SERVERS" ;;
 	esac
 done

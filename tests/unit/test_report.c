@@ -111,6 +111,7 @@ static void make_transfer(struct transfer *t)
 	t->image_gen = 2;
 	t->sha256[0] = 0xab;
 	t->sha256[31] = 0xcd;
+	t->sha256_known = 1;
 }
 
 static void test_transfer_json(void **state)
@@ -136,6 +137,11 @@ static void test_transfer_json(void **state)
 	assert_non_null(strstr(out, "cd\",\"tier\""));
 	assert_non_null(strstr(out, "\"outcome\":\"running\""));
 	assert_int_equal(out[0], '{');
+	free(out);
+	/* the pool is still hashing the image: null, not zeros */
+	t.sha256_known = 0;
+	RENDER(out, report_transfer_json(f, &t, 2000000000ull));
+	assert_non_null(strstr(out, "\"image_id\":3,\"generation\":2,\"sha256\":null,"));
 	free(out);
 
 	/* a timeout with ICMP errors reads as icmp-unreachable */

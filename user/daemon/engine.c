@@ -585,9 +585,17 @@ static int engine_open_signals(struct engine *e)
 	return 0;
 }
 
+/*
+ * Bytes of pool image hashed per turn of the loop while images wait for
+ * their sha256 (image_pool_hash_step): a fraction of a millisecond with
+ * SHA-NI, so a request or an ACK for userspace waits no longer than that.
+ */
+#define HASH_SLICE_BYTES (256u << 10)
+
 int engine_run(struct engine *e)
 {
 	struct epoll_event evs[64];
+	int hashing = 1;        /* images may wait for their hash (a catalog load) */
 	int err;
 
 	/* signals that came since engine_create are pending: not lost */
@@ -620,6 +628,8 @@ int engine_run(struct engine *e)
 				deadline = e->next_tick_ns;
 			timeout_ms = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 		}
+		if (hashing)
+			timeout_ms = 0;
 		n = epoll_wait(e->epfd, evs, 64, timeout_ms);
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
@@ -638,6 +648,9 @@ int engine_run(struct engine *e)
 			e->next_tick_ns = now + e->tick_ns;
 			e->tick_fn(e, e->tick_ctx, now);
 		}
+		/* between turns, after this one's events: a slice of hashing
+		 * (and a request that loaded an image sets it going) */
+		hashing = fastpath_image_hash_step(e->fp, HASH_SLICE_BYTES);
 		graveyard_empty(e);
 	}
 	engine_abort_all(e);

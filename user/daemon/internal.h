@@ -244,6 +244,7 @@ unsigned int client_count_get(struct engine *e, const struct sockaddr_storage *p
 void client_count_add(struct engine *e, const struct sockaddr_storage *peer, int delta);
 void session_arm_at(struct session *s, uint64_t deadline_ns);
 void record_push(struct engine *e, const struct transfer *t);
+void session_note_sha256(struct session *s, int finish);
 int session_count_timeout(struct session *s, const struct xfer_out *out);
 void session_count_retransmit(struct session *s);
 void session_kernel_collect(struct session *s);

@@ -15,6 +15,10 @@ void session_live_view(const struct session *s, struct transfer *t, uint64_t now
 	int64_t acked = s->x.last_acked;
 
 	*t = s->rec;
+	if (s->img && s->img->sha256_ready && !t->sha256_known) {
+		memcpy(t->sha256, s->img->sha256, sizeof(t->sha256));
+		t->sha256_known = 1;
+	}
 	t->dup_acks += s->k_dup_acks;
 	if (!s->is_write && s->in_map) {
 		struct session_value val;
@@ -531,8 +535,12 @@ static void obs_write_status(struct engine *e, FILE *f)
 			if (t->image_id == img->id && t->image_gen == img->gen)
 				name = t->served;
 		}
+		/* asked now: worth finishing the hash for (the pool hashes
+		 * after the first answer) */
+		const uint8_t *digest = fastpath_image_sha256(e->fp, img);
+
 		for (int i = 0; i < 32; i++)
-			snprintf(sha + 2 * i, 3, "%02x", img->sha256[i]);
+			snprintf(sha + 2 * i, 3, "%02x", digest[i]);
 		/* refs: the sessions serving it, plus the catalog's own
 		 * reference while the image is published (xtftpctl load) */
 		n = 0;

@@ -439,7 +439,7 @@ static void rrq_acquire_image(struct session *s)
 		s->file_size = s->img->size;
 		s->rec.image_id = s->img->id;
 		s->rec.image_gen = s->img->gen;
-		memcpy(s->rec.sha256, s->img->sha256, sizeof(s->rec.sha256));
+		session_note_sha256(s, 0);
 		return;
 	}
 	s->img = NULL;

@@ -206,6 +206,16 @@ void session_kernel_collect(struct session *s)
 		s->x.last_acked = (int32_t)val.last_acked;
 }
 
+/* The served image's sha256 into the record: now if the pool has it, or
+ * (finish: the record is about to be final) hashing the rest first. */
+void session_note_sha256(struct session *s, int finish)
+{
+	if (!s->img || s->rec.sha256_known || (!finish && !s->img->sha256_ready))
+		return;
+	memcpy(s->rec.sha256, fastpath_image_sha256(s->e->fp, s->img), sizeof(s->rec.sha256));
+	s->rec.sha256_known = 1;
+}
+
 static void session_kernel_release(struct session *s)
 {
 	if (s->in_map) {
@@ -213,6 +223,7 @@ static void session_kernel_release(struct session *s)
 		s->in_map = 0;
 	}
 	if (s->img) {
+		session_note_sha256(s, 1);
 		fastpath_image_release(s->e->fp, s->img);
 		s->img = NULL;
 	}
@@ -225,6 +236,7 @@ void session_record(struct session *s)
 	struct transfer *t = &s->rec;
 	char line[1024];
 
+	session_note_sha256(s, 1);
 	if (s->x.kernel || s->in_map)
 		session_kernel_collect(s);
 	t->inject_drops += s->k_inject_drops;   /* rec holds userspace's own */

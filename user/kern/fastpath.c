@@ -579,6 +579,16 @@ void fastpath_image_retire(struct fastpath *fp, const struct loaded_image *img)
 		image_pool_retire(&fp->pool, img);
 }
 
+int fastpath_image_hash_step(struct fastpath *fp, uint64_t budget)
+{
+	return fp ? image_pool_hash_step(&fp->pool, budget) : 0;
+}
+
+const uint8_t *fastpath_image_sha256(struct fastpath *fp, const struct loaded_image *img)
+{
+	return image_pool_sha256(&fp->pool, img);
+}
+
 const char *fastpath_image_name(const struct loaded_image *img)
 {
 	return image_pool_name(img);

@@ -126,6 +126,10 @@ int fastpath_image_acquire_named(struct fastpath *fp, int fd, const struct stat 
 				 const char *name, const struct loaded_image **img);
 /* Mark img outdated: freed when its last session ends (now if none). */
 void fastpath_image_retire(struct fastpath *fp, const struct loaded_image *img);
+/* Hashing of loaded images off the first answer's path (image_pool_hash_step:
+ * 1 while work is left) and an image's digest, finished now if needed. */
+int fastpath_image_hash_step(struct fastpath *fp, uint64_t budget);
+const uint8_t *fastpath_image_sha256(struct fastpath *fp, const struct loaded_image *img);
 /* Served path given at acquire (NULL none); 1 if a newer generation exists. */
 const char *fastpath_image_name(const struct loaded_image *img);
 int fastpath_image_stale(const struct loaded_image *img);

@@ -193,11 +193,15 @@ void report_transfer_members(FILE *f, const struct transfer *t, uint64_t now_ns)
 	json_write_string(f, t->options);
 	fprintf(f, ",\"blksize\":%u,\"windowsize\":%u,\"timeout_us\":%u,\"size\":%" PRIu64,
 		t->blksize, t->windowsize, t->timeout_us, t->tsize);
-	if (t->image_id) {
+	if (t->image_id && t->sha256_known) {
 		fprintf(f, ",\"image_id\":%u,\"generation\":%u,\"sha256\":\"", t->image_id, t->image_gen);
 		for (int i = 0; i < 32; i++)
 			fprintf(f, "%02x", t->sha256[i]);
 		fputc('"', f);
+	} else if (t->image_id) {
+		/* the pool hashes an image after its first answer: not yet */
+		fprintf(f, ",\"image_id\":%u,\"generation\":%u,\"sha256\":null", t->image_id,
+			t->image_gen);
 	} else {
 		fprintf(f, ",\"image_id\":0,\"generation\":0,\"sha256\":null");
 	}

@@ -79,7 +79,9 @@ struct transfer {
 	uint8_t mac_session;            /* --mac-sessions: mac is the requester's, replies went to it */
 	uint32_t image_id;              /* kernel pool image served, 0 = none */
 	uint32_t image_gen;             /* its generation */
-	uint8_t sha256[32];             /* its sha256 (valid when image_id) */
+	uint8_t sha256[32];             /* its sha256 (valid when sha256_known) */
+	uint8_t sha256_known;           /* 0 while the pool is still hashing the
+					 * image (start events, early listings) */
 	uint64_t last_ack_ns;           /* CLOCK_MONOTONIC of the last new ACK / DATA, 0 none */
 	uint32_t icmp_errors;           /* ICMP errors about the client (IP_RECVERR) */
 	uint8_t icmp_type, icmp_code;   /* the last one */
