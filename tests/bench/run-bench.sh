@@ -601,6 +601,8 @@ write_json() {
 		       rtt_p50_us: ($ok | map(.rtt_us.p50) | median),
 		       rtt_p99_us: ($ok | map(.rtt_us.p99) | median),
 		       first_answer_ms: ($ok | map((.first_answer_us.p50 // empty) / 1000) | median),
+		       loadgen_busy_pct: ($ok | map((.cpu.busy_share // empty) * 100) | median),
+		       loadgen_events_per_wakeup: ($ok | map(.cpu.events_per_wakeup // empty) | median),
 		       cpu_s_per_gib: ($ok | map(.cpu_s_per_gib // empty) | median),
 		       softirq_all_s_per_gib: ($ok | map(.softirq_all_s_per_gib // empty) | median),
 		       srv_cpu_others_share: ($ran | map(.srv_cpu_others_share // empty) | median),
@@ -711,13 +713,16 @@ write_results() {
 			echo "- first answer: request -> its first answer (OACK or DATA 1) at the client, median of"
 			echo "  the runs' p50 (log2 histogram), in ms. For xtftpd the first request of an image"
 			echo "  loads it into the pool (the server starts afresh for every run), inside the wall time."
+			echo "- loadgen CPU: the load generator's own user+sys over the wall time (one thread:"
+			echo "  100 % is its whole CPU, the rig's ceiling), and in brackets the events each of its"
+			echo "  epoll wakeups returned; medians over the runs."
 			echo "- transfers ok/failed: summed over all runs (a wrong byte counts as failed)."
 			echo
-			echo "| scenario | server | goodput MB/s median (min–max) | x reflector | worst x reflector | x tftpd-hpa | RTT p50 / p99 us | first answer ms | CPU s/GiB | softirq all s/GiB | transfers ok/failed | retransmits total (worst run) | notes |"
-			echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+			echo "| scenario | server | goodput MB/s median (min–max) | x reflector | worst x reflector | x tftpd-hpa | RTT p50 / p99 us | first answer ms | CPU s/GiB | softirq all s/GiB | loadgen CPU % (events/wakeup) | transfers ok/failed | retransmits total (worst run) | notes |"
+			echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 			jq -r --arg srv_cpu "$SRV_CPU" "$JQ_FMT"'
 				.rows[] | select(.flash | not) |
-				"| \(.scenario) | \(.server) | \(.goodput_MBps | rng(1)) | \(.vs_reflector | x) | \(.worst_vs_reflector | x) | \(.vs_tftpd_hpa | x) | \(.rtt_p50_us | fmt(1)) / \(.rtt_p99_us | fmt(1)) | \(.first_answer_ms | fmt(1)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.transfers_ok)/\(.transfers_failed) | \(.retransmits) (\(.retransmits_worst_run)) | \(notes) |"' "$OUT/results.json"
+				"| \(.scenario) | \(.server) | \(.goodput_MBps | rng(1)) | \(.vs_reflector | x) | \(.worst_vs_reflector | x) | \(.vs_tftpd_hpa | x) | \(.rtt_p50_us | fmt(1)) / \(.rtt_p99_us | fmt(1)) | \(.first_answer_ms | fmt(1)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.loadgen_busy_pct | fmt(0)) (\(.loadgen_events_per_wakeup | fmt(1))) | \(.transfers_ok)/\(.transfers_failed) | \(.retransmits) (\(.retransmits_worst_run)) | \(notes) |"' "$OUT/results.json"
 		fi
 		if [ "$has_flash" = 1 ]; then
 			echo
@@ -735,11 +740,11 @@ write_results() {
 			echo "  time (its RRQ -> its image verified); median over the runs (min–max)."
 			echo "- failed devices: total over all runs, in brackets the worst run."
 			echo
-			echo "| server | makespan s median (min–max) | x reflector | worst x reflector | slowest device s | median device s | failed devices total (worst run) | retransmits total (worst run) | CPU s/GiB | softirq all s/GiB | notes |"
-			echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+			echo "| server | makespan s median (min–max) | x reflector | worst x reflector | slowest device s | median device s | failed devices total (worst run) | retransmits total (worst run) | CPU s/GiB | softirq all s/GiB | loadgen CPU % (events/wakeup) | notes |"
+			echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 			jq -r --arg srv_cpu "$SRV_CPU" "$JQ_FMT"'
 				.rows[] | select(.flash) |
-				"| \(.server) | \(.makespan_s | rng(2)) | \(.makespan_vs_reflector | x) | \(.worst_makespan_vs_reflector | x) | \(.slowest_device_s | rng(2)) | \(.median_device_s | rng(2)) | \(.transfers_failed) (\(.transfers_failed_worst_run)) | \(.retransmits) (\(.retransmits_worst_run)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(notes) |"' "$OUT/results.json"
+				"| \(.server) | \(.makespan_s | rng(2)) | \(.makespan_vs_reflector | x) | \(.worst_makespan_vs_reflector | x) | \(.slowest_device_s | rng(2)) | \(.median_device_s | rng(2)) | \(.transfers_failed) (\(.transfers_failed_worst_run)) | \(.retransmits) (\(.retransmits_worst_run)) | \(.cpu_s_per_gib | fmt(2)) | \(.softirq_all_s_per_gib | fmt(2)) | \(.loadgen_busy_pct | fmt(0)) (\(.loadgen_events_per_wakeup | fmt(1))) | \(notes) |"' "$OUT/results.json"
 		fi
 	} > "$OUT/results.md"
 }

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -166,6 +167,7 @@ struct lg_totals {
 	uint64_t bytes;
 	uint64_t retransmits, timeouts, dup_data, out_of_order, foreign;
 	uint64_t oack, no_oack;
+	uint64_t waits, wait_events;    /* epoll_wait calls that returned events, and those */
 	unsigned int win_min, win_max;  /* windowsize in force, over transfers */
 	unsigned int blk_min, blk_max;  /* blksize in force, over transfers */
 	struct lg_hist rtt;             /* ns, per block */
@@ -991,6 +993,21 @@ static void report(double wall, uint64_t t0)
 		       tot.blk_max ? tot.blk_min : 0, tot.blk_max,
 		       tot.win_max ? tot.win_min : 0, tot.win_max);
 		json_str(tot.last_error);
+		/* Its own CPU: where the load generator is the ceiling of a
+		 * scenario (one CPU busy the whole run), what a server gains
+		 * or loses there is the generator's, e.g. fewer events per
+		 * wakeup when answers come one by one. */
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		printf(",\"cpu\":{\"user_s\":%.3f,\"sys_s\":%.3f,\"busy_share\":%.3f"
+		       ",\"wakeups\":%" PRIu64 ",\"events_per_wakeup\":%.2f,\"ctx_voluntary\":%ld}",
+		       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+		       wall > 0 ? (ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6) / wall : 0,
+		       tot.waits, tot.waits ? (double)tot.wait_events / (double)tot.waits : 0,
+		       ru.ru_nvcsw);
 		printf(",\"spread_ms\":%u,\"makespan_s\":%.6f"
 		       ",\"transfer_s\":{\"min\":%.6f,\"p50\":%.6f,\"p90\":%.6f"
 		       ",\"max\":%.6f,\"mean\":%.6f,\"samples\":%zu}}\n",
@@ -1100,6 +1117,10 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		now = now_ns();
+		if (n > 0) {
+			tot.waits++;
+			tot.wait_events += (uint64_t)n;
+		}
 		for (int k = 0; k < n; k++) {
 			struct lg_session *s = &sess[evs[k].data.u32];
 
