@@ -144,6 +144,16 @@ static int pread_full(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/* Where image byte off lies in the pool (chunks from first), and how many
+ * of the len bytes from there lie in that chunk's data. */
+static uint8_t *chunk_span(uint8_t *base, uint32_t first, uint64_t off, uint64_t len, size_t *take)
+{
+	size_t in = off % XT_CHUNK_DATA;
+
+	*take = XT_CHUNK_DATA - in < len ? XT_CHUNK_DATA - in : (size_t)len;
+	return pool_chunk(base, first + (uint32_t)(off / XT_CHUNK_DATA)) + in;
+}
+
 /* Bytes read per pread in pool_fill: the bounce buffer's size. */
 #define POOL_BOUNCE_BYTES (16u * XT_CHUNK_DATA)
 
@@ -179,14 +189,10 @@ int pool_fill(uint8_t *base, uint32_t first, uint32_t n, int fd, uint64_t size)
 		if (err)
 			goto cleanup;
 		while (done < len) {    /* into the chunks it spans */
-			uint64_t at = off + done;
-			size_t in = at % XT_CHUNK_DATA;
-			size_t take = XT_CHUNK_DATA - in;
+			size_t take;
+			uint8_t *to = chunk_span(base, first, off + done, len - done, &take);
 
-			if (take > len - done)
-				take = len - done;
-			memcpy(pool_chunk(base, first + (uint32_t)(at / XT_CHUNK_DATA)) + in,
-			       bounce + done, take);
+			memcpy(to, bounce + done, take);
 			done += take;
 		}
 		off += len;
@@ -335,6 +341,8 @@ static void image_unlink_free(struct image_pool *p, struct pool_image *victim)
 			break;
 		}
 	}
+	if (!victim->pub.sha256_ready)
+		p->unhashed--;
 	chunk_alloc_put(&p->alloc, victim->pub.first_chunk, victim->pub.n_chunks);
 	for (i = 0; i < victim->n_sums; i++)
 		chunk_alloc_put(&p->alloc, victim->sums[i].first, victim->sums[i].n);
@@ -468,6 +476,7 @@ int image_pool_acquire_named(struct image_pool *p, int fd, const struct stat *st
 	fresh->ctime_ns = stat_ctime_ns(st);
 	fresh->last_use = ++p->clock;
 	sha256_init(&fresh->hash);
+	p->unhashed++;
 	fresh->next = p->images;
 	p->images = fresh;
 	p->loads++;
@@ -507,13 +516,10 @@ int image_pool_read(const struct image_pool *p, const struct loaded_image *img,
 	if (!img || off > img->size || len > img->size - off)
 		return -EINVAL;
 	while (len) {
-		uint32_t chunk = img->first_chunk + (uint32_t)(off / XT_CHUNK_DATA);
-		size_t in = off % XT_CHUNK_DATA;
-		size_t take = XT_CHUNK_DATA - in;
+		size_t take;
+		const uint8_t *from = chunk_span(p->base, img->first_chunk, off, len, &take);
 
-		if (take > len)
-			take = len;
-		memcpy(out, pool_chunk(p->base, chunk) + in, take);
+		memcpy(out, from, take);
 		out += take;
 		off += take;
 		len -= take;
@@ -610,25 +616,18 @@ int image_pool_stale(const struct loaded_image *img)
 static void image_hash_more(struct image_pool *p, struct pool_image *im, uint64_t budget)
 {
 	while (!im->pub.sha256_ready && budget) {
-		uint64_t off = im->hashed;
-		size_t in = off % XT_CHUNK_DATA;
-		uint64_t take = XT_CHUNK_DATA - in;
+		uint64_t left = im->pub.size - im->hashed;
+		size_t take = 0;
+		const uint8_t *from = chunk_span(p->base, im->pub.first_chunk, im->hashed,
+						 left < budget ? left : budget, &take);
 
-		if (take > im->pub.size - off)
-			take = im->pub.size - off;
-		if (take > budget)
-			take = budget;
-		if (take) {
-			sha256_update(&im->hash,
-				      pool_chunk(p->base, im->pub.first_chunk +
-						 (uint32_t)(off / XT_CHUNK_DATA)) + in,
-				      (size_t)take);
-			im->hashed += take;
-			budget -= take;
-		}
+		sha256_update(&im->hash, from, take);
+		im->hashed += take;
+		budget -= take;
 		if (im->hashed == im->pub.size) {
 			sha256_final(&im->hash, im->pub.sha256);
 			im->pub.sha256_ready = 1;
+			p->unhashed--;
 		}
 	}
 }
@@ -636,18 +635,15 @@ static void image_hash_more(struct image_pool *p, struct pool_image *im, uint64_
 int image_pool_hash_step(struct image_pool *p, uint64_t budget)
 {
 	struct pool_image *im, *oldest = NULL;
-	int left = 0;
 
+	if (!p->unhashed)       /* every turn of the engine loop: no walk */
+		return 0;
 	/* newest first in the list: the last unhashed one is the oldest */
 	for (im = p->images; im; im = im->next)
 		if (!im->pub.sha256_ready)
 			oldest = im;
-	if (!oldest)
-		return 0;
-	image_hash_more(p, oldest, budget ? budget : 1);
-	for (im = p->images; im && !left; im = im->next)
-		left = !im->pub.sha256_ready;
-	return left;
+	image_hash_more(p, oldest, budget);
+	return p->unhashed != 0;
 }
 
 const uint8_t *image_pool_sha256(struct image_pool *p, const struct loaded_image *img)

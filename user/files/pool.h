@@ -102,6 +102,7 @@ struct image_pool {
 	uint64_t clock;             /* LRU stamp source */
 	/* counters, for stats and tests */
 	uint64_t hits, loads, evictions;
+	unsigned int unhashed;      /* images still without their sha256 */
 };
 
 int image_pool_init(struct image_pool *p, void *base, uint32_t n_chunks);
