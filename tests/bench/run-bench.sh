@@ -357,16 +357,13 @@ start_xtftpd() {
 	done
 }
 start_xtftpd-kernel() {
-	start_xtftpd -i "$IF_SRV" || return 1
+	start_xtftpd -i "$IF_SRV" "$@" || return 1
 	[ "$(xt_stat bpf_active)" = 1 ] || SRV_NOTE="kernel tiers not attached"
 }
 start_xtftpd-user() { start_xtftpd --no-bpf; }
 # TC alone: on veth XDP never serves (it cannot grow frames), so this is
 # the kernel tiers without the XDP program on the ACK's path.
-start_xtftpd-tc() {
-	start_xtftpd -i "$IF_SRV" --no-xdp || return 1
-	[ "$(xt_stat bpf_active)" = 1 ] || SRV_NOTE="kernel tiers not attached"
-}
+start_xtftpd-tc() { start_xtftpd-kernel --no-xdp; }
 
 start_tftpd-hpa() {
 	command -v in.tftpd >/dev/null || { SRV_ERR="in.tftpd not installed (make deps)"; return 1; }
@@ -484,8 +481,9 @@ run_once() {
 		na_row "$server" "$name" "$rep" "n/a: failed to start: $SRV_ERR"
 		return 0
 	fi
-	local -a args=(-s "$SRV4" -f "$file.img" --compare "$compare" -b "$blksize"
-		       -c "$conc" -n "$conc" -j -q -l "$server/$name/$rep")
+	local -a fetch=(-s "$SRV4" -f "$file.img" --compare "$compare" -b "$blksize" -j -q)
+	[ "$win" -gt 0 ] && fetch+=(-w "$win")
+	local -a args=("${fetch[@]}" -c "$conc" -n "$conc" -l "$server/$name/$rep")
 	limit=$LG_RUN_LIMIT
 	case $client in
 	bootloader)
@@ -493,14 +491,11 @@ run_once() {
 		limit=$FLASH_RUN_LIMIT ;;
 	*)	args+=(-T "$LG_TIMEOUT_MS" -r "$LG_RETRIES") ;;
 	esac
-	[ "$win" -gt 0 ] && args+=(-w "$win")
 	[ "$spread" -gt 0 ] && args+=(--spread-ms "$spread")
 
 	local cold_us=null warm_json
 	if [ "$WARM" = 1 ]; then
-		local -a wargs=(-s "$SRV4" -f "$file.img" --compare "$compare" -b "$blksize" -c 1 -n 1 -j -q
-				-T "$LG_TIMEOUT_MS" -r "$LG_RETRIES")
-		[ "$win" -gt 0 ] && wargs+=(-w "$win")
+		local -a wargs=("${fetch[@]}" -c 1 -n 1 -T "$LG_TIMEOUT_MS" -r "$LG_RETRIES")
 		warm_json=$(cli timeout --kill-after=5 "$LG_RUN_LIMIT" "${CLI_PIN[@]}" "$LOADGEN" "${wargs[@]}" 2>/dev/null) || true
 		cold_us=$(jq -r 'if .ok == 1 then .first_answer_us.p50 else "null" end' <<< "$warm_json" 2>/dev/null) || cold_us=null
 		[ -n "$cold_us" ] || cold_us=null
