@@ -5,11 +5,12 @@
 #   tests/bench/run-bench.sh BUILD_DIR        (what `make bench` runs)
 #
 # Servers (each started in turn on the same address, serving the same files):
-#   xtftpd-kernel  $BUILD/xtftpd with its XDP/TC tiers on the server veth
+#   xtftpd-kernel  $BUILD/xtftpd with its kernel tiers on the server veth (the
+#                  default --xdp auto: TC alone on veth)
 #   xtftpd-user    $BUILD/xtftpd --no-bpf
-#   xtftpd-tc      $BUILD/xtftpd --no-xdp: TC alone (not in the default list; on veth
-#                  XDP never serves, so it shows what the XDP program on the ACK's
-#                  path costs)
+#   xtftpd-xdp     $BUILD/xtftpd --xdp on: XDP attached beside TC on the veth too
+#                  (not in the default list; on veth XDP never serves, so it shows
+#                  what attaching it there costs)
 #   tftpd-hpa      Debian's in.tftpd
 #   atftpd         Debian's atftpd, extracted from its .deb into BUILD/atftpd-cache
 #                  (the package conflicts with tftpd-hpa, so it is not installed)
@@ -361,9 +362,9 @@ start_xtftpd-kernel() {
 	[ "$(xt_stat bpf_active)" = 1 ] || SRV_NOTE="kernel tiers not attached"
 }
 start_xtftpd-user() { start_xtftpd --no-bpf; }
-# TC alone: on veth XDP never serves (it cannot grow frames), so this is
-# the kernel tiers without the XDP program on the ACK's path.
-start_xtftpd-tc() { start_xtftpd-kernel --no-xdp; }
+# XDP attached on the veth as well: it never serves there (no XDP_TX on
+# veth), so this is what the XDP program on the ACK's path costs.
+start_xtftpd-xdp() { start_xtftpd-kernel --xdp on; }
 
 start_tftpd-hpa() {
 	command -v in.tftpd >/dev/null || { SRV_ERR="in.tftpd not installed (make deps)"; return 1; }
@@ -443,7 +444,7 @@ stop_server() {
 xt_stat() {
 	"$XTFTPCTL" -S "$CTL_SOCK" stats 2>/dev/null | awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
 }
-is_kernel_tier() { [ "$1" = xtftpd-kernel ] || [ "$1" = xtftpd-tc ] || [ "$1" = reflector ]; }
+is_kernel_tier() { [ "$1" = xtftpd-kernel ] || [ "$1" = xtftpd-xdp ] || [ "$1" = reflector ]; }
 
 # ---- one run: one scenario against one server ---------------------------------------
 # na_row SERVER SCENARIO RUN STATUS
@@ -792,7 +793,7 @@ t0=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for server in $SERVERS; do
 	case $server in
-	xtftpd-kernel|xtftpd-tc|xtftpd-user|tftpd-hpa|atftpd|dnsmasq|reflector) ;;
+	xtftpd-kernel|xtftpd-xdp|xtftpd-user|tftpd-hpa|atftpd|dnsmasq|reflector) ;;
 	*) die "unknown server '$server' in BENCH_SERVERS" ;;
 	esac
 done

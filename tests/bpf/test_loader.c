@@ -6,8 +6,9 @@
  *
  *   test_loader                 the self-test (own netns, removed on exit)
  *   test_loader --query IFNAME  print what is attached: "xdp=NAME/MODE tc=NAME,..."
- *   test_loader --hold IFNAME   fastpath_open on IFNAME, print "ready", wait
- *                               for SIGTERM (used by the kill -9 test)
+ *   test_loader --hold IFNAME   fastpath_open on IFNAME with XDP on (also on
+ *                               veth), print "ready", wait for SIGTERM (used
+ *                               by the kill -9 test)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,7 +115,8 @@ static void on_signal(int sig)
 static int hold(const char *ifname)
 {
 	const char *ifs[] = { ifname };
-	struct fastpath_config cfg = { .ifnames = ifs, .n_ifnames = 1, .pool_bytes = 1u << 20 };
+	struct fastpath_config cfg = { .ifnames = ifs, .n_ifnames = 1, .pool_bytes = 1u << 20,
+				       .xdp_request = ATTACH_XDP_ON };
 	struct fastpath *fp;
 	int err;
 
@@ -243,7 +245,9 @@ static void count_event(void *ctx, const struct xt_event *ev)
 static int self_test(void)
 {
 	const char *ifs[] = { "xtl0" };
-	struct fastpath_config cfg = { .ifnames = ifs, .n_ifnames = 1, .pool_bytes = 8u << 20 };
+	/* XDP on: attached on this veth too, to see it attach and detach */
+	struct fastpath_config cfg = { .ifnames = ifs, .n_ifnames = 1, .pool_bytes = 8u << 20,
+				       .xdp_request = ATTACH_XDP_ON };
 	struct fastpath *fp = NULL;
 	uint64_t stats[XT_STAT_MAX];
 	struct xt_hist hist;
@@ -313,10 +317,20 @@ static int self_test(void)
 	CHECK(!strcmp(what, "xdp=- tc=- legacy=-"), "legacy detached after close: %s", what);
 	CHECK(sh("tc qdisc show dev xtl0 | grep -q clsact") != 0, "our clsact qdisc removed");
 
-	/* no_xdp: TC only. */
-	cfg.no_xdp = 1;
+	/* --xdp auto (the default) leaves veth to TC alone: XDP could only
+	 * pass frames there, at a cost to the peer's sending. */
+	cfg.xdp_request = ATTACH_XDP_AUTO;
 	err = fastpath_open(&cfg, &fp);
-	CHECK(!err && fastpath_tier(fp, ifindex) == FP_TIER_TC, "no_xdp gives TC only");
+	CHECK(!err && fastpath_tier(fp, ifindex) == FP_TIER_TC, "auto gives TC only on veth");
+	describe_attached(ifindex, what, sizeof(what));
+	CHECK(strstr(what, "xdp=- tc=tc_tftp") != NULL, "auto: no XDP on veth: %s", what);
+	fastpath_close(fp);
+	fp = NULL;
+
+	/* --xdp off: TC only. */
+	cfg.xdp_request = ATTACH_XDP_OFF;
+	err = fastpath_open(&cfg, &fp);
+	CHECK(!err && fastpath_tier(fp, ifindex) == FP_TIER_TC, "xdp off gives TC only");
 	fastpath_close(fp);
 	fp = NULL;
 

@@ -291,9 +291,15 @@ xt_daemon_ready() {
 
 # xt_daemon_start [ARGS...]: run $XTFTPD -L with the control socket in the
 # temp dir and the served root last; ARGS go before the root.
+# XDP on veth: the daemon's default (--xdp auto) leaves it off there (it
+# could only pass frames, and slows the peer's sending); the tests attach
+# it (--xdp on, XT_XDP overrides; a later --xdp or --no-xdp in the
+# arguments wins) so the XDP program's parsing, ACK settling and hand-on
+# to TC run under real clients. test_check_config_tiers and
+# test_fastpath_attach check the default.
 xt_daemon_start() {
 	: > "$XT_DAEMON_LOG"
-	ip netns exec "$XT_NS_SRV" "$XTFTPD" -L --control "$XT_CTL_SOCK" "$@" "$XT_ROOT" \
+	ip netns exec "$XT_NS_SRV" "$XTFTPD" -L --control "$XT_CTL_SOCK" --xdp "${XT_XDP:-on}" "$@" "$XT_ROOT" \
 		>>"$XT_DAEMON_LOG" 2>&1 &
 	XT_DAEMON_PID=$!
 	local deadline=$(( $(date +%s%N) + 20 * 1000000000 )) rc

@@ -105,6 +105,21 @@ xt_daemon_stop
 nothing_attached || xt_fail "left attached after SIGTERM: $(attached)"
 echo "restarted daemon served 3000000 bytes (sha256 ok) and detached on SIGTERM"
 
+# The default, --xdp auto: on veth TC alone (XDP could only pass frames
+# there), said in the tier line; the download comes from TC.
+rm -f "$XT_OUT/img"
+XT_XDP=auto xt_daemon_start -s -i "$XT_IF_SRV"
+[ "$(attached)" = "xdp=- tc=tc_tftp legacy=-" ] || xt_fail "--xdp auto on veth attached: $(attached)"
+grep -q "$XT_IF_SRV: TC (tcx link) (XDP not attached: on veth it could only pass frames" "$XT_DAEMON_LOG" ||
+	xt_fail "--xdp auto: no tier line saying why XDP is off on veth: $(grep "$XT_IF_SRV" "$XT_DAEMON_LOG")"
+xt_get hpa img "$XT_OUT/img" || xt_fail "tftp-hpa download (--xdp auto) failed: $(tail -n 3 "$XT_TMP/client.log")"
+xt_check_file "$XT_OUT/img" "$XT_ROOT/img" "download with --xdp auto"
+xt_check_counters kernel 1 >/dev/null
+[ "$(xt_stat blocks_xdp)" = 0 ] || xt_fail "--xdp auto on veth: XDP sent $(xt_stat blocks_xdp) blocks"
+xt_daemon_stop
+nothing_attached || xt_fail "--xdp auto: left attached after SIGTERM: $(attached)"
+echo "--xdp auto on veth: TC alone served 3000000 bytes (sha256 ok)"
+
 # ---- 3. no BPF privilege: one line, userspace serves -------------------------
 {
 	wrapper="$XT_TMP/xtftpd-nocaps"
@@ -125,4 +140,4 @@ echo "restarted daemon served 3000000 bytes (sha256 ok) and detached on SIGTERM"
 	xt_daemon_stop
 	echo "without BPF privilege: one line, served from userspace"
 }
-echo "attach, kill -9 detach, stale filter removal (at start and by xtftpctl detach), restart and no-privilege cases ok"
+echo "attach, --xdp auto on veth, kill -9 detach, stale filter removal (at start and by xtftpctl detach), restart and no-privilege cases ok"

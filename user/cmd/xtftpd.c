@@ -41,7 +41,7 @@ static void check_kernel_tiers(const struct xtftpd_options *opt, FILE *out)
 	if (opt->n_ifnames) {
 		cfg.ifnames = opt->ifnames;
 		cfg.n_ifnames = opt->n_ifnames;
-		cfg.no_xdp = opt->no_xdp;
+		cfg.xdp_request = opt->xdp_request;
 		cfg.verbose = opt->verbose >= 2;
 		fastpath_probe(&cfg, out);
 		return;

@@ -138,7 +138,7 @@ static void engine_open_fastpath(struct engine *e)
 	cfg.pool_bytes = o->pool_bytes;
 	cfg.verbose = o->verbose >= 2;
 	cfg.verifier_log = o->verifier_log;
-	cfg.no_xdp = o->no_xdp;
+	cfg.xdp_request = o->xdp_request;
 	if (fastpath_open(&cfg, &e->fp) != 0) {
 		e->fp = NULL; /* fastpath_open said why */
 		return;

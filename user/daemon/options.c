@@ -13,6 +13,7 @@
 #include "ctl/http.h"
 #include "util/inject.h"
 #include "options.h"
+#include "kern/attach.h"
 #include "xtftp_kern.h"
 #include "xtftp_wire.h"
 
@@ -22,6 +23,7 @@ enum {
 	OPT_CHECK_CONFIG,
 	OPT_NO_BPF,
 	OPT_NO_XDP,
+	OPT_XDP,
 	OPT_MAC_SESSIONS,
 	OPT_POOL_SIZE,
 	OPT_TIMEOUT,
@@ -62,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "single-port",  no_argument,       NULL, OPT_SINGLE_PORT },
 	{ "no-bpf",       no_argument,       NULL, OPT_NO_BPF },
 	{ "no-xdp",       no_argument,       NULL, OPT_NO_XDP },
+	{ "xdp",          required_argument, NULL, OPT_XDP },
 	{ "mac-sessions", no_argument,       NULL, OPT_MAC_SESSIONS },
 	{ "pool-size",    required_argument, NULL, OPT_POOL_SIZE },
 	{ "preload",      required_argument, NULL, OPT_PRELOAD },
@@ -151,7 +154,12 @@ static const char usage_xtftpd[] =
 "                           the interface owning --address, or every UP\n"
 "                           non-loopback interface for a wildcard address\n"
 "      --no-bpf             serve everything from the userspace engine\n"
-"      --no-xdp             attach the TC tier only\n"
+"      --xdp MODE           where the XDP tier attaches beside TC: auto (the\n"
+"                           default: wherever XDP can send DATA, natively or\n"
+"                           generic, but not on veth, where it could only pass\n"
+"                           frames and slows the peer's sending), on (also on\n"
+"                           veth), off (TC only)\n"
+"      --no-xdp             the same as --xdp off\n"
 "      --mac-sessions       take IPv4 requests through a packet socket on each\n"
 "                           -i interface and send every reply to the MAC (and\n"
 "                           802.1Q tag) that asked: many devices with one\n"
@@ -529,7 +537,17 @@ static int parse_xtftpd_opt(struct xtftpd_options *o, int c, char *arg)
 		break;
 	case OPT_SINGLE_PORT: o->single_port = 1; break;
 	case OPT_NO_BPF: o->no_bpf = 1; break;
-	case OPT_NO_XDP: o->no_xdp = 1; break;
+	case OPT_NO_XDP: o->xdp_request = ATTACH_XDP_OFF; break;
+	case OPT_XDP:
+		if (!strcmp(arg, "auto"))
+			o->xdp_request = ATTACH_XDP_AUTO;
+		else if (!strcmp(arg, "on"))
+			o->xdp_request = ATTACH_XDP_ON;
+		else if (!strcmp(arg, "off"))
+			o->xdp_request = ATTACH_XDP_OFF;
+		else
+			return usage_error("--xdp", arg, "expected auto, on or off");
+		break;
 	case OPT_PRELOAD:
 		if (o->n_preload >= XT_MAX_PRELOAD)
 			return usage_error("--preload", arg, "too many (at most 32)");

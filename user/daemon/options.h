@@ -31,7 +31,7 @@ struct xtftpd_options {
 	int foreground;                   /* -L */
 	int single_port;                  /* --single-port */
 	int no_bpf;                       /* --no-bpf */
-	int no_xdp;                       /* --no-xdp: TC tier only */
+	int xdp_request;                  /* --xdp: enum attach_xdp_request (kern/attach.h) */
 	int mac_sessions;                 /* --mac-sessions: requests and replies by MAC (linkpath.h) */
 	int verbose;                      /* number of -v */
 	int family_only;                  /* -4: AF_INET, -6: AF_INET6, 0: both */

@@ -260,7 +260,7 @@ const char *attach_xdp_remedy(const struct if_attach *ia)
 }
 
 int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
-		     int tc_prog_fd, int no_xdp)
+		     int tc_prog_fd, enum attach_xdp_request xdp)
 {
 	int err, fd;
 
@@ -292,8 +292,17 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 		}
 	}
 
-	if (no_xdp || xdp_prog_fd < 0) {
-		ia->xdp_err = no_xdp ? -ECANCELED : -ENOENT;
+	if (xdp == ATTACH_XDP_OFF || xdp_prog_fd < 0) {
+		ia->xdp_err = xdp == ATTACH_XDP_OFF ? -ECANCELED : -ENOENT;
+		return 0;
+	}
+	/* On veth XDP may not transmit (xdp_may_transmit): it would only
+	 * count and pass, and a veth with XDP attached takes its peer's
+	 * frames through NAPI on the sending CPU. Measured (make bench, 3
+	 * runs): 64 clients 58-60 MB/s with XDP+TC against 65-68 with TC
+	 * alone, 128 flashes 46.1 s against 40.6 s. */
+	if (xdp == ATTACH_XDP_AUTO && !strcmp(ia->driver, "veth")) {
+		ia->xdp_err = -EPROTONOSUPPORT;
 		return 0;
 	}
 	fd = xdp_link_create(xdp_prog_fd, ia->ifindex, XDP_FLAGS_DRV_MODE);
@@ -346,6 +355,9 @@ void attach_describe(const struct if_attach *ia, char *buf, size_t len)
 	if (ia->xdp_mode == ATTACH_XDP_NONE) {
 		if (ia->xdp_err == -ECANCELED)
 			snprintf(buf, len, "%s (XDP off by request)", tc);
+		else if (ia->xdp_err == -EPROTONOSUPPORT)
+			snprintf(buf, len, "%s (XDP not attached: on veth it could only pass "
+				 "frames, and slows the peer's sending; --xdp on attaches it)", tc);
 		else
 			snprintf(buf, len, "%s (XDP not attached: %s)", tc, strerror(-ia->xdp_err));
 	} else if (ia->xdp_blind) {

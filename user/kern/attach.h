@@ -27,6 +27,14 @@ enum attach_xdp_mode {
 	ATTACH_XDP_NATIVE,
 };
 
+/* What the user asked of XDP (--xdp). */
+enum attach_xdp_request {
+	ATTACH_XDP_AUTO = 0,    /* where it can transmit DATA: native, generic if
+				 * the driver refuses native; not on veth */
+	ATTACH_XDP_ON,          /* also on veth (it only counts and passes there) */
+	ATTACH_XDP_OFF,         /* TC only (--no-xdp) */
+};
+
 enum attach_tc_mode {
 	ATTACH_TC_NONE = 0,
 	ATTACH_TC_TCX,          /* link: detached when the daemon dies */
@@ -44,7 +52,9 @@ struct if_attach {
 				 * learnt by the program: struct xdp_tx_iface) */
 	int xdp_blind;          /* attached natively, but the driver's receive path
 				 * never runs XDP (virtio-net big-packet mode) */
-	int xdp_err;            /* why XDP is not attached (negative errno), 0 */
+	int xdp_err;            /* why XDP is not attached (negative errno), 0;
+				 * -ECANCELED: --xdp off, -EPROTONOSUPPORT:
+				 * left off on veth by --xdp auto */
 	int xdp_native_err;     /* why native XDP was refused (negative errno), 0 */
 	char xdp_native_msg[160]; /* the driver's extack message for that, "" */
 	int tc_link_fd;         /* tcx link, -1: none */
@@ -55,12 +65,12 @@ struct if_attach {
 };
 
 /*
- * Attach xdp_prog_fd (unless no_xdp or < 0) and tc_prog_fd to ifname.
+ * Attach xdp_prog_fd (as xdp asks; none when < 0) and tc_prog_fd to ifname.
  * Returns 0 when at least TC is attached (XDP is best effort; ia->xdp_err
  * says why not), else a negative errno with nothing left attached.
  */
 int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
-		     int tc_prog_fd, int no_xdp);
+		     int tc_prog_fd, enum attach_xdp_request xdp);
 /* Detach what attach_interface attached. Safe to call twice. */
 void detach_interface(struct if_attach *ia);
 /* One line for the log: "XDP generic (counts and passes: TC serves DATA) + TC (tcx link)". */

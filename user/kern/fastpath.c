@@ -290,7 +290,8 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 		struct if_attach *ia = &fp->ifs[i];
 		char what[512];
 
-		err = attach_interface(ia, cfg->ifnames[i], xdp_fd, tc_fd, cfg->no_xdp);
+		err = attach_interface(ia, cfg->ifnames[i], xdp_fd, tc_fd,
+				       (enum attach_xdp_request)cfg->xdp_request);
 		fp->n_ifs = i + 1;
 		if (err) {
 			if (err == -ENODEV || !ia->ifindex)

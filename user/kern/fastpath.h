@@ -25,7 +25,7 @@ struct fastpath_config {
 	uint64_t pool_bytes;         /* --pool-size; 0 = XT_POOL_DEFAULT_BYTES */
 	int verbose;                 /* libbpf debug output to stderr */
 	const char *verifier_log;    /* write the verifier log here on load failure (NULL: none) */
-	int no_xdp;                  /* attach TC only */
+	int xdp_request;             /* enum attach_xdp_request (attach.h): --xdp */
 };
 
 enum fastpath_tier {

@@ -23,7 +23,7 @@
 #define PROBE_WAIT_MS 3000
 
 static void probe_interface(struct xtftp_bpf *skel, struct if_attach *ia, const char *ifname,
-			    int no_xdp, FILE *out)
+			    enum attach_xdp_request xdp, FILE *out)
 {
 	int xdp_fd = bpf_program__fd(skel->progs.xdp_grow_probe);
 	int tc_fd = bpf_program__fd(skel->progs.tc_tftp);
@@ -33,7 +33,7 @@ static void probe_interface(struct xtftp_bpf *skel, struct if_attach *ia, const 
 	__u32 key;
 	int err, waited;
 
-	err = attach_interface(ia, ifname, no_xdp ? -1 : xdp_fd, tc_fd, no_xdp);
+	err = attach_interface(ia, ifname, xdp == ATTACH_XDP_OFF ? -1 : xdp_fd, tc_fd, xdp);
 	if (err) {
 		fprintf(out, "interface %s: userspace serves: %s\n", ifname,
 			ia->ifindex ? "cannot attach TC" : "no such interface");
@@ -49,7 +49,10 @@ static void probe_interface(struct xtftp_bpf *skel, struct if_attach *ia, const 
 	if (ia->xdp_mode == ATTACH_XDP_NONE) {
 		fprintf(out, "interface %s (%s, MTU %u): %s serves every DATA block%s\n", ifname,
 			ia->driver[0] ? ia->driver : "?", ia->mtu, tc,
-			no_xdp ? " (XDP off by --no-xdp)" : "; XDP not attached (above)");
+			xdp == ATTACH_XDP_OFF ? " (XDP off by request)" :
+			ia->xdp_err == -EPROTONOSUPPORT ?
+			"; XDP not attached (veth: it could only pass frames, and slows the "
+			"peer's sending; --xdp on attaches it)" : "; XDP not attached (above)");
 		goto detach;
 	}
 	if (ia->xdp_blind) {
@@ -137,7 +140,8 @@ int fastpath_probe(const struct fastpath_config *cfg, FILE *out)
 	fprintf(out, "kernel tiers: the BPF programs load on kernel %s\n", un.release);
 	attach_probe_mode = 1;
 	for (i = 0; i < cfg->n_ifnames; i++)
-		probe_interface(skel, &ia, cfg->ifnames[i], cfg->no_xdp, out);
+		probe_interface(skel, &ia, cfg->ifnames[i],
+				(enum attach_xdp_request)cfg->xdp_request, out);
 	attach_probe_mode = 0;
 cleanup:
 	free(vlog);
