@@ -11,8 +11,12 @@
  *  1. The retransmission timeout adapts to the session's measured
  *     turnaround (DATA sent -> its ACK; RFC 6298's estimator, samples only
  *     from blocks sent once: Karn), between XT_RTO_MIN_NS and the
- *     configured timeout. A timeout the client negotiated (RFC 2349) is
- *     used as it is: the client asked for it.
+ *     configured timeout; until the session's first loss at least 50 ms
+ *     (XFER_CLEAN_RTO_FLOOR_NS, user/proto/xfer.h: firmware under an
+ *     emulator pauses that long on a clean link), and a resend the client
+ *     echoed (it had the block) doubles the session's floor up to that.
+ *     A timeout the client negotiated (RFC 2349) is used as it is: the
+ *     client asked for it.
  *  2. A duplicate ACK of the block before the outstanding one (the client
  *     re-ACKs because DATA k+1 did not arrive) resends k+1 at once, if k+1
  *     went out at least xt_dup_resend_gap() ago, unless k is the block
@@ -25,8 +29,13 @@
 #define XTFTP_RTO_H
 
 /* Floor of the adaptive timeout: above the daemon's timer granularity
- * (epoll's 1 ms) and a loaded LAN host's scheduling noise. */
-#define XT_RTO_MIN_NS       2000000ull
+ * (epoll_pwait2: nanoseconds, plus the timer slack of 50 us) and the
+ * turnaround noise of a LAN host (p99 about 120 us on this build machine's
+ * veth). A client slower than that now and then raises its own session's
+ * floor (xfer.c, rto_floor_ns: a resend it echoed proved needless). Why so
+ * low: 1 MiB at 512 bytes takes 70 ms here, and 2 % loss each way is about
+ * 80 losses, each costing one RTO. */
+#define XT_RTO_MIN_NS       250000ull
 /* Floor of the gap before a duplicate ACK may resend. */
 #define XT_DUP_GAP_MIN_NS   1000000ull
 

@@ -608,7 +608,8 @@ int engine_run(struct engine *e)
 	for (;;) {
 		struct timer_node *t;
 		uint64_t now = now_ns();
-		int timeout_ms = -1, n;
+		struct timespec wait_ts = { 0, 0 }, *wait = NULL;   /* NULL: no timer */
+		int n;
 
 		if (e->stopping) {
 			unsigned int live = 0;
@@ -626,13 +627,22 @@ int engine_run(struct engine *e)
 				deadline = e->stop_deadline;
 			if (e->tick_fn && e->next_tick_ns < deadline)
 				deadline = e->next_tick_ns;
-			timeout_ms = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+			if (deadline > now) {
+				wait_ts.tv_sec = (time_t)((deadline - now) / 1000000000u);
+				wait_ts.tv_nsec = (long)((deadline - now) % 1000000000u);
+			}
+			wait = &wait_ts;
 		}
-		if (hashing)
-			timeout_ms = 0;
-		n = epoll_wait(e->epfd, evs, 64, timeout_ms);
+		if (hashing) {
+			wait_ts.tv_sec = 0;
+			wait_ts.tv_nsec = 0;
+			wait = &wait_ts;
+		}
+		/* nanoseconds (5.11+): retransmission timeouts go down to
+		 * XT_RTO_MIN_NS, below epoll_wait's milliseconds */
+		n = epoll_pwait2(e->epfd, evs, 64, wait, NULL);
 		if (n < 0 && errno != EINTR) {
-			log_err("epoll_wait: %s", strerror(errno));
+			log_err("epoll_pwait2: %s", strerror(errno));
 			return -errno;
 		}
 		for (int i = 0; i < n; i++)
