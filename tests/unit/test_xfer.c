@@ -781,9 +781,12 @@ static void test_adaptive_rto(void **state)
 	assert_int_equal(xfer_rto(&x), T);
 }
 
-/* The fast phase: three resends at the RTO, doubling, for a client that
- * answers repeats; a client seen to re-ACK only on its own timer (its ACK
- * was lost and our repeats were ignored: busybox, U-Boot) gets one. */
+/* The fast phase: resends at the RTO, doubling, for a client that answers
+ * repeats: three, and on while the doubled wait stays within 50 ms (with a
+ * 250 us RTO three spanned under 2 ms: a client not scheduled for that
+ * long waited for the 1 s schedule); a client seen to re-ACK only on its
+ * own timer (its ACK was lost and our repeats were ignored: busybox,
+ * U-Boot) gets one. */
 static void test_fast_phase(void **state)
 {
 	struct xfer x;
@@ -803,8 +806,14 @@ static void test_fast_phase(void **state)
 	xfer_on_timer(&x, NULL, now, &out);             /* 2nd */
 	assert_int_equal(out.deadline, now + 4 * rto);
 	now = out.deadline;
-	xfer_on_timer(&x, NULL, now, &out);             /* 3rd, then the schedule */
+	xfer_on_timer(&x, NULL, now, &out);             /* 3rd */
+	while (out.deadline - now < T) {                /* on up to 50 ms, then the schedule */
+		assert_true(out.deadline - now <= 50 * MS);
+		now = out.deadline;
+		xfer_on_timer(&x, NULL, now, &out);
+	}
 	assert_int_equal(out.deadline, now + T);
+	assert_true(x.timeouts_in_row > 3);             /* 250 us: 0.25 ... 32 ms */
 	assert_int_equal(x.retries, 0);
 	assert_false(x.ignores_repeats);
 	/* the client's own timer re-ACKs 1 much later: it had block 1 and
@@ -869,7 +878,9 @@ static void test_rtt_plausible(void **state)
 	__u64 srtt = 0, rttvar = 0;
 
 	(void)state;
-	assert_true(xt_rtt_sample_plausible(0, 0, 5 * SEC));   /* no estimate yet */
+	/* no estimate yet: anything but a sample that spans a resend */
+	assert_true(xt_rtt_sample_plausible(0, 0, XT_RTT_FIRST_MAX_NS));
+	assert_false(xt_rtt_sample_plausible(0, 0, T + 100000));
 	xt_rtt_sample(&srtt, &rttvar, 40000);                   /* 0.04 ms */
 	assert_int_equal(xt_rto(srtt, rttvar, T), XT_RTO_MIN_NS);
 	assert_true(xt_rtt_sample_plausible(srtt, rttvar, 3 * XT_RTO_MIN_NS / 2));

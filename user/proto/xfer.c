@@ -111,8 +111,14 @@ void xfer_timeout_asked(struct xfer *x)
 }
 
 /* Resends at the adaptive RTO (doubling) before the configured schedule,
- * for a client that answers a repeated DATA. */
+ * for a client that answers a repeated DATA: at least FAST_RESENDS, and
+ * on while the doubled wait stays within FAST_PHASE_NS, so the fast phase
+ * lasts tens of milliseconds however small the RTO. With a 250 us RTO
+ * three resends spanned under 2 ms: a client not scheduled for that long
+ * on a busy host (three loss rigs on two CPUs) left the transfer to the
+ * 1 s schedule, 1-5 s a transfer. */
 #define FAST_RESENDS 3
+#define FAST_PHASE_NS (50 * MS_NS)
 
 /* The interval after the timeout that just fired. Below timeout_ns it is
  * the fast phase: the RTO doubling, FAST_RESENDS times, which heals a lost
@@ -129,7 +135,8 @@ static uint64_t next_wait(const struct xfer *x)
 	if (x->wait_ns && x->wait_ns < x->timeout_ns) {
 		uint64_t w = x->wait_ns * 2;
 
-		if (x->ignores_repeats || x->timeouts_in_row >= FAST_RESENDS || w >= x->timeout_ns)
+		if (x->ignores_repeats || w >= x->timeout_ns ||
+		    (x->timeouts_in_row >= FAST_RESENDS && w > FAST_PHASE_NS))
 			return x->timeout_ns;
 		return w;
 	}
