@@ -1005,6 +1005,20 @@ static void test_kernel_needless_resend(void **state)
 	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
 	assert_int_equal(x.needless_resends, 1);
 	assert_int_equal(xfer_rto(&x), 2 * XT_RTO_MIN_NS);
+	assert_false(x.ignores_repeats);
+	/* 42 late, resent; the kernel saw the ACK 900 ms after our last
+	 * resend: the client answered on its own timer (U-Boot) */
+	now = out.deadline;
+	xfer_on_timer(&x, &k, now, &out);
+	assert_sends(&out, 42, 42);
+	k = kview(43, 42, now + 900 * MS);
+	k.last_ack_ns = now + 900 * MS;
+	k.srtt_ns = 50000;
+	k.rttvar_ns = 10000;
+	k.dup_acks = 1;
+	xfer_on_timer(&x, &k, now + 901 * MS, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_true(x.ignores_repeats);
 }
 
 /* An ACK that comes a millisecond after our resend answered the resend,

@@ -358,6 +358,8 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 			struct xfer_out *out)
 {
+	uint64_t our_send_ns = x->last_send_ns;        /* before the kernel's DATA */
+
 	if (!k) {
 		take_back(x, NULL, out);
 		return 0;
@@ -395,6 +397,13 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 				       (uint64_t)(k->last_acked - x->k_seen_acked);
 		if (k->last_ack_ns)
 			x->k_seen_ack_ns = k->last_ack_ns;
+		/* progress long after our resends, as in xfer_on_ack: a client
+		 * that ignores a repeated DATA and re-ACKs on its own timer
+		 * (U-Boot), seen by the kernel */
+		if (x->timeouts_in_row && k->last_ack_ns > our_send_ns &&
+		    k->last_ack_ns - our_send_ns > xfer_rto(x) + x->srtt_ns &&
+		    k->last_ack_ns - our_send_ns > OWN_TIMER_MIN_NS)
+			x->ignores_repeats = 1;
 		/* our timer's resend, then progress with a duplicate ACK: the
 		 * client had the block and echoed our second copy */
 		if (x->timer_resend_open && k->dup_acks != x->timer_resend_dups)
