@@ -592,6 +592,33 @@ static int engine_open_signals(struct engine *e)
  */
 #define HASH_SLICE_BYTES (256u << 10)
 
+/*
+ * epoll_pwait2 (5.11+: nanoseconds, so retransmission timeouts can go down
+ * to XT_RTO_MIN_NS); where the kernel or a sandbox lacks it (valgrind
+ * answers ENOSYS) epoll_wait, its timeout rounded up to milliseconds.
+ */
+static int engine_wait(int epfd, struct epoll_event *evs, int max, const struct timespec *wait)
+{
+	static int no_pwait2;
+	int ms;
+
+	if (!no_pwait2) {
+		int n = epoll_pwait2(epfd, evs, max, wait, NULL);
+
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = 1;
+		log_info("epoll_pwait2 not available: timers in milliseconds");
+	}
+	if (!wait)
+		ms = -1;
+	else if (wait->tv_sec > 1000000)
+		ms = 1000000000;
+	else
+		ms = (int)(wait->tv_sec * 1000 + (wait->tv_nsec + 999999) / 1000000);
+	return epoll_wait(epfd, evs, max, ms);
+}
+
 int engine_run(struct engine *e)
 {
 	struct epoll_event evs[64];
@@ -640,9 +667,9 @@ int engine_run(struct engine *e)
 		}
 		/* nanoseconds (5.11+): retransmission timeouts go down to
 		 * XT_RTO_MIN_NS, below epoll_wait's milliseconds */
-		n = epoll_pwait2(e->epfd, evs, 64, wait, NULL);
+		n = engine_wait(e->epfd, evs, 64, wait);
 		if (n < 0 && errno != EINTR) {
-			log_err("epoll_pwait2: %s", strerror(errno));
+			log_err("epoll_wait: %s", strerror(errno));
 			return -errno;
 		}
 		for (int i = 0; i < n; i++)
