@@ -75,11 +75,10 @@ uint64_t xfer_rto(const struct xfer *x)
 {
 	/* Adaptive from the first turnaround sample: a transfer's first loss
 	 * costs one RTO, not the configured timeout (1 MiB at 2 % loss each
-	 * way: 0.12 s instead of 1.5 s). A client that pauses now and then
-	 * (firmware under an emulator: tens of ms) is resent a block it was
-	 * about to acknowledge; when it echoes both copies the session's floor
-	 * doubles (resend_needless), so such resends stay few (GRUB under
-	 * QEMU, 32,769 blocks: 214 without the floor). */
+	 * way: 0.12 s instead of 1.5 s). Until that loss the floor is
+	 * XFER_CLEAN_RTO_FLOOR_NS (firmware under an emulator pauses that
+	 * long); a resend the client echoed raises the session's floor
+	 * (resend_needless). */
 	uint64_t rto, paced, floor;
 
 	if (x->timeout_asked)
@@ -121,7 +120,7 @@ void xfer_timeout_asked(struct xfer *x)
 #define FAST_PHASE_NS (50 * MS_NS)
 
 /* The interval after the timeout that just fired. Below timeout_ns it is
- * the fast phase: the RTO doubling, FAST_RESENDS times, which heals a lost
+ * the fast phase: the RTO doubling (see FAST_PHASE_NS), which heals a lost
  * DATA, a lost resend, or (a client that re-ACKs a repeated DATA: tftp-hpa,
  * curl, atftp) a lost ACK within milliseconds. A client seen to ignore
  * repeats (busybox, U-Boot: it answered only on its own timer, long after
@@ -151,6 +150,17 @@ static void progress(struct xfer *x)
 	x->dup_since_timer = 0;
 	x->silent_timeouts = 0;
 	x->wait_ns = xfer_rto(x);
+}
+
+/* An answer at answer_ns to our resend at resend_ns came on the client's
+ * own timer, not in reply to the resend: past one RTO and a turnaround,
+ * and past OWN_TIMER_MIN_NS, below any client's own timer (busybox: 50 ms)
+ * but above a host's scheduling noise, which a 250 us RTO would otherwise
+ * take for that. */
+static int answered_on_own_timer(const struct xfer *x, uint64_t resend_ns, uint64_t answer_ns)
+{
+	return answer_ns > resend_ns && answer_ns - resend_ns > xfer_rto(x) + x->srtt_ns &&
+	       answer_ns - resend_ns > OWN_TIMER_MIN_NS;
 }
 
 static void out_init(const struct xfer *x, struct xfer_out *out)
@@ -322,13 +332,9 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 	}
 	/* progress long after our last resend of what it acknowledges: the
 	 * client had the block, ignored our repeats and re-ACKed on its own
-	 * timer (its first ACK was lost). Long: past one RTO and a turnaround,
-	 * and past OWN_TIMER_MIN_NS, below any client's own timer (busybox:
-	 * 50 ms) but above a host's scheduling noise, which a 250 us RTO
-	 * would otherwise take for that */
+	 * timer (its first ACK was lost) */
 	if (x->timeouts_in_row && x->last_resent > 0 && (int64_t)abs >= x->last_resent &&
-	    now > x->last_send_ns && now - x->last_send_ns > xfer_rto(x) + x->srtt_ns &&
-	    now - x->last_send_ns > OWN_TIMER_MIN_NS)
+	    answered_on_own_timer(x, x->last_send_ns, now))
 		x->ignores_repeats = 1;
 	x->last_acked = abs;
 	x->client_acked = 1;
@@ -400,9 +406,7 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		/* progress long after our resends, as in xfer_on_ack: a client
 		 * that ignores a repeated DATA and re-ACKs on its own timer
 		 * (U-Boot), seen by the kernel */
-		if (x->timeouts_in_row && k->last_ack_ns > our_send_ns &&
-		    k->last_ack_ns - our_send_ns > xfer_rto(x) + x->srtt_ns &&
-		    k->last_ack_ns - our_send_ns > OWN_TIMER_MIN_NS)
+		if (x->timeouts_in_row && answered_on_own_timer(x, our_send_ns, k->last_ack_ns))
 			x->ignores_repeats = 1;
 		/* our timer's resend, then progress with a duplicate ACK: the
 		 * client had the block and echoed our second copy */
