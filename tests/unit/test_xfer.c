@@ -907,14 +907,17 @@ static void test_rtt_plausible(void **state)
 }
 
 /* On a clean link the RTO is the adaptive one but at least
- * XFER_CLEAN_RTO_FLOOR_NS: a pause of firmware under an emulator is no
- * loss, yet a first loss costs 50 ms, not the configured timeout (1 s:
- * 1 MiB at 2 % loss each way took 1.5 s instead of 0.07). The first
- * timeout or duplicate ACK lets the RTO go down to XT_RTO_MIN_NS. */
+ * XFER_CLEAN_SRTT_FACTOR turnarounds within [XFER_CLEAN_RTO_MIN_NS,
+ * XFER_CLEAN_RTO_FLOOR_NS]: a client answering in 100 us (firmware under an
+ * emulator, which pauses up to 50 ms) gets 50 ms, one answering in 10 us
+ * (a LAN host) 5 ms, so its first loss is not 50 ms of a 40 ms transfer.
+ * The first timeout or duplicate ACK lets the RTO go down to
+ * XT_RTO_MIN_NS. */
 static void test_rto_adapts_after_loss(void **state)
 {
 	struct xfer x;
 	struct xfer_out out;
+	int64_t n;
 
 	(void)state;
 	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
@@ -926,6 +929,20 @@ static void test_rto_adapts_after_loss(void **state)
 	assert_sends(&out, 2, 2);
 	ack(&x, 2, 200000 + XFER_CLEAN_RTO_FLOOR_NS + 100000, &out);
 	assert_int_equal(out.deadline, 200000 + XFER_CLEAN_RTO_FLOOR_NS + 100000 + XT_RTO_MIN_NS);
+	/* a LAN host's turnaround: 10 us a block, floor 512 x 10 us */
+	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
+	for (n = 0; n < 20; n++)
+		ack(&x, n, (uint64_t)(n + 1) * 10000, &out);
+	assert_int_equal(xfer_rto(&x), XFER_CLEAN_SRTT_FACTOR * 10000);
+	xfer_on_timer(&x, NULL, out.deadline, &out);    /* DATA 20 lost */
+	assert_sends(&out, 20, 20);
+	ack(&x, 20, out.deadline + 10000, &out);
+	assert_int_equal(xfer_rto(&x), XT_RTO_MIN_NS);
+	/* faster still: not below XFER_CLEAN_RTO_MIN_NS */
+	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
+	for (n = 0; n < 20; n++)
+		ack(&x, n, (uint64_t)(n + 1) * 1000, &out);
+	assert_int_equal(xfer_rto(&x), XFER_CLEAN_RTO_MIN_NS);
 	/* a slow client's timeout stays its own */
 	xfer_rrq_start(&x, 1, 10 * MS, RETRIES, 100, 1, 0, 0, &out);
 	ack(&x, 0, 100000, &out);
@@ -982,7 +999,8 @@ static void test_kernel_needless_resend(void **state)
 	k.srtt_ns = 50000;
 	k.rttvar_ns = 10000;
 	xfer_on_timer(&x, &k, 30 * MS + 100000, &out);
-	assert_int_equal(out.deadline, 30 * MS + XFER_CLEAN_RTO_FLOOR_NS);
+	/* no loss yet: 512 turnarounds of 50 us */
+	assert_int_equal(out.deadline, 30 * MS + XFER_CLEAN_SRTT_FACTOR * 50000);
 	now = out.deadline;
 	xfer_on_timer(&x, &k, now, &out);               /* no progress: resent */
 	assert_sends(&out, 40, 40);

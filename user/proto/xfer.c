@@ -71,20 +71,31 @@ int xfer_final_window_out(const struct xfer *x)
  * milliseconds and was resent about 20 blocks per transfer for nothing. */
 #define PACE_RTO_FACTOR 4
 
+/* The RTO's floor until the first loss (xfer.h): a number of turnarounds,
+ * within [XFER_CLEAN_RTO_MIN_NS, XFER_CLEAN_RTO_FLOOR_NS]. */
+static uint64_t clean_floor(const struct xfer *x)
+{
+	uint64_t f = XFER_CLEAN_SRTT_FACTOR * x->srtt_ns;
+
+	if (f < XFER_CLEAN_RTO_MIN_NS)
+		f = XFER_CLEAN_RTO_MIN_NS;
+	return f < XFER_CLEAN_RTO_FLOOR_NS ? f : XFER_CLEAN_RTO_FLOOR_NS;
+}
+
 uint64_t xfer_rto(const struct xfer *x)
 {
 	/* Adaptive from the first turnaround sample: a transfer's first loss
 	 * costs one RTO, not the configured timeout (1 MiB at 2 % loss each
 	 * way: 0.12 s instead of 1.5 s). Until that loss the floor is
-	 * XFER_CLEAN_RTO_FLOOR_NS (firmware under an emulator pauses that
-	 * long); a resend the client echoed raises the session's floor
-	 * (resend_needless). */
+	 * clean_floor() (firmware under an emulator pauses up to 50 ms; a
+	 * LAN host's floor is a few ms); a resend the client echoed raises
+	 * the session's floor (resend_needless). */
 	uint64_t rto, paced, floor;
 
 	if (x->timeout_asked)
 		return x->timeout_ns;
 	rto = xt_rto(x->srtt_ns, x->rttvar_ns, x->timeout_ns);
-	floor = x->rto_floor_ns ? x->rto_floor_ns : x->loss_seen ? 0 : XFER_CLEAN_RTO_FLOOR_NS;
+	floor = x->rto_floor_ns ? x->rto_floor_ns : x->loss_seen ? 0 : clean_floor(x);
 	if (rto < floor)
 		rto = floor < x->timeout_ns ? floor : x->timeout_ns;
 	paced = PACE_RTO_FACTOR * x->k_pace_ns * x->windowsize;

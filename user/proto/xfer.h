@@ -18,11 +18,18 @@
 #include <stdint.h>
 
 /* The RTO's floor until the session's first loss (a timeout or a
- * duplicate ACK), and the most a needless resend raises it to: above the
- * pauses of firmware under an emulator on a clean link (32,769 blocks under
- * QEMU: GRUB got 214 needless resends with a 250 us floor, 64 with 5 ms,
- * none with 20 ms; iPXE one with 20 ms, none with 50 ms), yet a first loss
- * costs 50 ms, not the configured timeout (1 s). */
+ * duplicate ACK) is XFER_CLEAN_SRTT_FACTOR turnarounds (srtt) within
+ * [XFER_CLEAN_RTO_MIN_NS, XFER_CLEAN_RTO_FLOOR_NS]; the latter is also the
+ * most a needless resend raises the floor to. Why scaled by the
+ * turnaround: a client's pauses on a clean link grow with it. Firmware
+ * under an emulator answers in 135-410 us and pauses up to 20-50 ms
+ * (32,769 blocks under QEMU: GRUB, srtt 178 us, got 214 needless resends
+ * with a 250 us floor, 64 with 5 ms, none with 20 ms; iPXE, srtt 135 us,
+ * one with 20 ms, none with 50 ms): it gets the full 50 ms. A host on the
+ * LAN answers in 6-30 us: its first loss costs a few milliseconds, not 50
+ * (1 MiB at 2 % loss each way takes about 40 ms without loss). */
+#define XFER_CLEAN_SRTT_FACTOR 512
+#define XFER_CLEAN_RTO_MIN_NS 2000000ull
 #define XFER_CLEAN_RTO_FLOOR_NS 50000000ull
 
 struct xfer {
@@ -53,7 +60,7 @@ struct xfer {
 	int64_t last_resent;            /* block resent last, not yet echoed; 0 none */
 	int ignores_repeats;            /* the client re-ACKs on its own timer only */
 	int loss_seen;                  /* a timeout or a duplicate ACK happened: the
-					 * RTO may go below XFER_CLEAN_RTO_FLOOR_NS */
+					 * RTO may go below the clean-link floor */
 	uint64_t rto_floor_ns;          /* 0, or raised (doubled, up to
 					 * XFER_CLEAN_RTO_FLOOR_NS) each time a resend proved
 					 * needless: the client echoed both copies */
