@@ -435,10 +435,20 @@ static void test_kernel_progress(void **state)
 	assert_int_equal(out.deadline, 4 * T);
 	assert_int_equal(x.k_resend_ns, 5 * T);
 	assert_true(x.kernel);
-	/* looked at: no progress, resend not due yet: wait for it, no send */
+	/* looked at: no progress, resend not due yet: no send, looked at
+	 * again within 50 ms (the client's answer goes to the kernel) */
 	xfer_on_timer(&x, &k, 4 * T, &out);
 	assert_int_equal(out.events, 0);
 	assert_no_send(&out);
+	assert_int_equal(out.deadline, 4 * T + 50 * MS);
+	while (out.deadline < 5 * T) {
+		uint64_t at = out.deadline;
+
+		xfer_on_timer(&x, &k, at, &out);
+		assert_int_equal(out.events, 0);
+		assert_no_send(&out);
+		assert_true(out.deadline > at && out.deadline <= at + 50 * MS);
+	}
 	assert_int_equal(out.deadline, 5 * T);
 	/* due: the second resend, the interval doubled */
 	xfer_on_timer(&x, &k, 5 * T, &out);
@@ -544,7 +554,7 @@ static void test_kernel_final_dally(void **state)
 		assert_int_equal(out.events, XFER_EV_K_PROGRESS);
 		now = out.deadline;
 		unconfirmed = 0;
-		for (int i = 0; i < 40 && !x.done; i++) {
+		for (int i = 0; i < 2000 && !x.done; i++) {
 			if (dups)
 				k.dup_acks++;   /* the client re-ACKed 9 since the last look */
 			xfer_on_timer(&x, &k, now, &out);
@@ -1039,6 +1049,56 @@ static void test_kernel_needless_resend(void **state)
 	assert_true(x.ignores_repeats);
 }
 
+/* The kernel serves a client that ignores a repeated DATA (old U-Boot):
+ * our resend of a block whose ACK was lost goes unanswered, the next one
+ * is due after the configured timeout, and the client re-ACKs on its own
+ * timer (1 s) to the kernel, which carries on. A loss soon after that must
+ * be seen within milliseconds, not when our resend was due: the looks in
+ * between come at most 50 ms apart and double from the RTO. Before, the
+ * session was looked at only then (1.3 s a lost ACK instead of 1 s). */
+static void test_kernel_stall_looks(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+	uint64_t now, resent, looks = 0;
+
+	(void)state;
+	xfer_rrq_start(&x, 1, T, RETRIES, 2049, 1, 1, 0, &out);
+	x.ignores_repeats = 1;
+	k = kview(40, 39, 30 * MS);
+	k.srtt_ns = 10000;
+	k.rttvar_ns = 1000;
+	xfer_on_timer(&x, &k, 30 * MS + 100000, &out);  /* progress */
+	now = out.deadline;
+	xfer_on_timer(&x, &k, now, &out);                /* stall: 40 resent */
+	assert_sends(&out, 40, 40);
+	resent = now;
+	assert_int_equal(x.k_resend_ns, resent + T);     /* ignores repeats */
+	assert_true(out.deadline < resent + MS);         /* looked at after one RTO */
+	/* the client re-ACKs 40 on its own timer at resent + 700 ms (ours
+	 * is due at resent + 1 s): the kernel sends 41, which is lost */
+	while (out.deadline < resent + 700 * MS) {
+		now = out.deadline;
+		xfer_on_timer(&x, &k, now, &out);
+		assert_no_send(&out);
+		looks++;
+	}
+	assert_true(looks <= 30);
+	k = kview(41, 40, resent + 700 * MS);
+	k.srtt_ns = 10000;
+	k.rttvar_ns = 1000;
+	now = out.deadline;
+	assert_true(now <= resent + 750 * MS);
+	xfer_on_timer(&x, &k, now, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	/* 41 lost: resent at the next look, long before resent + 1 s */
+	now = out.deadline;
+	assert_true(now <= resent + 751 * MS);
+	xfer_on_timer(&x, &k, now, &out);
+	assert_sends(&out, 41, 41);
+}
+
 /* An ACK that comes a millisecond after our resend answered the resend,
  * however small the RTO: the client is not taken for one that ignores a
  * repeated DATA (that one answers on its own timer, 50 ms and more). */
@@ -1501,6 +1561,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_first_look),
 		cmocka_unit_test(test_rtt_plausible),
 		cmocka_unit_test(test_rto_adapts_after_loss),
+		cmocka_unit_test(test_kernel_stall_looks),
 		cmocka_unit_test(test_needless_resend_floor),
 		cmocka_unit_test(test_kernel_needless_resend),
 		cmocka_unit_test(test_ignores_repeats_needs_own_timer),

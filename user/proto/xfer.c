@@ -28,6 +28,14 @@
 #define OWN_TIMER_MIN_NS (20 * MS_NS)
 /* Least time between two looks at a session the kernel serves. */
 #define LOOK_MIN_NS (XT_RTO_MIN_NS / 2)
+/* Most time between two looks at a stalled session the kernel serves,
+ * while the next resend is not due: the client's answer (to a resend, or
+ * on its own timer: U-Boot re-ACKs after 1 s) goes to the kernel, which
+ * carries on unseen, and a loss soon after is ours to resend. Looked at
+ * only when the next resend was due, that loss waited for it (old U-Boot
+ * at 0.5 % loss each way: 1.3 s a lost ACK instead of the client's 1 s).
+ * The looks double from the RTO up to this: about 20 a second. */
+#define KERNEL_STALL_LOOK_MAX_NS (50 * MS_NS)
 /* The final window outstanding (lock-step: the final block), everything
  * before it acknowledged, and the client silent (no duplicate ACK: one says
  * it is there and still lacks a block) since the timeout before: after
@@ -447,10 +455,18 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		out->deadline = x->last_send_ns + x->wait_ns;
 		return 1;
 	}
-	/* looked at on the plain timeout after a resend (below), resent on
-	 * the backoff schedule */
+	/* looked at after a resend (below), resent on the backoff schedule;
+	 * looked at again meanwhile, more rarely each time (see
+	 * KERNEL_STALL_LOOK_MAX_NS) */
 	if (x->k_resend_ns && now < x->k_resend_ns) {
-		out->deadline = x->k_resend_ns;
+		uint64_t look = 2 * x->k_look_ns;
+
+		if (look > KERNEL_STALL_LOOK_MAX_NS)
+			look = KERNEL_STALL_LOOK_MAX_NS;
+		if (look < LOOK_MIN_NS)
+			look = LOOK_MIN_NS;
+		x->k_look_ns = look;
+		out->deadline = now + look < x->k_resend_ns ? now + look : x->k_resend_ns;
 		return 1;
 	}
 	return 0;
@@ -534,7 +550,8 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 		x->k_resend_ns = now + iv;
 		x->timer_resend_open = 1;
 		x->timer_resend_dups = x->k_seen_dups;
-		out->deadline = now + (iv < rto ? iv : rto);
+		x->k_look_ns = iv < rto ? iv : rto;
+		out->deadline = now + x->k_look_ns;
 		return;
 	}
 	x->wait_ns = iv;

@@ -84,6 +84,7 @@ struct xfer {
 	uint64_t k_pace_ns;             /* the client's pace between two looks: time
 					 * per acknowledged block (0 unknown) */
 	uint64_t k_resend_ns;           /* no progress: earliest next resend, 0 = now */
+	uint64_t k_look_ns;             /* ... and the interval of the last look */
 	/* WRQ */
 	int64_t expected;               /* next block wanted */
 	unsigned int since_ack;         /* blocks taken since our last ACK */
