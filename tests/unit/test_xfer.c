@@ -830,11 +830,17 @@ static void test_fast_phase(void **state)
 	 * ignored three repeats */
 	ack(&x, 1, now + 900 * MS, &out);
 	assert_true(x.ignores_repeats);
-	/* from now on one fast resend, then the schedule */
+	/* from now on one fast resend, then 1.5 timeouts: the client's own
+	 * timer (as long as ours) re-ACKs first, our copy would be a second
+	 * needless one; then the schedule */
 	now = out.deadline;
 	xfer_on_timer(&x, NULL, now, &out);
 	assert_sends(&out, 2, 2);
-	assert_int_equal(out.deadline, now + T);
+	assert_int_equal(out.deadline, now + T + T / 2);
+	now = out.deadline;
+	xfer_on_timer(&x, NULL, now, &out);
+	assert_sends(&out, 2, 2);
+	assert_int_equal(out.deadline, now + 2 * T);
 	/* a client that answers the resend at once is not flagged */
 	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, 0, &out);
 	x.loss_seen = 1;        /* a lossy link: the RTO adapts */
@@ -1074,7 +1080,7 @@ static void test_kernel_stall_looks(void **state)
 	xfer_on_timer(&x, &k, now, &out);                /* stall: 40 resent */
 	assert_sends(&out, 40, 40);
 	resent = now;
-	assert_int_equal(x.k_resend_ns, resent + T);     /* ignores repeats */
+	assert_int_equal(x.k_resend_ns, resent + T + T / 2); /* ignores repeats */
 	assert_true(out.deadline < resent + MS);         /* looked at after one RTO */
 	/* the client re-ACKs 40 on its own timer at resent + 700 ms (ours
 	 * is due at resent + 1 s): the kernel sends 41, which is lost */
@@ -1097,6 +1103,49 @@ static void test_kernel_stall_looks(void **state)
 	assert_true(now <= resent + 751 * MS);
 	xfer_on_timer(&x, &k, now, &out);
 	assert_sends(&out, 41, 41);
+}
+
+/* The kernel serves from ACK 0 on, and the DATA 1 it sent is lost: the
+ * kernel has no turnaround sample yet (none before its own DATA is
+ * acknowledged), so the session takes the OACK's (userspace sent it, the
+ * kernel saw its ACK) and resends after one RTO, not the configured
+ * timeout (1 s). Without options, DATA 1's turnaround serves the same way. */
+static void test_kernel_first_sample(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+	int has_oack;
+
+	(void)state;
+	for (has_oack = 0; has_oack < 2; has_oack++) {
+		int64_t first = has_oack ? 0 : 1;
+
+		xfer_rrq_start(&x, 1, T, RETRIES, 2049, has_oack, 1, 0, &out);
+		/* its ACK at 100 us, the kernel's DATA right then, lost */
+		k = kview((uint32_t)first + 1, (int32_t)first, 100 * US);
+		k.last_ack_ns = 100 * US;
+		xfer_on_timer(&x, &k, 5 * MS, &out);    /* the first look */
+		assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+		assert_int_equal(x.srtt_ns, 100 * US);
+		/* a clean link's floor: 512 turnarounds, at most 50 ms */
+		assert_int_equal(out.deadline, 100 * US + XFER_CLEAN_RTO_FLOOR_NS);
+		xfer_on_timer(&x, &k, out.deadline, &out);
+		assert_sends(&out, first + 1, first + 1);
+		/* the kernel's own estimate replaces it once it has one */
+		k = kview((uint32_t)first + 3, (int32_t)first + 2, 60 * MS);
+		k.last_ack_ns = 60 * MS;
+		k.srtt_ns = 20 * US;
+		k.rttvar_ns = 5 * US;
+		xfer_on_timer(&x, &k, 61 * MS, &out);
+		assert_int_equal(x.srtt_ns, 20 * US);
+	}
+	/* an ACK seen past the timed block says nothing of its turnaround */
+	xfer_rrq_start(&x, 1, T, RETRIES, 2049, 1, 1, 0, &out);
+	k = kview(2, 1, 200 * US);
+	k.last_ack_ns = 200 * US;
+	xfer_on_timer(&x, &k, 5 * MS, &out);
+	assert_int_equal(x.srtt_ns, 0);
 }
 
 /* An ACK that comes a millisecond after our resend answered the resend,
@@ -1562,6 +1611,7 @@ int main(void)
 		cmocka_unit_test(test_rtt_plausible),
 		cmocka_unit_test(test_rto_adapts_after_loss),
 		cmocka_unit_test(test_kernel_stall_looks),
+		cmocka_unit_test(test_kernel_first_sample),
 		cmocka_unit_test(test_needless_resend_floor),
 		cmocka_unit_test(test_kernel_needless_resend),
 		cmocka_unit_test(test_ignores_repeats_needs_own_timer),

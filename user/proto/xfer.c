@@ -137,6 +137,12 @@ void xfer_timeout_asked(struct xfer *x)
  * 1 s schedule, 1-5 s a transfer. */
 #define FAST_RESENDS 3
 #define FAST_PHASE_NS (50 * MS_NS)
+/* After its one fast resend, a client that ignores repeats waits this
+ * many halves of the configured timeout: its own timer (old U-Boot: 1 s,
+ * as ours) re-ACKs first, so a lost ACK costs one needless copy, not two
+ * (ours at 1 s raced its re-ACK: an old U-Boot at 2 % loss each way got
+ * 101.3 % of the copies needed). */
+#define IGNORER_WAIT_HALVES 3
 
 /* The interval after the timeout that just fired. Below timeout_ns it is
  * the fast phase: the RTO doubling (see FAST_PHASE_NS), which heals a lost
@@ -144,7 +150,8 @@ void xfer_timeout_asked(struct xfer *x)
  * curl, atftp) a lost ACK within milliseconds. A client seen to ignore
  * repeats (busybox, U-Boot: it answered only on its own timer, long after
  * our resends) gets one fast resend, since its lost ACK is healed by its
- * timer alone and every resend is a wasted copy. Then the configured
+ * timer alone and every resend is a wasted copy, then 1.5 timeouts
+ * (IGNORER_WAIT_HALVES) before the next. Then the configured
  * schedule (timeout_ns doubling, xfer_retransmit_interval), whose timeouts
  * alone spend --retries: a client that went away is given up on no sooner
  * than before. */
@@ -153,7 +160,9 @@ static uint64_t next_wait(const struct xfer *x)
 	if (x->wait_ns && x->wait_ns < x->timeout_ns) {
 		uint64_t w = x->wait_ns * 2;
 
-		if (x->ignores_repeats || w >= x->timeout_ns ||
+		if (x->ignores_repeats)
+			return IGNORER_WAIT_HALVES * (x->timeout_ns / 2);
+		if (w >= x->timeout_ns ||
 		    (x->timeouts_in_row >= FAST_RESENDS && w > FAST_PHASE_NS))
 			return x->timeout_ns;
 		return w;
@@ -253,6 +262,32 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 		out->deadline = now + KERNEL_FIRST_LOOK_NS;
 }
 
+/* The kernel's turnaround estimate is the session's, once it has one.
+ * Until then, the turnaround of what userspace sent (the OACK, or DATA 1
+ * without options) when the kernel saw exactly its ACK: the kernel has no
+ * sample before its own DATA is acknowledged, so a first DATA it sent and
+ * lost waited for the configured timeout (1 s) instead of one RTO. */
+static void kernel_estimate(struct xfer *x, const struct xfer_kview *k)
+{
+	__u64 srtt = 0, rttvar = 0, r;
+
+	if (k->srtt_ns) {
+		x->srtt_ns = k->srtt_ns;
+		x->rttvar_ns = k->rttvar_ns;
+		return;
+	}
+	if (x->turn_block < 0 || (int64_t)k->last_acked != x->turn_block ||
+	    k->last_ack_ns <= x->turn_ns)
+		return;
+	r = k->last_ack_ns - x->turn_ns;
+	x->turn_block = -1;
+	if (!xt_rtt_sample_plausible(0, 0, r))
+		return;
+	xt_rtt_sample(&srtt, &rttvar, r);
+	x->srtt_ns = srtt;
+	x->rttvar_ns = rttvar;
+}
+
 /* Userspace serves the session from here: continue from the kernel's
  * entry, or, when it is gone (LRU eviction), from what was last seen. */
 static void take_back(struct xfer *x, const struct xfer_kview *k, struct xfer_out *out)
@@ -262,8 +297,7 @@ static void take_back(struct xfer *x, const struct xfer_kview *k, struct xfer_ou
 			x->client_acked = 1;
 		x->last_sent = k->last_sent;
 		x->last_acked = k->last_acked;
-		x->srtt_ns = k->srtt_ns;
-		x->rttvar_ns = k->rttvar_ns;
+		kernel_estimate(x, k);
 		x->last_send_ns = k->last_data_ns;
 	} else {
 		x->last_acked = x->k_seen_acked;
@@ -404,8 +438,7 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		x->k_seen_dups = k->dup_acks;
 		x->dup_since_timer = 1;
 	}
-	x->srtt_ns = k->srtt_ns;        /* the kernel's estimate is the session's */
-	x->rttvar_ns = k->rttvar_ns;
+	kernel_estimate(x, k);
 	if (k->last_data_ns > x->last_send_ns)
 		x->last_send_ns = k->last_data_ns;
 	if (k->last_acked != x->k_seen_acked) {
