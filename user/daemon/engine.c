@@ -665,8 +665,6 @@ int engine_run(struct engine *e)
 			wait_ts.tv_nsec = 0;
 			wait = &wait_ts;
 		}
-		/* nanoseconds (5.11+): retransmission timeouts go down to
-		 * XT_RTO_MIN_NS, below epoll_wait's milliseconds */
 		n = engine_wait(e->epfd, evs, 64, wait);
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));

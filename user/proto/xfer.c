@@ -262,6 +262,18 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 		out->deadline = now + KERNEL_FIRST_LOOK_NS;
 }
 
+/* One turnaround sample r (the block timed by turn_block) into the
+ * session's estimate; that block is done with (Karn: one sample each). */
+static void turn_sample(struct xfer *x, uint64_t r)
+{
+	__u64 srtt = x->srtt_ns, rttvar = x->rttvar_ns;
+
+	xt_rtt_sample(&srtt, &rttvar, r);
+	x->srtt_ns = srtt;
+	x->rttvar_ns = rttvar;
+	x->turn_block = -1;
+}
+
 /* The kernel's turnaround estimate is the session's, once it has one.
  * Until then, the turnaround of what userspace sent (the OACK, or DATA 1
  * without options) when the kernel saw exactly its ACK: the kernel has no
@@ -269,7 +281,7 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
  * lost waited for the configured timeout (1 s) instead of one RTO. */
 static void kernel_estimate(struct xfer *x, const struct xfer_kview *k)
 {
-	__u64 srtt = 0, rttvar = 0, r;
+	uint64_t r;
 
 	if (k->srtt_ns) {
 		x->srtt_ns = k->srtt_ns;
@@ -280,12 +292,9 @@ static void kernel_estimate(struct xfer *x, const struct xfer_kview *k)
 	    k->last_ack_ns <= x->turn_ns)
 		return;
 	r = k->last_ack_ns - x->turn_ns;
+	if (xt_rtt_sample_plausible(x->srtt_ns, x->rttvar_ns, r))
+		turn_sample(x, r);
 	x->turn_block = -1;
-	if (!xt_rtt_sample_plausible(0, 0, r))
-		return;
-	xt_rtt_sample(&srtt, &rttvar, r);
-	x->srtt_ns = srtt;
-	x->rttvar_ns = rttvar;
 }
 
 /* Userspace serves the session from here: continue from the kernel's
@@ -375,14 +384,8 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 	default:
 		break;
 	}
-	if (x->turn_block >= 0 && (int64_t)abs >= x->turn_block && now >= x->turn_ns) {
-		__u64 srtt = x->srtt_ns, rttvar = x->rttvar_ns;
-
-		xt_rtt_sample(&srtt, &rttvar, now - x->turn_ns);
-		x->srtt_ns = srtt;
-		x->rttvar_ns = rttvar;
-		x->turn_block = -1;
-	}
+	if (x->turn_block >= 0 && (int64_t)abs >= x->turn_block && now >= x->turn_ns)
+		turn_sample(x, now - x->turn_ns);
 	/* progress long after our last resend of what it acknowledges: the
 	 * client had the block, ignored our repeats and re-ACKed on its own
 	 * timer (its first ACK was lost) */
