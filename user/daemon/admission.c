@@ -106,23 +106,6 @@ static uint64_t request_digest(const uint8_t *buf, size_t len)
 	return h;
 }
 
-/* xfer_final_window_out of old, with the kernel's progress if it serves
- * old (userspace's copy lags behind it); *acked: the last block the client
- * acknowledged. */
-static int request_final_window_out(struct engine *e, struct session *old, int64_t *acked)
-{
-	struct session_value val;
-	struct xfer x = old->x;
-
-	if (x.kernel && fastpath_session_get(e->fp, &old->key, &val) == 0) {
-		x.last_sent = val.last_sent;
-		x.last_acked = (int32_t)val.last_acked;
-		x.client_acked = x.client_acked || x.last_acked >= 1;
-	}
-	*acked = x.last_acked;
-	return xfer_final_window_out(&x);
-}
-
 /*
  * The same client port again. A byte-identical copy of the request to a
  * transfer that has had no ACK yet is the client's retry because our OACK
@@ -149,7 +132,7 @@ static int request_repeated(struct engine *e, const struct request_ctx *rc,
 
 	if (!old)
 		return 0;
-	final_out = !old->is_write && request_final_window_out(e, old, &acked_block);
+	final_out = !old->is_write && session_final_window_out(old, &acked_block);
 	final_unacked = final_out && acked_block >= 1 && acked_block < old->x.final_block;
 	acked = old->rec.last_ack_ns != 0;
 	last = acked ? old->rec.last_ack_ns : old->rec.start_ns;

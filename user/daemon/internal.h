@@ -246,6 +246,7 @@ void session_arm_at(struct session *s, uint64_t deadline_ns);
 void record_push(struct engine *e, const struct transfer *t);
 void session_note_sha256(struct session *s, int finish);
 int session_count_timeout(struct session *s, const struct xfer_out *out);
+int session_final_window_out(struct session *s, int64_t *acked);
 void session_count_retransmit(struct session *s);
 void session_kernel_collect(struct session *s);
 void session_record(struct session *s);

@@ -156,6 +156,24 @@ void record_push(struct engine *e, const struct transfer *t)
 		e->ring_len++;
 }
 
+/* xfer_final_window_out of s, with the kernel's progress if it serves s
+ * (userspace's copy lags behind it); *acked (may be NULL): the last block
+ * the client acknowledged. */
+int session_final_window_out(struct session *s, int64_t *acked)
+{
+	struct session_value val;
+	struct xfer x = s->x;
+
+	if (x.kernel && fastpath_session_get(s->e->fp, &s->key, &val) == 0) {
+		x.last_sent = val.last_sent;
+		x.last_acked = (int32_t)val.last_acked;
+		x.client_acked = x.client_acked || x.last_acked >= 1;
+	}
+	if (acked)
+		*acked = x.last_acked;
+	return xfer_final_window_out(&x);
+}
+
 /*
  * The session's timer ran out with nothing new from the client (RRQ or
  * WRQ), as xfer says: count the timeout, the first of a run being a stall.
@@ -170,7 +188,13 @@ int session_count_timeout(struct session *s, const struct xfer_out *out)
 	s->e->tot.timeouts++;
 	if (out->events & XFER_EV_STALL)
 		obs_stall(s);
-	if (s->rec.restart_suspect && s->rec.icmp_errors)
+	/* a client gone (its port closed) settles a restart suspicion, unless
+	 * it went with every block: it left after its final ACK, which was
+	 * lost (the 2 % soak's load generator was taken for restarting) */
+	/* a client gone (its port closed) settles a restart suspicion, unless
+	 * it went with every block: it left after its final ACK, which was
+	 * lost (the 2 % soak's load generator was taken for restarting) */
+	if (s->rec.restart_suspect && s->rec.icmp_errors && !session_final_window_out(s, NULL))
 		obs_restart_settle(s);
 	if (!(out->events & XFER_EV_GIVE_UP))
 		return 0;
