@@ -7,8 +7,10 @@
 # DATA N, does not acknowledge it:
 #   0  ACK N-1 twice at once: within the gap (xt_dup_resend_gap, >= 1 ms
 #      after DATA N left), so no copy of N may come. Asserted when the
-#      client sent both within 0.5 ms of DATA N arriving, else reported as
-#      inconclusive (a loaded host);
+#      client sent both within 0.5 ms of DATA N arriving (the kernel's
+#      receive timestamp, SO_TIMESTAMPNS: a probe woken late must not
+#      count its wake-up as the server's), else reported as inconclusive
+#      (a loaded host);
 #   A  100 ms later (past any gap here) a burst of 5 x ACK N-1: DATA N
 #      comes again, once per gap: at least 1 copy, at most 1 + the burst's
 #      span in ms (the gap's floor is 1 ms);
@@ -55,6 +57,15 @@ data = {}
 fail = []
 def now_ms():
     return time.monotonic() * 1000.0
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)   # asm-generic, x86
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+def rx_stamp(anc):
+    """the kernel's receive time of a datagram (CLOCK_REALTIME, s)"""
+    for level, kind, val in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(val) >= 16:
+            sec, nsec = struct.unpack("qq", val[:16])
+            return sec + nsec / 1e9
+    return time.time()
 def recv(deadline_ms):
     """next packet from the TID before deadline: (op, block, payload) or None"""
     global tid
@@ -64,11 +75,14 @@ def recv(deadline_ms):
             return None
         s.settimeout(left / 1000.0)
         try:
-            pkt, frm = s.recvfrom(65536)
+            pkt, anc, _, frm = s.recvmsg(65536, socket.CMSG_SPACE(16))
         except socket.timeout:
             return None
         global last_rx
-        last_rx = now_ms()
+        # when the packet entered this namespace's stack (the veth is
+        # synchronous from the server's send): phase 0's clock starts
+        # there, not when this process woke up to read it
+        last_rx = now_ms() - (time.time() - rx_stamp(anc)) * 1000.0
         if tid is None:
             tid = frm
         if frm != tid or len(pkt) < 4:
