@@ -213,4 +213,80 @@ static __always_inline int parse_tftp_ack(void *data, void *data_end, __u32 fram
 	return XT_STAT_PASS_NOT_IP;
 }
 
+/*
+ * A resend request (struct xt_resend_req, xtftp_kern.h) leaving through TC
+ * egress: Ethernet without a tag, IPv4 without options or IPv6, UDP to
+ * XT_RESEND_PORT carrying exactly the request. Returns XT_RESEND_NOT_MINE
+ * for any other frame (left alone: it is not ours), 0 for a request, with
+ * the reply's fields in ack as if the client had sent an ACK (its key from
+ * the request, the MACs and addresses the other way round: the writer
+ * swaps them back) and the block in *block; else an enum xt_stat reason
+ * (the request is refused). ack must be zeroed.
+ */
+#define XT_RESEND_NOT_MINE (-1)
+
+static __always_inline int parse_resend_req(void *data, void *data_end, struct tftp_ack *ack,
+					    __u32 *block)
+{
+	struct hdr_cursor c = { .pos = data };
+	struct xt_resend_req *req;
+	struct ethhdr *eth;
+	struct udphdr *udp;
+	__u8 daddr[16] = {};   /* as session_key.client_addr */
+	__u8 family, diff = 0;
+	int i;
+
+	eth = c.pos;
+	if ((void *)(eth + 1) > data_end)
+		return XT_RESEND_NOT_MINE;
+	c.pos = eth + 1;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = c.pos;
+
+		if ((void *)(iph + 1) > data_end || iph->version != 4 || iph->ihl != 5 ||
+		    iph->protocol != IPPROTO_UDP ||
+		    (iph->frag_off & bpf_htons(XT_IP_MF | XT_IP_OFFSET)))
+			return XT_RESEND_NOT_MINE;
+		family = XT_FAMILY_INET;
+		ack->tos = iph->tos;
+		__builtin_memcpy(daddr, &iph->daddr, 4);
+		c.pos = iph + 1;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = c.pos;
+
+		if ((void *)(ip6h + 1) > data_end || ip6h->version != 6 ||
+		    ip6h->nexthdr != IPPROTO_UDP)
+			return XT_RESEND_NOT_MINE;
+		family = XT_FAMILY_INET6;
+		__builtin_memcpy(&ack->ip6_flow, ip6h, 4);
+		__builtin_memcpy(daddr, &ip6h->daddr, 16);
+		c.pos = ip6h + 1;
+	} else {
+		return XT_RESEND_NOT_MINE;
+	}
+	udp = c.pos;
+	if ((void *)(udp + 1) > data_end || udp->dest != bpf_htons(XT_RESEND_PORT))
+		return XT_RESEND_NOT_MINE;
+	req = (void *)(udp + 1);
+	if ((void *)(req + 1) > data_end || req->magic != XT_RESEND_MAGIC)
+		return XT_RESEND_NOT_MINE;
+	/* ours from here on: anything wrong is refused, never sent on */
+	if (bpf_ntohs(udp->len) != sizeof(*udp) + sizeof(*req))
+		return XT_STAT_PASS_TRUNCATED;
+	__builtin_memcpy(&ack->key, &req->key, sizeof(ack->key));
+	if (ack->key.family != family || ack->key.vlan_id || ack->key.pad)
+		return XT_STAT_PASS_NO_SESSION;
+	/* the kernel resolved the MAC of the address it sent to: it must be
+	 * the session's client */
+	for (i = 0; i < 16; i++)
+		diff |= daddr[i] ^ ack->key.client_addr[i];
+	if (diff)
+		return XT_STAT_PASS_NO_SESSION;
+	__builtin_memcpy(ack->dst_mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(ack->src_mac, eth->h_dest, ETH_ALEN);
+	ack->l3_off = sizeof(*eth);
+	*block = req->block;
+	return 0;
+}
+
 #endif /* XTFTP_BPF_PARSE_H */

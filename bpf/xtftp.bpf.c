@@ -379,4 +379,65 @@ out:
 	return action;
 }
 
+/* Largest frame a resend request can be (IPv6; struct xt_resend_req). */
+#define XT_RESEND_FRAME_MAX 128
+
+/*
+ * TC egress: a resend request from the daemon's timer (struct
+ * xt_resend_req, xtftp_kern.h) becomes DATA `block` of its session, built
+ * from the pool by the same writer as the ingress reply, and leaves in its
+ * place. The session's state is left as it is: the daemon's timer counts
+ * the resend (it decided it); the session counts the block as TC's and in
+ * timer_resends, which tells the daemon the kernel sent it. Every other
+ * frame goes on untouched; a request that cannot be served is dropped.
+ */
+SEC("tc")
+int tc_resend(struct __sk_buff *skb)
+{
+	struct tftp_ack ack = {};
+	struct session_value *sess;
+	struct block_src b;
+	void *data, *data_end;
+	__u32 blk = 0, last_acked, last_sent;
+	int reason;
+
+	if (skb->len > XT_RESEND_FRAME_MAX)
+		return TC_ACT_OK;
+	if (skb->data_end - skb->data < skb->len)
+		bpf_skb_pull_data(skb, skb->len);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	reason = parse_resend_req(data, data_end, &ack, &blk);
+	if (reason == XT_RESEND_NOT_MINE)
+		return TC_ACT_OK;
+	if (reason)
+		goto refuse;
+	if (ack.key.ifindex != skb->ifindex || skb->vlan_present)
+		goto refuse;
+	sess = bpf_map_lookup_elem(&XT_MAP_SESSIONS, &ack.key);
+	if (!sess)
+		goto refuse;
+	if (READ_ONCE(sess->state) != XT_SESS_ACTIVE)
+		goto refuse;
+	/* only a block sent and not yet acknowledged: a late timer (the
+	 * client's ACK came meanwhile) sends nothing */
+	last_acked = READ_ONCE(sess->last_acked);
+	last_sent = READ_ONCE(sess->last_sent);
+	if (blk == 0 || (__s32)(blk - last_acked) <= 0 || (__s32)(last_sent - blk) < 0)
+		goto refuse;
+	if (block_locate(sess, blk, &b))
+		goto refuse;
+	if (bpf_skb_change_tail(skb, ack.l3_off + reply_l3_len(&ack, &b), 0))
+		goto refuse;
+	if (tc_write_reply(skb, &ack, blk, &b, 1))
+		goto refuse;
+	count_data(sess, 1, b.len, 1);
+	__sync_fetch_and_add(&sess->timer_resends, 1);
+	stat_add(XT_STAT_TIMER_RESEND, 1);
+	return TC_ACT_OK;
+refuse:
+	stat_add(XT_STAT_RESEND_REFUSED, 1);
+	return TC_ACT_SHOT;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -117,7 +117,29 @@ struct session_value {
 				 * image's block checksum table for this blksize
 				 * (XT_SUMS_PER_CHUNK); 0: none, the kernel sums
 				 * the payload itself */
-	__u32 pad;              /* must be zero */
+	/* -- advanced by the kernel -- */
+	__u32 timer_resends;    /* DATA tc_resend sent from the pool on the
+				 * daemon's timer (struct xt_resend_req); 0 at
+				 * session start */
+};
+
+/* ---- resends on the daemon's timer ----------------------------------------
+ * The kernel has no timer that can send, so the daemon's timer decides that
+ * a block is lost and the kernel sends it: the daemon sends this small
+ * datagram to the client's address, UDP port XT_RESEND_PORT (discard: were
+ * the program gone, the client would drop it), out of the session's
+ * interface, and the TC egress program tc_resend rewrites it into DATA
+ * `block` from the image pool, as the ingress program would have built it.
+ * A request tc_resend cannot serve (no such session, userspace owns it,
+ * the block is not outstanding) is dropped there, never sent on; the daemon
+ * sees session_value.timer_resends unchanged and sends the block itself. */
+#define XT_RESEND_PORT  9
+#define XT_RESEND_MAGIC 0x78745273u     /* "xtRs" */
+
+struct xt_resend_req {
+	__u32 magic;            /* XT_RESEND_MAGIC, host order */
+	__u32 block;            /* absolute block number, host order */
+	struct session_key key; /* the session (its ifindex is the egress one) */
 };
 
 /* ---- interfaces where XDP may transmit ------------------------------------

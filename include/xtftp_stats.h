@@ -43,7 +43,9 @@
 	X(INJECT_DUP,         "inject_dup",         "kernel_inject_dup",    "DATA frames sent twice by fault injection") \
 	X(PASS_INJECT,        "pass_inject",        "pass_inject",          "XDP: a frame to be duplicated, left to TC (XDP_TX sends one frame per ACK)") \
 	X(DUP_RESEND,         "dup_resend",         "kernel_dup_resends",   "DATA resent at once on a duplicate ACK (xtftp_rto.h rule 2)") \
-	X(ACK_UNSENT,         "ack_unsent",         "kernel_ack_unsent",    "ACKs naming a block never sent (a stray, late ACK): dropped")
+	X(ACK_UNSENT,         "ack_unsent",         "kernel_ack_unsent",    "ACKs naming a block never sent (a stray, late ACK): dropped") \
+	X(TIMER_RESEND,       "timer_resend",       "kernel_timer_resends", "DATA resent from the pool by TC egress on the daemon's timer (xt_resend_req)") \
+	X(RESEND_REFUSED,     "resend_refused",     "kernel_resend_refused", "resend requests dropped at egress (no session, paused, block not outstanding): the daemon sends those blocks itself")
 
 /* per-CPU stats array index */
 enum xt_stat {

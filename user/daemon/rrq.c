@@ -189,6 +189,18 @@ static int rrq_send_block(struct session *s, int64_t n, int first_send)
 		rrq_send_oack(s);       /* a lost OACK is the timer's to resend */
 		return 0;
 	}
+	/* a dropped frame is accounted as sent: the loss is the wire's */
+	inject = rrq_inject(s, n, first_send);
+	/* A timer resend of a block the kernel serves: the kernel sends it
+	 * from the pool (tc_resend), so the data path stays in the kernel;
+	 * where it cannot, it falls to us below (as do injected faults). */
+	if (!first_send && inject == XT_INJECT_OFF && s->x.kernel && s->in_map &&
+	    fastpath_kernel_resend(s->e->fp, &s->key, (uint32_t)n) == 0) {
+		session_count_retransmit(s);
+		if (n == s->turn_block)
+			s->turn_ns = 0;
+		return 0;
+	}
 	len = rrq_block(s, n, s->pkt + TFTP_HDR_LEN);
 	if (len < 0)
 		return (int)len;
@@ -199,8 +211,6 @@ static int rrq_send_block(struct session *s, int64_t n, int first_send)
 		xfer_set_final(&s->x, n);
 	if (n == s->x.final_block)
 		s->final_len = (size_t)len;
-	/* a dropped frame is accounted as sent: the loss is the wire's */
-	inject = rrq_inject(s, n, first_send);
 	if (inject != XT_INJECT_DROP)
 		session_send(s, s->pkt, (size_t)len + TFTP_HDR_LEN);
 	if (inject == XT_INJECT_DUP)

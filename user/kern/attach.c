@@ -32,7 +32,7 @@ static __u32 tc_priority(void)
 	return attach_probe_mode ? XT_TC_PRIORITY + 1 : XT_TC_PRIORITY;
 }
 
-int tcx_link_create(int prog_fd, unsigned int ifindex)
+static int tcx_link_create_at(int prog_fd, unsigned int ifindex, __u32 attach_type)
 {
 	union bpf_attr attr;
 	int fd;
@@ -44,10 +44,15 @@ int tcx_link_create(int prog_fd, unsigned int ifindex)
 	memset(&attr, 0, sizeof(attr));
 	attr.link_create.prog_fd = (__u32)prog_fd;
 	attr.link_create.target_ifindex = ifindex;
-	attr.link_create.attach_type = XT_BPF_TCX_INGRESS;
+	attr.link_create.attach_type = attach_type;
 	attr.link_create.flags = 0;
 	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	return fd < 0 ? -errno : fd;
+}
+
+int tcx_link_create(int prog_fd, unsigned int ifindex)
+{
+	return tcx_link_create_at(prog_fd, ifindex, XT_BPF_TCX_INGRESS);
 }
 
 /* Is prog_id a program called tc_tftp (ours, from this or an earlier run)? */
@@ -120,6 +125,45 @@ static void tc_legacy_detach(struct if_attach *ia)
 		ia->tc_hook_created = 0;
 	}
 	ia->tc_mode = ATTACH_TC_NONE;
+}
+
+int attach_resend(struct if_attach *ia, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ia->ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = tc_handle(),
+		    .priority = tc_priority(), .flags = attach_probe_mode ? 0 : BPF_TC_F_REPLACE);
+	int fd, err;
+
+	/* the same way as the ingress program: a tcx link, else a filter on
+	 * the clsact qdisc that one put there (or found) */
+	if (ia->tc_mode == ATTACH_TC_TCX) {
+		fd = tcx_link_create_at(prog_fd, ia->ifindex, XT_BPF_TCX_EGRESS);
+		if (fd < 0)
+			return ia->resend_err = fd;
+		ia->resend_link_fd = fd;
+		ia->resend_mode = ATTACH_TC_TCX;
+		return 0;
+	}
+	if (ia->tc_mode != ATTACH_TC_LEGACY)
+		return ia->resend_err = -ENOENT;
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return ia->resend_err = err;
+	ia->resend_mode = ATTACH_TC_LEGACY;
+	return 0;
+}
+
+static void detach_resend(struct if_attach *ia)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ia->ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = tc_handle(), .priority = tc_priority());
+
+	if (ia->resend_link_fd >= 0)
+		close(ia->resend_link_fd);
+	ia->resend_link_fd = -1;
+	if (ia->resend_mode == ATTACH_TC_LEGACY)
+		bpf_tc_detach(&hook, &opts);
+	ia->resend_mode = ATTACH_TC_NONE;
 }
 
 static int xdp_link_create(int prog_fd, unsigned int ifindex, __u32 mode)
@@ -267,6 +311,7 @@ int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 	memset(ia, 0, sizeof(*ia));
 	ia->xdp_link_fd = -1;
 	ia->tc_link_fd = -1;
+	ia->resend_link_fd = -1;
 	snprintf(ia->name, sizeof(ia->name), "%s", ifname);
 	ia->ifindex = if_nametoindex(ifname);
 	if (!ia->ifindex) {
@@ -336,6 +381,7 @@ void detach_interface(struct if_attach *ia)
 		close(ia->xdp_link_fd);
 	ia->xdp_link_fd = -1;
 	ia->xdp_mode = ATTACH_XDP_NONE;
+	detach_resend(ia);      /* before a clsact qdisc of ours goes */
 	if (ia->tc_link_fd >= 0)
 		close(ia->tc_link_fd);
 	ia->tc_link_fd = -1;

@@ -13,8 +13,10 @@
 /* Not in libbpf 1.1 nor Debian 12's uapi headers: kernel 6.6 uapi values. */
 #ifndef BPF_TCX_INGRESS
 #define XT_BPF_TCX_INGRESS 46
+#define XT_BPF_TCX_EGRESS  47
 #else
 #define XT_BPF_TCX_INGRESS BPF_TCX_INGRESS
+#define XT_BPF_TCX_EGRESS  BPF_TCX_EGRESS
 #endif
 
 /* Legacy clsact filter identity: "xt" and a priority no one else picks. */
@@ -62,6 +64,9 @@ struct if_attach {
 	int tc_hook_created;    /* we created the clsact qdisc (legacy only) */
 	int tc_err;             /* why TC is not attached, 0 */
 	int stale_removed;      /* a legacy filter of a previous run was removed */
+	int resend_link_fd;     /* tc_resend's tcx link (egress), -1: none */
+	enum attach_tc_mode resend_mode; /* how tc_resend is attached, NONE: not */
+	int resend_err;         /* why not, 0 */
 };
 
 /*
@@ -71,7 +76,11 @@ struct if_attach {
  */
 int attach_interface(struct if_attach *ia, const char *ifname, int xdp_prog_fd,
 		     int tc_prog_fd, enum attach_xdp_request xdp);
-/* Detach what attach_interface attached. Safe to call twice. */
+/* After attach_interface: the timer-resend program (tc_resend) at TC
+ * egress, the same way as TC ingress. 0, or a negative errno (also in
+ * ia->resend_err): the daemon then resends from userspace here. */
+int attach_resend(struct if_attach *ia, int prog_fd);
+/* Detach what attach_interface and attach_resend attached. Safe to call twice. */
 void detach_interface(struct if_attach *ia);
 /* One line for the log: "XDP generic (counts and passes: TC serves DATA) + TC (tcx link)". */
 void attach_describe(const struct if_attach *ia, char *buf, size_t len);

@@ -20,6 +20,7 @@
 #include "xtftp_ack.h"
 #include "fastpath.h"
 #include "attach.h"
+#include "resend.h"
 #include "util/log.h"
 #include "files/pool.h"
 #include "xtftp.skel.h"
@@ -39,6 +40,7 @@ struct fastpath {
 	struct if_attach *ifs;
 	unsigned int n_ifs;
 	int ncpus;
+	struct resend_sockets resend;
 };
 
 /* Why the kernel tiers are not loaded (status, --check-config); "" when
@@ -226,6 +228,7 @@ int fastpath_open_pool_only(uint64_t pool_bytes, struct fastpath **out)
 		err = -ENOMEM;
 		goto fail;
 	}
+	resend_init(&fp->resend);
 	fp->pool_len = ((size_t)n_chunks * XT_CHUNK_SIZE + page - 1) / page * page;
 	/* Anonymous and lazy: only the chunks of images actually loaded cost
 	 * memory, so the pool's size is a ceiling, not an allocation. */
@@ -306,6 +309,10 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 			continue;
 		}
 		attached++;
+		if (attach_resend(ia, bpf_program__fd(fp->skel->progs.tc_resend)))
+			log_warn("%s: cannot attach the resend program at TC egress (%s); the "
+				 "daemon's timer resends from userspace here", ia->name,
+				 strerror(-ia->resend_err));
 		if (ia->xdp_link_fd >= 0 && ia->xdp_may_tx) {
 			struct xdp_tx_iface none = { 0 };
 			__u32 key = ia->ifindex;
@@ -390,6 +397,8 @@ int fastpath_open(const struct fastpath_config *cfg, struct fastpath **out)
 
 	fp = calloc(1, sizeof(*fp));
 	vlog = calloc(1, VERIFIER_LOG_SIZE);
+	if (fp)
+		resend_init(&fp->resend);
 	if (!fp || !vlog) {
 		err = -ENOMEM;
 		log_err("cannot load BPF: out of memory");
@@ -450,6 +459,7 @@ void fastpath_close(struct fastpath *fp)
 	for (i = 0; i < fp->n_ifs; i++)
 		detach_interface(&fp->ifs[i]);
 	free(fp->ifs);
+	resend_close(&fp->resend);
 	ring_buffer__free(fp->rb);
 	if (fp->pool_mem) {
 		image_pool_fini(&fp->pool);
@@ -675,6 +685,15 @@ int fastpath_session_get(const struct fastpath *fp, const struct session_key *ke
 	if (!fastpath_kernel_active(fp))
 		return -EOPNOTSUPP;
 	return bpf_map_lookup_elem(sessions_fd(fp), key, val);
+}
+
+int fastpath_kernel_resend(struct fastpath *fp, const struct session_key *key, uint32_t block)
+{
+	const struct if_attach *ia = fastpath_kernel_active(fp) ? find_if(fp, key->ifindex) : NULL;
+
+	if (!ia || ia->resend_mode == ATTACH_TC_NONE)
+		return -EOPNOTSUPP;
+	return resend_via_kernel(&fp->resend, sessions_fd(fp), key, block);
 }
 
 int fastpath_session_pause(struct fastpath *fp, const struct session_key *key)
