@@ -5,7 +5,10 @@
  * detach. Needs root (exit 77 otherwise).
  *
  *   test_loader                 the self-test (own netns, removed on exit)
- *   test_loader --query IFNAME  print what is attached: "xdp=NAME/MODE tc=NAME,..."
+ *   test_loader --hold-legacy IFNAME  the same with legacy clsact filters (a
+ *                               kernel without tcx; killed, it leaves them)
+ *   test_loader --query IFNAME  print what is attached: "xdp=NAME/MODE tc=NAME,...
+ *                               legacy=NAME egress=NAME,... legacy_egress=NAME"
  *   test_loader --hold IFNAME   fastpath_open on IFNAME with XDP on (also on
  *                               veth), print "ready", wait for SIGTERM (used
  *                               by the kill -9 test)
@@ -61,14 +64,14 @@ static int prog_name(__u32 id, char *name, size_t len)
 	return 0;
 }
 
-/* Program ids attached at tcx ingress (kernel 6.6+), count or -errno. */
-static int tcx_query(unsigned int ifindex, __u32 *ids, __u32 max)
+/* Program ids attached at tcx ingress or egress (kernel 6.6+), count or -errno. */
+static int tcx_query(unsigned int ifindex, __u32 attach_type, __u32 *ids, __u32 max)
 {
 	union bpf_attr attr;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.query.target_fd = ifindex; /* target_ifindex in 6.6 uapi */
-	attr.query.attach_type = XT_BPF_TCX_INGRESS;
+	attr.query.attach_type = attach_type;
 	attr.query.prog_ids = (__u64)(unsigned long)ids;
 	attr.query.prog_cnt = max;
 	if (syscall(__NR_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) < 0)
@@ -76,32 +79,58 @@ static int tcx_query(unsigned int ifindex, __u32 *ids, __u32 max)
 	return (int)attr.query.prog_cnt;
 }
 
-/* "xdp=NAME/MODE tc=NAME,NAME legacy=NAME" ("-" for none). */
+/* The names of the programs attached at one tcx attach point, comma
+ * separated, into out ("-" for none). */
+static void tcx_names(unsigned int ifindex, __u32 attach_type, char *out, size_t len)
+{
+	char name[32];
+	__u32 ids[8];
+	int n, i;
+
+	snprintf(out, len, "-");
+	n = tcx_query(ifindex, attach_type, ids, 8);
+	for (i = 0; i < n; i++) {
+		size_t used = i ? strlen(out) : 0;
+
+		if (prog_name(ids[i], name, sizeof(name)))
+			snprintf(name, sizeof(name), "id%u", ids[i]);
+		snprintf(out + used, len - used, "%s%s", i ? "," : "", name);
+	}
+}
+
+/* The name of our legacy clsact filter's program at one attach point. */
+static void legacy_name(unsigned int ifindex, enum bpf_tc_attach_point where, char *out,
+			size_t len)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, tq, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
+	char name[32];
+
+	snprintf(out, len, "-");
+	if (!bpf_tc_query(&hook, &tq) && !prog_name(tq.prog_id, name, sizeof(name)))
+		snprintf(out, len, "%s", name);
+}
+
+#define NOTHING_ATTACHED "xdp=- tc=- legacy=- egress=- legacy_egress=-"
+
+/* "xdp=NAME/MODE tc=NAME,NAME legacy=NAME egress=NAME legacy_egress=NAME"
+ * ("-" for none; tc and egress: tcx links, legacy*: our clsact filters). */
 static void describe_attached(unsigned int ifindex, char *out, size_t len)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, xq);
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, tq, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
-	char xdp[64] = "-", tc[160] = "-", legacy[64] = "-", name[32];
-	__u32 ids[8];
-	int n, i;
+	char xdp[64] = "-", tc[160], legacy[64], egress[160], legacy_out[64], name[32];
 
 	if (!bpf_xdp_query((int)ifindex, 0, &xq) && xq.prog_id &&
 	    !prog_name(xq.prog_id, name, sizeof(name)))
 		snprintf(xdp, sizeof(xdp), "%s/%s", name,
 			 xq.attach_mode == XDP_ATTACHED_DRV ? "native" :
 			 xq.attach_mode == XDP_ATTACHED_SKB ? "generic" : "other");
-	n = tcx_query(ifindex, ids, 8);
-	for (i = 0; i < n; i++) {
-		size_t used = i ? strlen(tc) : 0;
-
-		if (prog_name(ids[i], name, sizeof(name)))
-			snprintf(name, sizeof(name), "id%u", ids[i]);
-		snprintf(tc + used, sizeof(tc) - used, "%s%s", i ? "," : "", name);
-	}
-	if (!bpf_tc_query(&hook, &tq) && !prog_name(tq.prog_id, name, sizeof(name)))
-		snprintf(legacy, sizeof(legacy), "%s", name);
-	snprintf(out, len, "xdp=%s tc=%s legacy=%s", xdp, tc, legacy);
+	tcx_names(ifindex, XT_BPF_TCX_INGRESS, tc, sizeof(tc));
+	tcx_names(ifindex, XT_BPF_TCX_EGRESS, egress, sizeof(egress));
+	legacy_name(ifindex, BPF_TC_INGRESS, legacy, sizeof(legacy));
+	legacy_name(ifindex, BPF_TC_EGRESS, legacy_out, sizeof(legacy_out));
+	snprintf(out, len, "xdp=%s tc=%s legacy=%s egress=%s legacy_egress=%s", xdp, tc, legacy,
+		 egress, legacy_out);
 }
 
 static volatile sig_atomic_t stop;
@@ -252,7 +281,7 @@ static int self_test(void)
 	uint64_t stats[XT_STAT_MAX];
 	struct xt_hist hist;
 	unsigned int ifindex;
-	char what[256];
+	char what[512];
 	int err, events = 0;
 
 	/* A private network namespace: it and the veth vanish with us. */
@@ -284,6 +313,7 @@ static int self_test(void)
 	printf("attached: %s\n", what);
 	CHECK(strstr(what, "xdp=xdp_tftp/") != NULL, "XDP attached: %s", what);
 	CHECK(strstr(what, "tc_tftp") != NULL, "TC attached: %s", what);
+	CHECK(strstr(what, "egress=tc_resend") != NULL, "tc_resend at tcx egress: %s", what);
 
 	test_pool_and_sessions(fp, ifindex);
 
@@ -301,7 +331,7 @@ static int self_test(void)
 	fastpath_close(fp);
 	fp = NULL;
 	describe_attached(ifindex, what, sizeof(what));
-	CHECK(!strcmp(what, "xdp=- tc=- legacy=-"), "all detached after close: %s", what);
+	CHECK(!strcmp(what, NOTHING_ATTACHED), "all detached after close: %s", what);
 
 	/* Legacy clsact filter (kernels before 6.6): attached with our
 	 * handle, and the filter and the qdisc we created gone on close. */
@@ -309,12 +339,13 @@ static int self_test(void)
 	err = fastpath_open(&cfg, &fp);
 	CHECK(!err && fastpath_tier(fp, ifindex) != FP_TIER_NONE, "legacy TC open");
 	describe_attached(ifindex, what, sizeof(what));
-	CHECK(strstr(what, "tc=- legacy=tc_tftp") != NULL, "legacy filter attached: %s", what);
+	CHECK(strstr(what, "tc=- legacy=tc_tftp egress=- legacy_egress=tc_resend") != NULL,
+	      "legacy filters attached: %s", what);
 	fastpath_close(fp);
 	fp = NULL;
 	attach_force_legacy_tc = 0;
 	describe_attached(ifindex, what, sizeof(what));
-	CHECK(!strcmp(what, "xdp=- tc=- legacy=-"), "legacy detached after close: %s", what);
+	CHECK(!strcmp(what, NOTHING_ATTACHED), "legacy detached after close: %s", what);
 	CHECK(sh("tc qdisc show dev xtl0 | grep -q clsact") != 0, "our clsact qdisc removed");
 
 	/* --xdp auto (the default) leaves veth to TC alone: XDP could only
@@ -346,7 +377,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	char what[256];
+	char what[512];
 
 	if (argc == 3 && !strcmp(argv[1], "--query")) {
 		unsigned int ifindex = if_nametoindex(argv[2]);
@@ -362,8 +393,13 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "--hold"))
 		return hold(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--hold-legacy")) {
+		attach_force_legacy_tc = 1;     /* as on a kernel without tcx */
+		return hold(argv[2]);
+	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s [--query IFNAME | --hold IFNAME]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--query IFNAME | --hold IFNAME | --hold-legacy IFNAME]\n",
+			argv[0]);
 		return 2;
 	}
 	if (geteuid() != 0) {

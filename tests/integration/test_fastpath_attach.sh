@@ -16,13 +16,14 @@ xt_require_root
 xt_require_cmd tc capsh tftp
 xt_rig_create
 
-# What is attached to the server end: "xdp=NAME/MODE tc=NAMES legacy=NAME".
+# What is attached to the server end: "xdp=NAME/MODE tc=NAMES legacy=NAME
+# egress=NAMES legacy_egress=NAME" (tc, egress: tcx links; legacy*: clsact).
 attached() { xt_srv "$LOADER" --query "$XT_IF_SRV"; }
-nothing_attached() { [ "$(attached)" = "xdp=- tc=- legacy=-" ]; }
+nothing_attached() { [ "$(attached)" = "xdp=- tc=- legacy=- egress=- legacy_egress=-" ]; }
 ours_attached() {
 	local a
 	a=$(attached)
-	[[ $a == *"xdp=xdp_tftp/"* && $a == *tc_tftp* ]]
+	[[ $a == *"xdp=xdp_tftp/"* && $a == *"tc=tc_tftp"* && $a == *"egress=tc_resend"* ]]
 }
 
 nothing_attached || xt_fail "something attached before we started: $(attached)"
@@ -73,6 +74,22 @@ if xt_srv tc qdisc add dev "$XT_IF_SRV" clsact 2>"$XT_TMP/tc.err" &&
 	out=$(xt_srv "$XTFTPCTL" detach "$XT_IF_SRV") || xt_fail "xtftpctl detach: exit $?: $out"
 	[[ $out == *"$XT_IF_SRV: removed xtftpd's TC filter"* ]] || xt_fail "xtftpctl detach said: $out"
 	[[ $(attached) == *"legacy=-"* ]] || xt_fail "xtftpctl detach left the filter: $(attached)"
+	# What a daemon killed on a kernel without tcx leaves: both legacy
+	# filters, tc_tftp at ingress and tc_resend at egress; detach takes both.
+	: > "$hold_log"
+	ip netns exec "$XT_NS_SRV" "$LOADER" --hold-legacy "$XT_IF_SRV" >"$hold_log" 2>&1 &
+	HOLD_PID=$!
+	xt_on_cleanup "kill -KILL $HOLD_PID"
+	xt_wait_until 20 "the loader to attach legacy filters" grep -q '^ready' "$hold_log"
+	[[ $(attached) == *"legacy=tc_tftp egress=- legacy_egress=tc_resend"* ]] ||
+		xt_fail "--hold-legacy: not both legacy filters: $(attached)"
+	kill -KILL "$HOLD_PID"
+	wait "$HOLD_PID" 2>/dev/null || true
+	[[ $(attached) == *"legacy=tc_tftp egress=- legacy_egress=tc_resend"* ]] ||
+		xt_fail "kill -9 on legacy TC: the filters did not stay: $(attached)"
+	out=$(xt_srv "$XTFTPCTL" detach "$XT_IF_SRV") || xt_fail "xtftpctl detach: exit $?: $out"
+	[[ $(attached) == *"legacy=- egress=- legacy_egress=-"* ]] ||
+		xt_fail "xtftpctl detach left a filter of a killed legacy-TC daemon: $(attached)"
 	out=$(xt_srv "$XTFTPCTL" detach) || xt_fail "xtftpctl detach (all): exit $?: $out"
 	[ "$out" = "nothing of xtftpd's attached" ] || xt_fail "second detach said: $out"
 	xt_srv tc qdisc del dev "$XT_IF_SRV" clsact 2>/dev/null || true
@@ -109,7 +126,7 @@ echo "restarted daemon served 3000000 bytes (sha256 ok) and detached on SIGTERM"
 # there), said in the tier line; the download comes from TC.
 rm -f "$XT_OUT/img"
 XT_XDP=auto xt_daemon_start -s -i "$XT_IF_SRV"
-[ "$(attached)" = "xdp=- tc=tc_tftp legacy=-" ] || xt_fail "--xdp auto on veth attached: $(attached)"
+[ "$(attached)" = "xdp=- tc=tc_tftp legacy=- egress=tc_resend legacy_egress=-" ] || xt_fail "--xdp auto on veth attached: $(attached)"
 grep -q "$XT_IF_SRV: TC (tcx link) (XDP not attached: on veth it could only pass frames" "$XT_DAEMON_LOG" ||
 	xt_fail "--xdp auto: no tier line saying why XDP is off on veth: $(grep "$XT_IF_SRV" "$XT_DAEMON_LOG")"
 xt_get hpa img "$XT_OUT/img" || xt_fail "tftp-hpa download (--xdp auto) failed: $(tail -n 3 "$XT_TMP/client.log")"

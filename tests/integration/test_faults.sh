@@ -51,7 +51,7 @@ ours_attached() {
 	a=$(attached_desc)
 	[[ $a == *"xdp=xdp_tftp/"* && $a == *"tc=tc_tftp"* ]]
 }
-not_attached() { [ "$(attached_desc)" = "xdp=- tc=- legacy=-" ]; }
+not_attached() { [ "$(attached_desc)" = "xdp=- tc=- legacy=- egress=- legacy_egress=-" ]; }
 
 # ---- 1. SIGKILL mid-transfer --------------------------------------------------
 xt_daemon_start -s -i "$XT_IF_SRV"

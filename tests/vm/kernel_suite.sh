@@ -145,6 +145,26 @@ tc_only=$(xtvm_stat blocks_tc)
 xtvm_daemon_stop
 echo "per-ACK run time under TCG (lock-step): XDP $xdp_ack; TC $tc_ack"
 
+# The timer's resends from the pool (tc_resend at TC egress: a clsact
+# filter on 6.1, a tcx link from 6.6): four blocks dropped at their first
+# sending by fault injection are resent by the daemon's timer, whose
+# request leaves through virtio-net's egress (no checksum offload left to
+# the NIC: tc_resend writes the DATA's) and comes out as the block. The
+# download is byte-exact, the four resends were the kernel's, none was
+# refused, and userspace sent no block but the first.
+xtvm_daemon_start --inject drop:blocks=3,7,100,1000
+xt_get atftp-1468 f2097152 "$XT_OUT/resend" "$XTVM_GUEST4" || xt_fail "atftp-1468 with 4 blocks dropped: client failed"
+xt_check_file "$XT_OUT/resend" "$XT_ROOT/f2097152" "atftp-1468 with 4 blocks dropped"
+n=$((n + 1))
+timer_k=$(xtvm_stat kernel_timer_resends) refused=$(xtvm_stat kernel_resend_refused)
+user_resend=$(xtvm_stat blocks_user) drops=$(xtvm_stat inject_drop)
+[ "$drops" = 4 ] || xt_fail "kernel $FLAVOUR: $drops blocks dropped by injection, want 4"
+[ "$timer_k" -ge 4 ] || xt_fail "kernel $FLAVOUR: $timer_k timer resends through TC egress, want >= 4"
+[ "$refused" = 0 ] || xt_fail "kernel $FLAVOUR: $refused resend requests refused at TC egress"
+[ "$user_resend" -le 1 ] || xt_fail "kernel $FLAVOUR: userspace sent $user_resend blocks (resends not the kernel's?)"
+xtvm_daemon_stop
+echo "timer resends: $timer_k of 4 dropped blocks resent from the pool through TC egress, userspace $user_resend block(s)"
+
 # Nothing stays attached on a kernel without tcx links (6.1: the TC tier is
 # a clsact filter): a daemon that dropped to another user (-u) still
 # removes its filter at SIGTERM; after a SIGKILL the filter stays, and the

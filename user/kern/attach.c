@@ -16,6 +16,7 @@
 #include "attach.h"
 
 #define XT_TC_PROG_NAME "tc_tftp"
+#define XT_TC_RESEND_PROG_NAME "tc_resend"
 
 int attach_force_legacy_tc;
 int attach_probe_mode;
@@ -55,8 +56,8 @@ int tcx_link_create(int prog_fd, unsigned int ifindex)
 	return tcx_link_create_at(prog_fd, ifindex, XT_BPF_TCX_INGRESS);
 }
 
-/* Is prog_id a program called tc_tftp (ours, from this or an earlier run)? */
-static int prog_id_is_ours(__u32 prog_id)
+/* Is prog_id a program called name (ours, from this or an earlier run)? */
+static int prog_id_is_ours(__u32 prog_id, const char *name)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
@@ -67,14 +68,17 @@ static int prog_id_is_ours(__u32 prog_id)
 		return 0;
 	memset(&info, 0, sizeof(info));
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		ours = !strcmp(info.name, XT_TC_PROG_NAME);
+		ours = !strcmp(info.name, name);
 	close(fd);
 	return ours;
 }
 
-int tc_legacy_remove_stale(unsigned int ifindex)
+/* Our legacy filter at one attach point, if a program called name holds
+ * it: removed (1), none (0), or a negative errno. */
+static int tc_legacy_remove_one(unsigned int ifindex, enum bpf_tc_attach_point where,
+				const char *name)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex, .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, query, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
 	LIBBPF_OPTS(bpf_tc_opts, del, .handle = XT_TC_HANDLE, .priority = XT_TC_PRIORITY);
 	int err;
@@ -82,10 +86,20 @@ int tc_legacy_remove_stale(unsigned int ifindex)
 	err = bpf_tc_query(&hook, &query);
 	if (err)
 		return 0; /* no clsact qdisc or no filter with our handle */
-	if (!prog_id_is_ours(query.prog_id))
+	if (!prog_id_is_ours(query.prog_id, name))
 		return 0; /* someone else's: not ours to remove */
 	err = bpf_tc_detach(&hook, &del);
 	return err ? err : 1;
+}
+
+int tc_legacy_remove_stale(unsigned int ifindex)
+{
+	int in = tc_legacy_remove_one(ifindex, BPF_TC_INGRESS, XT_TC_PROG_NAME);
+	int out = tc_legacy_remove_one(ifindex, BPF_TC_EGRESS, XT_TC_RESEND_PROG_NAME);
+
+	if (in < 0 || out < 0)
+		return in < 0 ? in : out;
+	return in || out;
 }
 
 static int tc_legacy_attach(struct if_attach *ia, int prog_fd)

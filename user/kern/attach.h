@@ -99,8 +99,9 @@ extern int attach_probe_mode;
 /* BPF_LINK_CREATE for BPF_TCX_INGRESS: a link fd, or a negative errno
  * (-EINVAL: kernel without tcx). */
 int tcx_link_create(int prog_fd, unsigned int ifindex);
-/* Remove a legacy clsact ingress filter of ours (handle/priority above) if
- * one is there. 1 if removed, 0 if none, negative errno. */
+/* Remove the legacy clsact filters of ours (handle/priority above: tc_tftp
+ * at ingress, tc_resend at egress) that are there. 1 if any was removed,
+ * 0 if none, negative errno. */
 int tc_legacy_remove_stale(unsigned int ifindex);
 /* Silence libbpf's own messages (xtftpctl detach: "no clsact qdisc here"
  * is the usual answer, not news). */
