@@ -194,12 +194,17 @@ static int rrq_send_block(struct session *s, int64_t n, int first_send)
 	/* A timer resend of a block the kernel serves: the kernel sends it
 	 * from the pool (tc_resend), so the data path stays in the kernel;
 	 * where it cannot, it falls to us below (as do injected faults). */
-	if (!first_send && inject == XT_INJECT_OFF && s->x.kernel && s->in_map &&
-	    fastpath_kernel_resend(s->e->fp, &s->key, (uint32_t)n) == 0) {
-		session_count_retransmit(s);
-		if (n == s->turn_block)
-			s->turn_ns = 0;
-		return 0;
+	if (!first_send && inject == XT_INJECT_OFF && s->x.kernel && s->in_map) {
+		int rc = fastpath_kernel_resend(s->e->fp, &s->key, (uint32_t)n);
+
+		if (rc == -EALREADY)
+			return 0;       /* its ACK came meanwhile: the kernel goes on */
+		if (rc == 0) {
+			session_count_retransmit(s);
+			if (n == s->turn_block)
+				s->turn_ns = 0;
+			return 0;
+		}
 	}
 	len = rrq_block(s, n, s->pkt + TFTP_HDR_LEN);
 	if (len < 0)

@@ -128,5 +128,9 @@ int resend_via_kernel(struct resend_sockets *rs, int sessions_fd, const struct s
 	 * is for a client in the middle of a transfer) */
 	if (bpf_map_lookup_elem(sessions_fd, key, &after))
 		return -ENOENT;
-	return after.timer_resends != before.timer_resends ? 0 : -EAGAIN;
+	if (after.timer_resends != before.timer_resends)
+		return 0;
+	/* refused: the client's ACK of it came meanwhile (nothing to send),
+	 * or the session is not the kernel's to serve now (ours to send) */
+	return (int32_t)(after.last_acked - block) >= 0 ? -EALREADY : -EAGAIN;
 }

@@ -20,8 +20,9 @@ void resend_close(struct resend_sockets *rs);
 /*
  * Ask tc_resend to send block of the session key names (sessions_fd: the
  * session map). 0 when the kernel sent it (the session's timer_resends
- * moved), -EAGAIN when it did not (refused: the caller sends it), another
- * negative errno when the request could not be sent.
+ * moved); refused: -EALREADY when the client has acknowledged the block
+ * meanwhile (nothing to send), -EAGAIN otherwise (the caller sends it);
+ * another negative errno when the request could not be sent.
  */
 int resend_via_kernel(struct resend_sockets *rs, int sessions_fd, const struct session_key *key,
 		      uint32_t block);
