@@ -490,6 +490,53 @@ static struct xfer_kview kview_paced(uint32_t sent, int32_t acked, uint64_t t)
 	return k;
 }
 
+/* Looks at a kernel session that progresses: due one wait after the
+ * kernel's last DATA, even when that is sooner than half the RTO floor
+ * from now (it was put off to then); and a look that finds the last DATA
+ * already a whole wait old, the client's pace known, resends it at once
+ * instead of looking again (each was one more look per loss: ~0.45 ms a
+ * loss in the 2 % loss bench, now ~0.27 ms). */
+static void test_kernel_late_look(void **state)
+{
+	struct xfer x;
+	struct xfer_out out;
+	struct xfer_kview k;
+
+	(void)state;
+	xfer_rrq_start(&x, 1, T, RETRIES, 10000, 1, 1, 0, &out);
+	x.loss_seen = 1;                        /* the RTO floor, not the clean one */
+	k = kview_paced(101, 100, 1000 * US);
+	xfer_on_timer(&x, &k, 1050 * US, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_int_equal(xfer_rto(&x), XT_RTO_MIN_NS);
+	assert_int_equal(out.deadline, 1000 * US + XT_RTO_MIN_NS);
+	/* 10 blocks in 100 us: the pace is known (10 us a block, under the
+	 * floor); looked at 50 us before the due time: due then */
+	k = kview_paced(111, 110, 1100 * US);
+	xfer_on_timer(&x, &k, 1100 * US + XT_RTO_MIN_NS - 50 * US, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_no_send(&out);
+	assert_int_equal(x.k_pace_ns, 10 * US);
+	assert_int_equal(out.deadline, 1100 * US + XT_RTO_MIN_NS);
+	/* progress to 120, DATA 121 sent at 1400 us and not acknowledged at
+	 * the next look, 300 us later: late, resent now */
+	k = kview_paced(121, 120, 1400 * US);
+	xfer_on_timer(&x, &k, 1700 * US, &out);
+	assert_int_equal(out.events & (XFER_EV_K_PROGRESS | XFER_EV_TIMEOUT),
+			 XFER_EV_K_PROGRESS | XFER_EV_TIMEOUT);
+	assert_sends(&out, 121, 121);
+	assert_int_equal(out.acked, 120);
+	assert_true(x.kernel);
+	/* the pace unknown (a first look), the same lateness is looked at
+	 * again instead: the wait may be the floor's, not the client's */
+	xfer_rrq_start(&x, 1, T, RETRIES, 10000, 1, 1, 0, &out);
+	x.loss_seen = 1;
+	k = kview_paced(121, 120, 1400 * US);
+	xfer_on_timer(&x, &k, 1700 * US, &out);
+	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
+	assert_no_send(&out);
+}
+
 /* A kernel session's RTO follows the client's pace between looks, not
  * only the kernel's turnaround estimate (which refuses samples over 1.5
  * RTO, so it never caught up with a client that slowed down for good:
@@ -1603,6 +1650,7 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_kernel_progress),
 		cmocka_unit_test(test_kernel_pace),
+		cmocka_unit_test(test_kernel_late_look),
 		cmocka_unit_test(test_kernel_final_dally),
 		cmocka_unit_test(test_kernel_take_back),
 		cmocka_unit_test(test_adaptive_rto),
