@@ -426,21 +426,23 @@ static void test_kernel_progress(void **state)
 	xfer_on_timer(&x, &k, 2 * T - 1000, &out);
 	assert_int_equal(out.events, XFER_EV_K_PROGRESS);
 	assert_int_equal(out.deadline, 2 * T - 1000 + XT_RTO_MIN_NS / 2);
-	/* no progress: a stall, 80 resent by userspace, looked at after
-	 * one timeout, the next resend due after the backoff interval */
+	/* no progress: a stall, 80 resent by userspace, looked at within
+	 * 50 ms (not after the RTO, here the 1 s timeout: a loss right after
+	 * the client's answer would wait that long), the next resend due
+	 * after the backoff interval */
 	xfer_on_timer(&x, &k, 3 * T, &out);
 	assert_int_equal(out.events, XFER_EV_TIMEOUT | XFER_EV_STALL);
 	assert_sends(&out, 80, 80);
 	assert_int_equal(out.first_new, 81);
-	assert_int_equal(out.deadline, 4 * T);
+	assert_int_equal(out.deadline, 3 * T + 50 * MS);
 	assert_int_equal(x.k_resend_ns, 5 * T);
 	assert_true(x.kernel);
 	/* looked at: no progress, resend not due yet: no send, looked at
 	 * again within 50 ms (the client's answer goes to the kernel) */
-	xfer_on_timer(&x, &k, 4 * T, &out);
+	xfer_on_timer(&x, &k, 3 * T + 50 * MS, &out);
 	assert_int_equal(out.events, 0);
 	assert_no_send(&out);
-	assert_int_equal(out.deadline, 4 * T + 50 * MS);
+	assert_int_equal(out.deadline, 3 * T + 100 * MS);
 	while (out.deadline < 5 * T) {
 		uint64_t at = out.deadline;
 
@@ -455,7 +457,7 @@ static void test_kernel_progress(void **state)
 	assert_int_equal(out.events, XFER_EV_TIMEOUT);
 	assert_sends(&out, 80, 80);
 	assert_int_equal(x.k_resend_ns, 9 * T);
-	assert_int_equal(out.deadline, 6 * T);
+	assert_int_equal(out.deadline, 5 * T + 50 * MS);
 	/* the client answered the resend to the kernel: progress, the run
 	 * of retries is over */
 	k = kview(81, 80, 6 * T - 5);

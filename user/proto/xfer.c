@@ -593,6 +593,12 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 		x->timer_resend_open = 1;
 		x->timer_resend_dups = x->k_seen_dups;
 		x->k_look_ns = iv < rto ? iv : rto;
+		/* without an estimate the RTO is the configured timeout:
+		 * a lost DATA 1 resent after 1 s, then a loss right after
+		 * the client's answer waited another second for this look
+		 * (2 s transfers at 2 % loss, one in 25) */
+		if (x->k_look_ns > KERNEL_STALL_LOOK_MAX_NS)
+			x->k_look_ns = KERNEL_STALL_LOOK_MAX_NS;
 		out->deadline = now + x->k_look_ns;
 		return;
 	}
