@@ -70,6 +70,7 @@ struct lg_opts {
 	unsigned int retries;
 	int src_port;                           /* -1: ephemeral */
 	bool ignore_dup;                        /* U-Boot: no ACK for a repeat */
+	unsigned int ack_delay_us;              /* a device's turnaround before each ACK */
 	unsigned int spread_ms;                 /* first starts spread over this */
 	bool json;
 	bool quiet;
@@ -273,6 +274,13 @@ static void send_ack(struct lg_session *s, uint64_t block, uint64_t now)
 	uint8_t ack[4] = { 0, TFTP_ACK, (uint8_t)(TFTP_BLOCK_WIRE(block) >> 8),
 			   (uint8_t)TFTP_BLOCK_WIRE(block) };
 
+	/* a device's turnaround (flash write, slow CPU): busy, as it is */
+	if (opt.ack_delay_us) {
+		uint64_t until = now_ns() + opt.ack_delay_us * 1000ull;
+
+		while (now_ns() < until)
+			;
+	}
 	/* A full socket buffer or a transient error is a lost packet: the
 	 * timeout retransmits, as on a real network. */
 	(void)send(s->fd, ack, sizeof(ack), 0);
@@ -783,6 +791,8 @@ static void usage(FILE *f)
 "      --src-port P        bind this source port (needs -c 1)\n"
 "      --ignore-dup        never ACK a repeated DATA block (U-Boot does not);\n"
 "                          the ACK is resent only on the -T timer\n"
+"      --ack-delay-us US   wait US microseconds before each ACK (a device's\n"
+"                          turnaround; a busy wait, for one client at a time)\n"
 "      --spread-ms MS      start the first transfers evenly over MS ms (a fleet\n"
 "                          of devices powered on within MS) instead of at once\n"
 "  -j, --json              one JSON object on stdout\n"
@@ -810,6 +820,7 @@ static int parse_args(int argc, char **argv)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "src-port", required_argument, NULL, 'P' },
 		{ "ignore-dup", no_argument, NULL, 'I' },
+		{ "ack-delay-us", required_argument, NULL, 'D' },
 		{ "spread-ms", required_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "label", required_argument, NULL, 'l' },
@@ -880,6 +891,11 @@ static int parse_args(int argc, char **argv)
 			opt.src_port = (int)v;
 			break;
 		case 'I': opt.ignore_dup = true; break;
+		case 'D':
+			if (parse_uint(optarg, 0, 1000000, &v))
+				goto bad;
+			opt.ack_delay_us = (unsigned int)v;
+			break;
 		case 'M':
 			if (parse_uint(optarg, 0, 3600000, &v))
 				goto bad;
