@@ -538,6 +538,16 @@ static void check_frame(const struct run *r, const uint8_t *want, size_t wlen)
 
 /* ---- setting up and reporting --------------------------------------------- */
 
+/* Run fn on every case of a table of structs with a .name, one PASS/FAIL
+ * line each. */
+#define RUN_CASES(table, fn)							\
+	do {									\
+		for (size_t i_ = 0; i_ < sizeof(table) / sizeof((table)[0]); i_++) {	\
+			fn(&(table)[i_]);					\
+			report((table)[i_].name);				\
+		}								\
+	} while (0)
+
 /* One PASS/FAIL line for the subtest just run; resets the failure flag. */
 static void report(const char *name)
 {
@@ -617,6 +627,27 @@ static int harness_load(void)
 cleanup:
 	harness_unload();
 	return ret;
+}
+
+/* harness_load, and the first subtest: every program passed this
+ * kernel's verifier. 0, or harness_load's 77 / 1. */
+static int harness_start(void)
+{
+	int err = harness_load();
+
+	if (err)
+		return err;
+	printf("PASS load_and_verify\n");
+	n_pass++;
+	return 0;
+}
+
+/* harness_unload, the summary line; the exit status. */
+static int harness_finish(void)
+{
+	harness_unload();
+	printf("%d subtests passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
 }
 
 #pragma GCC diagnostic pop

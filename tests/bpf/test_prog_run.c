@@ -1038,20 +1038,12 @@ int main(void)
 {
 	int err;
 
-	err = harness_load();
+	err = harness_start();
 	if (err)
 		return err;
-	printf("PASS load_and_verify\n");
-	n_pass++;
 
-	for (size_t i = 0; i < sizeof(send_cases) / sizeof(send_cases[0]); i++) {
-		one_send(&send_cases[i]);
-		report(send_cases[i].name);
-	}
-	for (size_t i = 0; i < sizeof(pass_cases) / sizeof(pass_cases[0]); i++) {
-		one_pass(&pass_cases[i]);
-		report(pass_cases[i].name);
-	}
+	RUN_CASES(send_cases, one_send);
+	RUN_CASES(pass_cases, one_pass);
 	test_dup_ack(0);
 	report("xdp_dup_ack_dropped");
 	test_dup_ack(1);
@@ -1060,10 +1052,7 @@ int main(void)
 	report("xdp_ack_never_sent_dropped");
 	test_unsent_ack(1);
 	report("tc_ack_never_sent_dropped");
-	for (size_t i = 0; i < sizeof(dup_cases) / sizeof(dup_cases[0]); i++) {
-		one_dup(&dup_cases[i]);
-		report(dup_cases[i].name);
-	}
+	RUN_CASES(dup_cases, one_dup);
 	test_srtt(0);
 	report("xdp_srtt_sample_karn");
 	test_srtt(1);
@@ -1081,7 +1070,5 @@ int main(void)
 	test_bench();
 	report("bench_xdp_1468");
 
-	harness_unload();
-	printf("%d subtests passed, %d failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	return harness_finish();
 }

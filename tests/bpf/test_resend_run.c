@@ -220,22 +220,12 @@ int main(void)
 {
 	int err;
 
-	err = harness_load();
+	err = harness_start();
 	if (err)
 		return err;
-	printf("PASS load_and_verify\n");
-	n_pass++;
-	for (size_t i = 0; i < sizeof(resend_cases) / sizeof(resend_cases[0]); i++) {
-		one_resend(&resend_cases[i]);
-		report(resend_cases[i].name);
-	}
-	for (size_t i = 0; i < sizeof(refuse_cases) / sizeof(refuse_cases[0]); i++) {
-		one_refuse(&refuse_cases[i]);
-		report(refuse_cases[i].name);
-	}
+	RUN_CASES(resend_cases, one_resend);
+	RUN_CASES(refuse_cases, one_refuse);
 	test_others_untouched();
 	report("other_frames_untouched");
-	harness_unload();
-	printf("%d subtests passed, %d failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	return harness_finish();
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Loss: nftables in the client namespace drops 3 % of the UDP packets in each
-# direction (DATA from any tier, and ACKs). tftp-hpa (512, no options) and
-# busybox (blksize 1468) must still get every file intact in both flavours;
+# direction (DATA from any tier, and ACKs). tftp-hpa (512, no options),
+# busybox (blksize 1468) and, over IPv6, the load generator (512, sha256)
+# must still get every file intact in both flavours;
 # the daemon must have retransmitted (so the loss was real), timed out no
 # transfer before its last block, and sent no more DATA copies than blocks
 # + twice the packets the link dropped + 1 % (no Sorcerer's Apprentice
@@ -14,6 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 xt_require_root
 xt_require_cmd nft tftp busybox
+xt_require_helper xtftp-loadgen
 xt_require_daemon
 [ "$XT_TARGET" = hpa ] && xt_skip "needs xtftpd's counters (XT_TARGET=hpa)"
 xt_rig_create
@@ -62,6 +64,11 @@ for flavour in userspace kernel; do
 		xt_check_file "$XT_OUT/b" "$XT_ROOT/f1m" "$flavour busybox under loss"
 		rm -f "$XT_OUT/h" "$XT_OUT/b"
 	done
+	# and one over IPv6 (the load generator, sha256 against the file):
+	# the kernel flavour's resends then leave through IPV6_PKTINFO
+	ip netns exec "$XT_NS_CLI" "$XT_HELPERS/xtftp-loadgen" -s "$XT_SRV6" -f f1m \
+		--compare "$XT_ROOT/f1m" -q -T 5000 -r 12 >"$XT_TMP/lg6.log" 2>&1 ||
+		xt_fail "$flavour: IPv6 download under ${LOSS}% loss: $(tail -n 3 "$XT_TMP/lg6.log")"
 	secs=$(xt_elapsed "$t0")
 	xt_wait_idle 60
 	failed=$(xt_stat transfers_failed)   # printed; lost final ACKs count here
@@ -69,10 +76,10 @@ for flavour in userspace kernel; do
 	dup=$(xt_stat dup_acks)
 	dupres=$(xt_stat dup_resends)
 	sent=$(( $(xt_stat blocks_user) + $(xt_stat blocks_xdp) + $(xt_stat blocks_tc) ))
-	unique=$(( ROUNDS * (blocks_hpa + blocks_at) ))
+	unique=$(( ROUNDS * (blocks_hpa + blocks_at) + 1048576 / 512 + 1 ))
 	# every packet the rules dropped, both ways (DATA, ACKs, requests)
 	lost=$(xt_cli nft list table netdev xtftp_loss | awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }')
-	echo "$flavour: $((2 * ROUNDS)) downloads under ${LOSS}% loss in ${secs}s:" \
+	echo "$flavour: $((2 * ROUNDS + 1)) downloads under ${LOSS}% loss in ${secs}s:" \
 		"$sent DATA sent for $unique blocks ($(( sent - unique )) extra copies for $lost packets lost)," \
 		"$retr retransmits, $dupres resent on duplicate ACKs, $dup duplicate ACKs, $failed final ACKs lost"
 	# Every client got its file, so the only failure the server may count
@@ -107,7 +114,7 @@ for flavour in userspace kernel; do
 		[ "$timer_k" -gt 0 ] || xt_fail "kernel: no timer resend went out through TC egress"
 	fi
 	# (kernel: each transfer had DATA from the kernel tiers, not only the sum)
-	xt_check_transfers --lockstep --min $(( 2 * ROUNDS )) $( [ "$flavour" = kernel ] && echo --kernel)
+	xt_check_transfers --lockstep --min $(( 2 * ROUNDS + 1 )) $( [ "$flavour" = kernel ] && echo --kernel)
 	xt_daemon_stop
 done
 echo "loss ${LOSS}%: all downloads intact in both flavours, no duplicate storm"

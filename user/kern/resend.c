@@ -51,6 +51,16 @@ static int resend_socket(struct resend_sockets *rs, int v6)
 	return *fd;
 }
 
+/* One control message at cm; its space in the control buffer. */
+static size_t put_cmsg(struct cmsghdr *cm, int level, int type, const void *data, size_t len)
+{
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	return CMSG_SPACE(len);
+}
+
 /* Send req to the client's address, port XT_RESEND_PORT, out of the
  * session's interface from its server address (IP_PKTINFO). */
 static int resend_send(int fd, const struct xt_resend_req *req)
@@ -78,11 +88,7 @@ static int resend_send(int fd, const struct xt_resend_req *req)
 		memcpy(&sin->sin_addr, k->client_addr, 4);
 		memcpy(&pi.ipi_spec_dst, k->server_addr, 4);
 		msg.msg_namelen = sizeof(*sin);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		msg.msg_controllen = put_cmsg(cm, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
 		struct in6_pktinfo pi = { .ipi6_ifindex = k->ifindex };
@@ -94,11 +100,7 @@ static int resend_send(int fd, const struct xt_resend_req *req)
 			sin6->sin6_scope_id = k->ifindex;
 		memcpy(&pi.ipi6_addr, k->server_addr, 16);
 		msg.msg_namelen = sizeof(*sin6);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		msg.msg_controllen = put_cmsg(cm, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	return sendmsg(fd, &msg, 0) == (ssize_t)sizeof(*req) ? 0 : -errno;
 }
