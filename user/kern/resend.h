@@ -12,10 +12,14 @@
 #include "xtftp_kern.h"
 
 struct resend_sockets {
-	int fd4, fd6;           /* opened at the first request; -1 none */
+	int fd4, fd6;           /* -1: none */
 };
 
 void resend_init(struct resend_sockets *rs);
+/* The request sockets, opened once with the programs (so the daemon's fd
+ * count does not move later): 0, or a negative errno when neither family
+ * has one. */
+int resend_open(struct resend_sockets *rs);
 void resend_close(struct resend_sockets *rs);
 /*
  * Ask tc_resend to send block of the session key names (sessions_fd: the
