@@ -132,7 +132,8 @@ struct session_value {
  * `block` from the image pool, as the ingress program would have built it.
  * A request tc_resend cannot serve (no such session, userspace owns it,
  * the block is not outstanding) is dropped there, never sent on; the daemon
- * sees session_value.timer_resends unchanged and sends the block itself. */
+ * sees session_value.timer_resends unchanged and sends the block itself,
+ * or nothing when the client has acknowledged it meanwhile. */
 #define XT_RESEND_PORT  9
 #define XT_RESEND_MAGIC 0x78745273u     /* "xtRs" */
 

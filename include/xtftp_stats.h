@@ -45,7 +45,7 @@
 	X(DUP_RESEND,         "dup_resend",         "kernel_dup_resends",   "DATA resent at once on a duplicate ACK (xtftp_rto.h rule 2)") \
 	X(ACK_UNSENT,         "ack_unsent",         "kernel_ack_unsent",    "ACKs naming a block never sent (a stray, late ACK): dropped") \
 	X(TIMER_RESEND,       "timer_resend",       "kernel_timer_resends", "DATA resent from the pool by TC egress on the daemon's timer (xt_resend_req)") \
-	X(RESEND_REFUSED,     "resend_refused",     "kernel_resend_refused", "resend requests dropped at egress (no session, paused, block not outstanding): the daemon sends those blocks itself")
+	X(RESEND_REFUSED,     "resend_refused",     "kernel_resend_refused", "resend requests dropped at egress (no session, paused, block not outstanding): the daemon sends those blocks itself, or nothing when acknowledged meanwhile")
 
 /* per-CPU stats array index */
 enum xt_stat {

@@ -191,9 +191,6 @@ int session_count_timeout(struct session *s, const struct xfer_out *out)
 	/* a client gone (its port closed) settles a restart suspicion, unless
 	 * it went with every block: it left after its final ACK, which was
 	 * lost (the 2 % soak's load generator was taken for restarting) */
-	/* a client gone (its port closed) settles a restart suspicion, unless
-	 * it went with every block: it left after its final ACK, which was
-	 * lost (the 2 % soak's load generator was taken for restarting) */
 	if (s->rec.restart_suspect && s->rec.icmp_errors && !session_final_window_out(s, NULL))
 		obs_restart_settle(s);
 	if (!(out->events & XFER_EV_GIVE_UP))

@@ -159,12 +159,14 @@ int fastpath_session_start(struct fastpath *fp, const struct session_key *key,
 			   const struct session_value *val);
 int fastpath_session_get(const struct fastpath *fp, const struct session_key *key,
 			 struct session_value *val);
-/* Userspace takes the session over: the kernel passes its ACKs from now on. */
 /* The daemon's timer resend of block (outstanding) of a session the kernel
  * serves, sent by the kernel from the pool (resend.h): 0 when it was,
- * -EOPNOTSUPP where it cannot be (no resend program on the interface),
- * -EAGAIN when refused; then the caller sends the block itself. */
+ * -EALREADY when the client acknowledged the block meanwhile (nothing to
+ * send); -EOPNOTSUPP where it cannot be (no resend program on the
+ * interface), -EAGAIN when refused otherwise: then the caller sends the
+ * block itself. */
 int fastpath_kernel_resend(struct fastpath *fp, const struct session_key *key, uint32_t block);
+/* Userspace takes the session over: the kernel passes its ACKs from now on. */
 int fastpath_session_pause(struct fastpath *fp, const struct session_key *key);
 /* Give a paused session back to the kernel: it answers the client's ACKs
  * again from last_acked/last_sent, with userspace's turnaround estimate

@@ -28,7 +28,6 @@ void resend_close(struct resend_sockets *rs)
 	resend_init(rs);
 }
 
-
 /* The request socket of a family: no UDP checksum, so the datagram is not
  * left for the NIC to complete (CHECKSUM_PARTIAL) after tc_resend has
  * written the DATA's full checksum into it. */
