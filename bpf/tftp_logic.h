@@ -194,8 +194,16 @@ static __always_inline int finish_session(struct session_value *s, const struct 
  * histogram always, the session's estimate (xtftp_rto.h rule 1) only from
  * a block sent once (Karn): not when this ACK is the first to acknowledge
  * the block resent last (seen_acked < last_resent <= abs; in lock-step,
- * abs == last_resent), whose ACK may answer either copy. Called under the
- * ACK's claim: one CPU at a time writes srtt_ns/rttvar_ns.
+ * abs == last_resent), whose ACK may answer either copy. Nor from the ACK
+ * of what userspace sent before the kernel sent anything (last_data_ns
+ * still the entry's start_ns): that time runs from the entry's creation,
+ * before userspace's send, and holds the client's first answer, which
+ * includes its own start (a Linux client on veth: 110-280 us against 5-10
+ * us a block after). Taken as the first sample, srtt stayed above 100 us
+ * for the first ~10 blocks and the clean-link floor (512 turnarounds, at
+ * most 50 ms) with it: a loss there cost 50 ms in a 1 MiB transfer of
+ * 35. Called under the ACK's claim: one CPU at a time writes
+ * srtt_ns/rttvar_ns.
  */
 static __always_inline void note_turnaround(struct session_value *s, const struct ack_decision *d,
 					    __u64 now)
@@ -207,6 +215,8 @@ static __always_inline void note_turnaround(struct session_value *s, const struc
 		return;
 	hist_add(XT_HIST_TURNAROUND, now - sent);
 	if (resent && (__s32)(resent - d->seen_acked) > 0 && (__s32)(d->abs - resent) >= 0)
+		return;
+	if (sent == s->start_ns)
 		return;
 	if (!xt_rtt_sample_plausible(s->srtt_ns, s->rttvar_ns, now - sent))
 		return;

@@ -97,7 +97,9 @@ struct session_value {
 				 * is new); with DATA 1 sent first it is 0. */
 	__u64 start_ns;         /* bpf_ktime_get_ns() clock (CLOCK_MONOTONIC) */
 	__u64 last_ack_ns;      /* when the last new ACK was seen */
-	__u64 last_data_ns;     /* when the last DATA was sent */
+	__u64 last_data_ns;     /* when the last DATA was sent; start_ns until
+				 * the kernel sends one (its ACK is then no
+				 * turnaround sample: tftp_logic.h) */
 	__u64 bytes_sent;       /* payload bytes sent by the kernel tiers */
 	__u32 blocks_xdp;       /* DATA blocks sent by the XDP tier */
 	__u32 blocks_tc;        /* DATA blocks sent by the TC tier */

@@ -511,7 +511,10 @@ static void one_dup(const struct dup_case *c)
  * The turnaround estimate (xtftp_rto.h rule 1) on new ACKs: a sample
  * now - last_data_ns into srtt/rttvar (RFC 6298: the first sets srtt = r,
  * rttvar = r / 2; the next srtt += (r - srtt) / 8), but not from the ACK of
- * the block resent last (Karn): the estimate is left as it was.
+ * the block resent last (Karn): the estimate is left as it was. Nor from
+ * the ACK of the block userspace sent before the kernel sent any (the
+ * session's last_data_ns still its start_ns, as fastpath_session_init
+ * leaves it): that time spans userspace's send and the client's start.
  */
 static void test_srtt(int tc)
 {
@@ -519,15 +522,38 @@ static void test_srtt(int tc)
 	struct bpf_program *prog = tc ? skel->progs.tc_tftp : skel->progs.xdp_tftp;
 	uint64_t t0, t1, lo, hi, srtt1, want_lo, want_hi;
 	struct session_value v;
+	struct session_key k;
 	struct flow fl;
 	struct run r;
 	size_t n;
 
 	flow_init(&fl, 4, 0);
+	/* the hand-off: DATA 4 sent by userspace, the entry made 10 ms ago */
+	t0 = mono_ns();
+	flow_key(&fl, lo_ifindex, &k);
+	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 4, 3, XT_SESS_ACTIVE) ||
+	    session_get(&fl, lo_ifindex, &v)) {
+		subtest_failed = 1;
+		return;
+	}
+	v.start_ns = v.last_data_ns = t0 - 10000000ull;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.sessions), &k, &v, BPF_EXIST)) {
+		subtest_failed = 1;
+		return;
+	}
+	n = build_ack(in, &fl, 4);
+	run_prog(prog, in, n, 0, &r);
+	CHECK(r.retval == (tc ? TC_ACT_REDIRECT : XDP_TX), "hand-off ACK: retval %u", r.retval);
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.last_sent == 5 && v.last_acked == 4, "the hand-off ACK was not answered");
+	CHECK(v.srtt_ns == 0 && v.rttvar_ns == 0,
+	      "the ACK of userspace's block fed the estimate: srtt %llu rttvar %llu",
+	      (unsigned long long)v.srtt_ns, (unsigned long long)v.rttvar_ns);
+	CHECK(v.last_data_ns > v.start_ns, "the kernel's DATA did not move last_data_ns");
+
 	/* first sample: DATA 5 went out 10 ms ago, no estimate yet */
 	t0 = mono_ns();
-	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE) ||
-	    session_timing(&fl, lo_ifindex, t0 - 10000000ull, 0, 0, 0)) {
+	if (session_timing(&fl, lo_ifindex, t0 - 10000000ull, 0, 0, 0)) {
 		subtest_failed = 1;
 		return;
 	}
