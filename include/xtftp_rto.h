@@ -30,13 +30,18 @@
 #define XTFTP_RTO_H
 
 /* Floor of the adaptive timeout: above the daemon's timer granularity
- * (epoll_pwait2: nanoseconds, plus the timer slack of 50 us) and the
- * turnaround noise of a LAN host (p99 about 120 us on this build machine's
- * veth). A client slower than that now and then raises its own session's
- * floor (xfer.c, rto_floor_ns: a resend it echoed proved needless). Why so
- * low: 1 MiB at 512 bytes takes 70 ms here, and 2 % loss each way is about
- * 80 losses, each costing one RTO. */
-#define XT_RTO_MIN_NS       250000ull
+ * (epoll_pwait2: nanoseconds, with a 1 ns timer slack) and the turnaround
+ * noise of a fast LAN host (a Linux client on this build machine's veth:
+ * 5-10 us, p99 20-50 us, measured at the client's interface). A client
+ * slower than that now and then raises its own session's floor (xfer.c,
+ * rto_floor_ns: a resend it echoed proved needless, and doubles it), so
+ * the floor costs at most a few needless copies a session. Why so low: 1
+ * MiB at 512 bytes takes ~20 ms here, and 2 % loss each way is about 80
+ * losses, each costing one RTO and the daemon's wake-up (~25 us); with 250
+ * us the losses alone took as long as the transfer (2 % loss: a median
+ * 80 ms against 34 without, 2.4x; with 100 us and the first exchange
+ * kept out of the estimate, 62 against 34). */
+#define XT_RTO_MIN_NS       100000ull
 /* With no estimate yet, a sample longer than this is not the first: it
  * most likely spans a resend the kernel did not see (DATA 1 lost and resent
  * by the daemon after the initial timeout of 1 s). Taken, srtt started at

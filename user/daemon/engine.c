@@ -631,8 +631,9 @@ int engine_run(struct engine *e)
 		return err;
 
 	/* A thread's timers may fire up to its timer slack late (50 us by
-	 * default): with RTOs of 250 us that was a fifth more on every loss
-	 * (the 2 % loss bench: ~50 us a resend). 1 ns: as set. */
+	 * default): with RTOs of 250 us (the floor then) that was a fifth
+	 * more on every loss (the 2 % loss bench: ~50 us a resend). 1 ns:
+	 * as set. */
 	if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) != 0)
 		log_debug("cannot set the timer slack: %s", strerror(errno));
 	log_info("xtftpd %s serving %s%s", XTFTPD_VERSION, e->opt->root,

@@ -183,7 +183,7 @@ static void progress(struct xfer *x)
 /* An answer at answer_ns to our resend at resend_ns came on the client's
  * own timer, not in reply to the resend: past one RTO and a turnaround,
  * and past OWN_TIMER_MIN_NS, below any client's own timer (busybox: 50 ms)
- * but above a host's scheduling noise, which a 250 us RTO would otherwise
+ * but above a host's scheduling noise, which an RTO of 100 us would otherwise
  * take for that. */
 static int answered_on_own_timer(const struct xfer *x, uint64_t resend_ns, uint64_t answer_ns)
 {
