@@ -69,6 +69,7 @@ struct lg_opts {
 	unsigned int timeout_ms;
 	unsigned int retries;
 	int src_port;                           /* -1: ephemeral */
+	const char *src_addr;                   /* NULL: the route's */
 	bool ignore_dup;                        /* U-Boot: no ACK for a repeat */
 	unsigned int ack_delay_us;              /* a device's turnaround before each ACK */
 	unsigned int spread_ms;                 /* first starts spread over this */
@@ -416,21 +417,33 @@ static int session_start(int ep, struct lg_session *s, uint32_t idx, uint64_t no
 	}
 	/* Windows of large blocks arrive as bursts: keep room for them. */
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (opt.src_port >= 0) {
+	if (opt.src_port >= 0 || opt.src_addr) {
 		struct sockaddr_storage local = { .ss_family = (sa_family_t)family };
+		uint16_t port = opt.src_port >= 0 ? htons((uint16_t)opt.src_port) : 0;
 		socklen_t len;
+		int ok;
 
 		setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (family == AF_INET) {
-			((struct sockaddr_in *)&local)->sin_port = htons((uint16_t)opt.src_port);
+			((struct sockaddr_in *)&local)->sin_port = port;
+			ok = !opt.src_addr || inet_pton(AF_INET, opt.src_addr,
+						       &((struct sockaddr_in *)&local)->sin_addr) == 1;
 			len = sizeof(struct sockaddr_in);
 		} else {
-			((struct sockaddr_in6 *)&local)->sin6_port = htons((uint16_t)opt.src_port);
+			((struct sockaddr_in6 *)&local)->sin6_port = port;
+			ok = !opt.src_addr || inet_pton(AF_INET6, opt.src_addr,
+						       &((struct sockaddr_in6 *)&local)->sin6_addr) == 1;
 			len = sizeof(struct sockaddr_in6);
+		}
+		if (!ok) {
+			err = -EINVAL;
+			note_error("--src-addr %s: not an address of the server's family", opt.src_addr);
+			goto fail;
 		}
 		if (bind(s->fd, (struct sockaddr *)&local, len) < 0) {
 			err = -errno;
-			note_error("bind source port %d: %s", opt.src_port, strerror(errno));
+			note_error("bind source %s port %d: %s", opt.src_addr ? opt.src_addr : "*",
+				   opt.src_port, strerror(errno));
 			goto fail;
 		}
 	}
@@ -789,6 +802,7 @@ static void usage(FILE *f)
 "  -T, --timeout-ms MS     per-block timeout before the ACK is resent (1000)\n"
 "  -r, --retries N         resends of one packet before a transfer fails (5)\n"
 "      --src-port P        bind this source port (needs -c 1)\n"
+"      --src-addr ADDR     send from this address (one of this host's)\n"
 "      --ignore-dup        never ACK a repeated DATA block (U-Boot does not);\n"
 "                          the ACK is resent only on the -T timer\n"
 "      --ack-delay-us US   wait US microseconds before each ACK (a device's\n"
@@ -819,6 +833,7 @@ static int parse_args(int argc, char **argv)
 		{ "timeout-ms", required_argument, NULL, 'T' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "src-port", required_argument, NULL, 'P' },
+		{ "src-addr", required_argument, NULL, 'A' },
 		{ "ignore-dup", no_argument, NULL, 'I' },
 		{ "ack-delay-us", required_argument, NULL, 'D' },
 		{ "spread-ms", required_argument, NULL, 'M' },
@@ -885,6 +900,7 @@ static int parse_args(int argc, char **argv)
 				goto bad;
 			opt.retries = (unsigned int)v;
 			break;
+		case 'A': opt.src_addr = optarg; break;
 		case 'P':
 			if (parse_uint(optarg, 1, 65535, &v))
 				goto bad;

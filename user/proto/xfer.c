@@ -262,6 +262,21 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 		out->deadline = now + KERNEL_FIRST_LOOK_NS;
 }
 
+void xfer_seed_turnaround(struct xfer *x, uint64_t srtt_ns, uint64_t rttvar_ns, uint64_t now,
+			  struct xfer_out *out)
+{
+	uint64_t rto;
+
+	if (x->wrq || x->timeout_asked || !srtt_ns)
+		return;
+	x->srtt_ns = srtt_ns;
+	x->rttvar_ns = rttvar_ns;
+	rto = xfer_rto(x);
+	x->wait_ns = rto;
+	if (out->deadline > now + rto)
+		out->deadline = now + rto;
+}
+
 /* One turnaround sample r (the block timed by turn_block) into the
  * session's estimate; that block is done with (Karn: one sample each). */
 static void turn_sample(struct xfer *x, uint64_t r)
