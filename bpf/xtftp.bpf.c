@@ -386,10 +386,17 @@ out:
  * TC egress: a resend request from the daemon's timer (struct
  * xt_resend_req, xtftp_kern.h) becomes DATA `block` of its session, built
  * from the pool by the same writer as the ingress reply, and leaves in its
- * place. The session's state is left as it is: the daemon's timer counts
+ * place. The session's progress is left as it is: the daemon's timer counts
  * the resend (it decided it); the session counts the block as TC's and in
- * timer_resends, which tells the daemon the kernel sent it. Every other
- * frame goes on untouched; a request that cannot be served is dropped.
+ * timer_resends, which tells the daemon the kernel sent it, and remembers
+ * it as the block resent last, as a resend on a duplicate ACK does (and
+ * as userspace's xfer does for its timer's): the ACK that acknowledges it
+ * may answer either copy, so it is no turnaround sample (Karn), and the
+ * client's answer to both copies is an echo. Without it, a lost first
+ * DATA of the kernel's, resent by the timer after the clean-link floor
+ * (up to 50 ms), made the estimate's first sample that long, and every
+ * RTO after it for hundreds of blocks. Every other frame goes on
+ * untouched; a request that cannot be served is dropped.
  */
 SEC("tc")
 int tc_resend(struct __sk_buff *skb)
@@ -432,6 +439,7 @@ int tc_resend(struct __sk_buff *skb)
 	if (tc_write_reply(skb, &ack, blk, &b, 1))
 		goto refuse;
 	count_data(sess, 1, b.len, 1);
+	WRITE_ONCE(sess->last_resent, blk);
 	__sync_fetch_and_add(&sess->timer_resends, 1);
 	stat_add(XT_STAT_TIMER_RESEND, 1);
 	return TC_ACT_OK;

@@ -111,8 +111,9 @@ struct session_value {
 	 *    then the kernel keeps them under the ACK's claim -- */
 	__u64 srtt_ns;          /* smoothed turnaround, 0 = no sample yet */
 	__u64 rttvar_ns;
-	__u32 last_resent;      /* block resent last on a duplicate ACK and not
-				 * yet echoed (xt_dup_ack_verdict), 0 none */
+	__u32 last_resent;      /* block resent last (on a duplicate ACK, or by
+				 * tc_resend on the daemon's timer) and not yet
+				 * echoed (xt_dup_ack_verdict), 0 none */
 	__u32 dup_resends;      /* DATA the kernel resent on duplicate ACKs */
 	/* -- set by userspace, read-only for the kernel -- */
 	__u32 sums_ref;         /* 1 + pool index of the first chunk of the

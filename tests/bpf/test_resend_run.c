@@ -57,7 +57,8 @@ struct resend_case {
 };
 
 /* Served: the DATA frame out, TC_ACT_OK, counted as TC's and as a timer
- * resend; last_sent, last_acked and the timestamps as they were. */
+ * resend, remembered as the block resent last (Karn, the echo rule);
+ * last_sent, last_acked and the timestamps as they were. */
 static void one_resend(const struct resend_case *c)
 {
 	static uint8_t in[FRAME_MAX], want[FRAME_MAX];
@@ -88,8 +89,9 @@ static void one_resend(const struct resend_case *c)
 	      v.blocks_tc, (unsigned long long)v.bytes_sent, len);
 	CHECK(v.last_sent == c->last_sent && v.last_acked == c->last_acked,
 	      "last_sent %u last_acked %u changed", v.last_sent, v.last_acked);
-	CHECK(v.last_data_ns == 0 && v.last_resent == 0 && v.dup_resends == 0,
-	      "the ACK path's resend state was touched");
+	CHECK(v.last_resent == c->blk, "last_resent %u, want the resent block %u", v.last_resent,
+	      c->blk);
+	CHECK(v.last_data_ns == 0 && v.dup_resends == 0, "last_data_ns or dup_resends moved");
 	CHECK(stat_read(XT_STAT_DATA_TC) == tc0 + 1 && stat_read(XT_STAT_TIMER_RESEND) == rs0 + 1,
 	      "stats data_tc / timer_resend did not go up by 1");
 	session_del(&fl, lo_ifindex);
@@ -216,6 +218,47 @@ static void test_others_untouched(void)
 	one_untouched("tagged DATA", f, n);
 }
 
+/*
+ * Karn across the two programs: the kernel's first DATA (block 5, sent 30
+ * ms ago, no estimate yet) lost and resent on the daemon's timer through
+ * tc_resend; the client's ACK of it may answer either copy, so the ACK
+ * path answers it (DATA 6) without a turnaround sample; the next ACK is a
+ * sample again. Before, the 30 ms became the estimate's first sample.
+ */
+static void test_resend_then_ack(void)
+{
+	static uint8_t in[FRAME_MAX];
+	struct session_value v;
+	struct flow fl;
+	struct run r;
+	size_t n;
+
+	flow_init(&fl, 4, 0);
+	if (session_put(&fl, lo_ifindex, &img_a, 512, 1, 5, 4, XT_SESS_ACTIVE) ||
+	    session_timing(&fl, lo_ifindex, mono_ns() - 30000000ull, 0, 0, 0)) {
+		subtest_failed = 1;
+		return;
+	}
+	n = build_request(in, &fl, lo_ifindex, 5, NULL, XT_RESEND_MAGIC);
+	run_prog(skel->progs.tc_resend, in, n, lo_ifindex, &r);
+	CHECK(r.retval == TC_ACT_OK, "resend: retval %u", r.retval);
+	n = build_ack(in, &fl, 5);
+	run_prog(skel->progs.tc_tftp, in, n, 0, &r);
+	CHECK(r.retval == TC_ACT_REDIRECT, "ACK 5: retval %u, want DATA 6 out", r.retval);
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.last_acked == 5 && v.last_sent == 6, "last_acked %u last_sent %u, want 5 and 6",
+	      v.last_acked, v.last_sent);
+	CHECK(v.srtt_ns == 0, "the ACK of the timer's resend fed the estimate: srtt %llu",
+	      (unsigned long long)v.srtt_ns);
+	n = build_ack(in, &fl, 6);
+	run_prog(skel->progs.tc_tftp, in, n, 0, &r);
+	CHECK(session_get(&fl, lo_ifindex, &v) == 0, "session vanished");
+	CHECK(v.last_acked == 6 && v.srtt_ns > 0 && v.srtt_ns < 30000000ull,
+	      "ACK 6 (DATA 6 sent once): last_acked %u srtt %llu, want a sample",
+	      v.last_acked, (unsigned long long)v.srtt_ns);
+	session_del(&fl, lo_ifindex);
+}
+
 int main(void)
 {
 	int err;
@@ -227,5 +270,7 @@ int main(void)
 	RUN_CASES(refuse_cases, one_refuse);
 	test_others_untouched();
 	report("other_frames_untouched");
+	test_resend_then_ack();
+	report("resend_then_ack_no_sample");
 	return harness_finish();
 }

@@ -961,6 +961,15 @@ static void test_seed_turnaround(void **state)
 	ack(&x, 1, out.deadline - 1 * MS, &out);
 	assert_int_equal(x.srtt_ns, 10 * US);
 
+	/* DATA 1 acknowledged at once: the first exchange (the client's own
+	 * start in it) is no sample, the seed stays */
+	xfer_rrq_start(&x, 1, T, RETRIES, 100, 0, 0, t0, &out);
+	xfer_seed_turnaround(&x, 10 * US, 5 * US, t0, &out);
+	ack(&x, 1, t0 + 250 * US, &out);
+	assert_int_equal(x.srtt_ns, 10 * US);
+	ack(&x, 2, t0 + 268 * US, &out);                /* DATA 2, 18 us: a sample */
+	assert_int_equal(x.srtt_ns, 10 * US - 10 * US / 8 + 18 * US / 8);
+
 	/* the kernel serves: looked at after that RTO, DATA 1 resent */
 	xfer_rrq_start(&x, 1, T, RETRIES, 100, 0, 1, t0, &out);
 	assert_int_equal(out.deadline, t0 + 5 * MS);    /* KERNEL_FIRST_LOOK_NS */

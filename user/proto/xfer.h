@@ -171,7 +171,7 @@ void xfer_timeout_asked(struct xfer *x);
 /* The client's turnaround from its previous transfer (proto/peer_rtt.h)
  * as the estimate before this one has a sample: the first DATA's timeout
  * is one RTO of it (on a clean link the clean floor, 2-50 ms), not
- * timeout_ns. Call after xfer_rrq_start (and xfer_timeout_asked) with the
+ * timeout_ns, and the first exchange's turnaround is no sample. Call after xfer_rrq_start (and xfer_timeout_asked) with the
  * same now and out: out->deadline comes in to it. Nothing when the client
  * chose the timeout, or for a WRQ. */
 void xfer_seed_turnaround(struct xfer *x, uint64_t srtt_ns, uint64_t rttvar_ns, uint64_t now,
