@@ -15,7 +15,6 @@
 #include "xtftp_ack.h"
 #include "xtftp_rto.h"
 #include "proto/xfer.h"
-#include <stdio.h>
 
 #define MS_NS 1000000ull
 #define DALLY_MIN_NS (200 * MS_NS)
@@ -375,7 +374,6 @@ void xfer_on_ack(struct xfer *x, uint16_t wire_block, const struct xfer_kview *k
 	out_init(x, out);
 	if (x->done)
 		return;
-	fprintf(stderr, "TRACEA t=%llu wire=%u kernel=%d acked=%lld sent=%lld\n", (unsigned long long)(now/1000), wire_block, x->kernel, (long long)x->last_acked, (long long)x->last_sent);
 	if (x->kernel)
 		take_back(x, k, out);
 	switch (xt_ack_classify((__u32)x->last_sent, (__u32)x->last_acked, (__u32)x->final_block,
@@ -490,7 +488,6 @@ static int kernel_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now
 		if (x->timer_resend_open && k->dup_acks != x->timer_resend_dups)
 			resend_needless(x);
 		x->timer_resend_open = 0;
-		fprintf(stderr, "TRACEP t=%llu from=%lld to=%lld last_ack_ns=%llu last_data_ns=%llu dups=%u\n", (unsigned long long)(now/1000), (long long)x->k_seen_acked, (long long)k->last_acked, (unsigned long long)k->last_ack_ns/1000, (unsigned long long)k->last_data_ns/1000, k->dup_acks);
 		x->k_seen_acked = k->last_acked;
 		x->last_acked = k->last_acked;
 		x->client_acked = 1;
@@ -602,10 +599,6 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
 		return;
 	}
 	iv = next_wait(x);
-	fprintf(stderr, "TRACE t=%llu acked=%lld sent=%lld wait=%llu iv=%llu rto=%llu tir=%u ign=%d k=%d floor=%llu srtt=%llu var=%llu pace=%llu retries=%u kacked=%lld\n",
-		(unsigned long long)(now/1000), (long long)x->last_acked, (long long)x->last_sent, (unsigned long long)x->wait_ns/1000, (unsigned long long)iv/1000,
-		(unsigned long long)xfer_rto(x)/1000, x->timeouts_in_row, x->ignores_repeats, x->kernel, (unsigned long long)x->rto_floor_ns/1000,
-		(unsigned long long)x->srtt_ns/1000, (unsigned long long)x->rttvar_ns/1000, (unsigned long long)x->k_pace_ns/1000, x->retries, k ? (long long)k->last_acked : -1LL);
 	/* resend the outstanding window: last_acked+1 .. last_sent */
 	out_send(x, out, x->last_acked + 1, x->last_sent, now);
 	if (x->kernel) {
