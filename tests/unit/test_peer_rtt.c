@@ -61,6 +61,15 @@ static void test_put_get(void **state)
 
 /* More clients than slots: each address finds its own estimate or
  * nothing, never another client's. */
+static void v6(uint8_t a[16], unsigned int i)
+{
+	memset(a, 0, 16);
+	a[0] = 0x20;
+	a[1] = 0x01;
+	a[14] = (uint8_t)(i >> 8);
+	a[15] = (uint8_t)i;
+}
+
 static void test_collisions(void **state)
 {
 	struct peer_rtt *t = calloc(1, sizeof(*t));
@@ -71,19 +80,11 @@ static void test_collisions(void **state)
 	(void)state;
 	assert_non_null(t);
 	for (unsigned int i = 0; i < 4 * PEER_RTT_SLOTS; i++) {
-		memset(a, 0, sizeof(a));
-		a[0] = 0x20;
-		a[1] = 0x01;
-		a[14] = (uint8_t)(i >> 8);
-		a[15] = (uint8_t)i;
+		v6(a, i);
 		peer_rtt_put(t, a, 1000 + i, i, S_NS);
 	}
 	for (unsigned int i = 0; i < 4 * PEER_RTT_SLOTS; i++) {
-		memset(a, 0, sizeof(a));
-		a[0] = 0x20;
-		a[1] = 0x01;
-		a[14] = (uint8_t)(i >> 8);
-		a[15] = (uint8_t)i;
+		v6(a, i);
 		if (peer_rtt_get(t, a, 2 * S_NS, &srtt, &rttvar) == 0) {
 			assert_int_equal(srtt, 1000 + i);
 			assert_int_equal(rttvar, i);
