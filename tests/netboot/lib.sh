@@ -195,5 +195,4 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 	[ "$(xt_stat transfers_failed)" = 0 ] || xt_fail "transfers_failed $(xt_stat transfers_failed) after a clean boot"
-	echo "  first DATA (or OACK) timed by the client's last transfer: $(xt_stat turnaround_seeded) download(s)"
 }

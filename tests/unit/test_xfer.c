@@ -934,69 +934,6 @@ static void test_kernel_first_look(void **state)
 	assert_true(x.kernel);
 }
 
-/* The client's turnaround from its last transfer (proto/peer_rtt.h) times
- * the first DATA: a lost DATA 1 is resent after one RTO of it (on a clean
- * link the clean floor, 512 turnarounds within 2-50 ms), not after the
- * configured timeout; in userspace and in the kernel tiers (the first look
- * comes at that RTO, sooner than KERNEL_FIRST_LOOK_NS); not when the
- * client chose its timeout, not for an upload. */
-static void test_seed_turnaround(void **state)
-{
-	struct xfer x;
-	struct xfer_out out;
-	struct xfer_kview k;
-	uint64_t t0 = 7 * MS;
-
-	(void)state;
-	xfer_rrq_start(&x, 1, T, RETRIES, 100, 0, 0, t0, &out);
-	assert_int_equal(out.deadline, t0 + T);         /* nothing known: T */
-	xfer_seed_turnaround(&x, 10 * US, 5 * US, t0, &out);
-	assert_int_equal(xfer_rto(&x), XFER_CLEAN_SRTT_FACTOR * 10 * US);
-	assert_int_equal(out.deadline, t0 + XFER_CLEAN_SRTT_FACTOR * 10 * US);
-	xfer_on_timer(&x, NULL, out.deadline, &out);    /* DATA 1 lost */
-	assert_int_equal(out.events, XFER_EV_TIMEOUT);  /* healed fast: no stall */
-	assert_sends(&out, 1, 1);
-	assert_int_equal(x.retries, 0);
-	/* the ACK of the resent DATA 1 is no sample (Karn): the seed stays */
-	ack(&x, 1, out.deadline - 1 * MS, &out);
-	assert_int_equal(x.srtt_ns, 10 * US);
-
-	/* DATA 1 acknowledged at once: the first exchange (the client's own
-	 * start in it) is no sample, the seed stays */
-	xfer_rrq_start(&x, 1, T, RETRIES, 100, 0, 0, t0, &out);
-	xfer_seed_turnaround(&x, 10 * US, 5 * US, t0, &out);
-	ack(&x, 1, t0 + 250 * US, &out);
-	assert_int_equal(x.srtt_ns, 10 * US);
-	ack(&x, 2, t0 + 268 * US, &out);                /* DATA 2, 18 us: a sample */
-	assert_int_equal(x.srtt_ns, 10 * US - 10 * US / 8 + 18 * US / 8);
-
-	/* the kernel serves: looked at after that RTO, DATA 1 resent */
-	xfer_rrq_start(&x, 1, T, RETRIES, 100, 0, 1, t0, &out);
-	assert_int_equal(out.deadline, t0 + 5 * MS);    /* KERNEL_FIRST_LOOK_NS */
-	xfer_seed_turnaround(&x, 3 * US, 1 * US, t0, &out);
-	assert_int_equal(out.deadline, t0 + XFER_CLEAN_RTO_MIN_NS);   /* 512 x 3 us < 2 ms */
-	k = kview(1, 0, t0);
-	xfer_on_timer(&x, &k, out.deadline, &out);
-	assert_true(out.events & XFER_EV_TIMEOUT);
-	assert_sends(&out, 1, 1);
-	assert_true(x.kernel);
-
-	/* a firmware-slow client: the full clean floor */
-	xfer_rrq_start(&x, 1, T, RETRIES, 100, 1, 0, t0, &out);
-	xfer_seed_turnaround(&x, 200 * US, 50 * US, t0, &out);
-	assert_int_equal(out.deadline, t0 + XFER_CLEAN_RTO_FLOOR_NS);
-
-	/* the client chose its timeout (RFC 2349): used as is */
-	start(&x, 1, 100, 1, 0, t0, &out);
-	xfer_seed_turnaround(&x, 10 * US, 5 * US, t0, &out);
-	assert_int_equal(out.deadline, t0 + T);
-	assert_int_equal(x.srtt_ns, 0);
-	/* an upload: nothing */
-	xfer_wrq_start(&x, 512, 1, T, RETRIES, t0, &out);
-	xfer_seed_turnaround(&x, 10 * US, 5 * US, t0, &out);
-	assert_int_equal(x.srtt_ns, 0);
-}
-
 /* Karn for a sample the sender cannot tie to one copy: the kernel does not
  * see the daemon's resends, so an ACK that arrives over 1.5x the RTO after
  * the kernel's last DATA is not learnt from. Without the rule, each loss
@@ -1729,7 +1666,6 @@ int main(void)
 		cmocka_unit_test(test_kernel_first_look),
 		cmocka_unit_test(test_rtt_plausible),
 		cmocka_unit_test(test_rto_adapts_after_loss),
-		cmocka_unit_test(test_seed_turnaround),
 		cmocka_unit_test(test_kernel_stall_looks),
 		cmocka_unit_test(test_kernel_first_sample),
 		cmocka_unit_test(test_needless_resend_floor),

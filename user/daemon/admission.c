@@ -445,20 +445,14 @@ static void session_begin(struct session *s)
 		wrq_carry_out(s, &out, NULL, 0);
 	} else {
 		int has_oack = s->neg.n_oack > 0;
-		uint64_t now;
 
 		rrq_try_kernel(s, has_oack ? 0 : 1);
 		if (link_refuse_unserved(s))
 			return;
-		now = now_ns();
 		xfer_rrq_start(&s->x, s->windowsize, s->timeout_ns, e->opt->retries,
-			       s->x.final_block, has_oack, s->x.kernel, now, &out);
+			       s->x.final_block, has_oack, s->x.kernel, now_ns(), &out);
 		if (s->neg.timeout_asked)
 			xfer_timeout_asked(&s->x);
-		if (session_seed_turnaround(s, now, &out))
-			log_debug("transfer %" PRIu64 ": first timeout %" PRIu64 " us, from the "
-				  "client's last transfer (srtt %" PRIu64 " us)", s->rec.id,
-				  xfer_rto(&s->x) / 1000, s->x.srtt_ns / 1000);
 		rrq_carry_out(s, &out, NULL, 0);
 	}
 	if (!s->dead)

@@ -54,7 +54,6 @@
 #include "proto/negotiate.h"
 #include "proto/netascii.h"
 #include "proto/packet.h"
-#include "proto/peer_rtt.h"
 #include "files/path.h"
 #include "proto/xfer.h"
 #include "obs/report.h"
@@ -132,7 +131,6 @@ struct session {
 	uint32_t k_inject_drops;        /* the kernel's fault injection on it (session_value) */
 	uint32_t k_inject_dups;
 	uint32_t k_dup_resends;         /* the kernel's resends on duplicate ACKs, as last read */
-	uint64_t k_srtt_ns, k_rttvar_ns; /* the kernel's turnaround estimate, as last read */
 	uint32_t k_dup_acks;            /* duplicate ACKs the kernel counted on it, as last read;
 					 * rec.dup_acks holds userspace's own until session_record */
 	/* turnaround sample (obs): when the newest block went out; 0 after a
@@ -171,7 +169,6 @@ struct engine {
 	struct session *graveyard;
 	struct session *hash[HASH_BUCKETS];
 	struct client_count *per_client[HASH_BUCKETS]; /* sessions per client address */
-	struct peer_rtt peer_rtt;       /* each client's turnaround from its last transfer */
 	unsigned int n_sessions;
 	uint64_t next_id;
 	struct engine_totals tot;
@@ -245,7 +242,6 @@ struct session *session_lookup(struct engine *e, struct listener *l,
 				      const struct link_peer *lk);
 unsigned int client_count_get(struct engine *e, const struct sockaddr_storage *peer);
 void client_count_add(struct engine *e, const struct sockaddr_storage *peer, int delta);
-uint64_t session_seed_turnaround(struct session *s, uint64_t now, struct xfer_out *out);
 void session_arm_at(struct session *s, uint64_t deadline_ns);
 void record_push(struct engine *e, const struct transfer *t);
 void session_note_sha256(struct session *s, int finish);

@@ -206,53 +206,6 @@ void session_count_retransmit(struct session *s)
 	s->e->tot.retransmits++;
 }
 
-/* The client's address alone as peer_rtt's key (IPv4 mapped into IPv6). */
-static void peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
-{
-	memset(key, 0, 16);
-	if (ss->ss_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	} else {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	}
-}
-
-/* An RRQ just started (xfer_rrq_start's now and out): the client's
- * turnaround from its last transfer, if any, times its first DATA
- * (proto/peer_rtt.h). Returns the seeded srtt, 0 for none. */
-uint64_t session_seed_turnaround(struct session *s, uint64_t now, struct xfer_out *out)
-{
-	uint64_t srtt, rttvar;
-	uint8_t key[16];
-
-	if (s->is_write || s->x.timeout_asked)
-		return 0;
-	peer_key(&s->rec.client, key);
-	if (peer_rtt_get(&s->e->peer_rtt, key, now, &srtt, &rttvar))
-		return 0;
-	xfer_seed_turnaround(&s->x, srtt, rttvar, now, out);
-	s->e->tot.turnaround_seeded++;
-	return srtt;
-}
-
-/* The transfer's turnaround estimate for the client's next one: the
- * kernel's when it served (newer than userspace's copy of it). */
-static void session_keep_turnaround(struct session *s, uint64_t now)
-{
-	uint64_t srtt = s->x.srtt_ns, rttvar = s->x.rttvar_ns;
-	uint8_t key[16];
-
-	if (s->is_write || s->x.timeout_asked)
-		return;
-	if (s->k_srtt_ns) {
-		srtt = s->k_srtt_ns;
-		rttvar = s->k_rttvar_ns;
-	}
-	peer_key(&s->rec.client, key);
-	peer_rtt_put(&s->e->peer_rtt, key, srtt, rttvar, now);
-}
-
 /* Read the kernel's counters into the record (before the entry goes). */
 void session_kernel_collect(struct session *s)
 {
@@ -268,10 +221,6 @@ void session_kernel_collect(struct session *s)
 	s->k_inject_drops = val.inject_drops;
 	s->k_inject_dups = val.inject_dups;
 	s->k_dup_resends = val.dup_resends;
-	if (val.srtt_ns) {
-		s->k_srtt_ns = val.srtt_ns;
-		s->k_rttvar_ns = val.rttvar_ns;
-	}
 	if (val.last_ack_ns > s->rec.last_ack_ns)
 		s->rec.last_ack_ns = val.last_ack_ns;
 	if ((int32_t)val.last_acked > s->x.last_acked && !s->is_write)
@@ -317,7 +266,6 @@ void session_record(struct session *s)
 	t->dup_acks += s->k_dup_acks;
 	e->tot.kernel_dup_acks += s->k_dup_acks;
 	t->end_ns = now_ns();
-	session_keep_turnaround(s, t->end_ns);
 	if (!t->is_write && s->x.last_acked > 0) {
 		t->blocks = (uint64_t)s->x.last_acked;
 		if (t->outcome == XFER_DONE && s->x.final_block > 0)

@@ -129,9 +129,7 @@ struct transfer {
 	X(busy_per_client, "Requests refused because --max-per-client was reached.")            \
 	X(kernel_sessions, "Transfers handed to the kernel tiers.")                             \
 	X(kernel_takeovers, "Kernel sessions continued by the userspace engine.")               \
-	X(kernel_handbacks, "Sessions the userspace engine gave back to the kernel tiers.")     \
-	X(turnaround_seeded,                                                                    \
-	  "Downloads whose first timeout came from the client's last transfer (its turnaround).")
+	X(kernel_handbacks, "Sessions the userspace engine gave back to the kernel tiers.")
 
 /* Totals since start, for "xtftpctl stats". */
 struct engine_totals {

@@ -262,26 +262,6 @@ void xfer_rrq_start(struct xfer *x, unsigned int windowsize, uint64_t timeout_ns
 		out->deadline = now + KERNEL_FIRST_LOOK_NS;
 }
 
-void xfer_seed_turnaround(struct xfer *x, uint64_t srtt_ns, uint64_t rttvar_ns, uint64_t now,
-			  struct xfer_out *out)
-{
-	uint64_t rto;
-
-	if (x->wrq || x->timeout_asked || !srtt_ns)
-		return;
-	x->srtt_ns = srtt_ns;
-	x->rttvar_ns = rttvar_ns;
-	/* the first exchange is no sample then: its turnaround holds the
-	 * client's own start (a Linux client on veth: 110-280 us against 5-10
-	 * a block after; the kernel never takes it, tftp_logic.h), and taken
-	 * into the seed it raised the clean-link floor fivefold */
-	x->turn_block = -1;
-	rto = xfer_rto(x);
-	x->wait_ns = rto;
-	if (out->deadline > now + rto)
-		out->deadline = now + rto;
-}
-
 /* One turnaround sample r (the block timed by turn_block) into the
  * session's estimate; that block is done with (Karn: one sample each). */
 static void turn_sample(struct xfer *x, uint64_t r)

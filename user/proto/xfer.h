@@ -168,15 +168,6 @@ void xfer_on_timer(struct xfer *x, const struct xfer_kview *k, uint64_t now,
  * is, never adapted to the measured turnaround. Call after xfer_rrq_start. */
 void xfer_timeout_asked(struct xfer *x);
 
-/* The client's turnaround from its previous transfer (proto/peer_rtt.h)
- * as the estimate before this one has a sample: the first DATA's timeout
- * is one RTO of it (on a clean link the clean floor, 2-50 ms), not
- * timeout_ns, and the first exchange's turnaround is no sample. Call after xfer_rrq_start (and xfer_timeout_asked) with the
- * same now and out: out->deadline comes in to it. Nothing when the client
- * chose the timeout, or for a WRQ. */
-void xfer_seed_turnaround(struct xfer *x, uint64_t srtt_ns, uint64_t rttvar_ns, uint64_t now,
-			  struct xfer_out *out);
-
 /* The retransmission timeout now: timeout_ns until a turnaround sample
  * exists or when the client chose it, else xt_rto() of the estimate. */
 uint64_t xfer_rto(const struct xfer *x);
