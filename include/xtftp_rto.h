@@ -12,10 +12,9 @@
  *     turnaround (DATA sent -> its ACK; RFC 6298's estimator, samples only
  *     from blocks sent once: Karn), between XT_RTO_MIN_NS and the
  *     configured timeout; until the session's first loss at least 512
- *     turnarounds, within 2-50 ms, 2 ms for a client answering within
- *     50 us (user/proto/xfer.h: firmware under an emulator answers in
- *     0.1-0.4 ms and pauses up to 50 ms on a clean link; a host's first
- *     turnarounds are its slowest), and a resend the client echoed (it had the block) doubles the
+ *     turnarounds, within 2-50 ms (user/proto/xfer.h: firmware under an
+ *     emulator answers in 0.1-0.4 ms and pauses up to 50 ms on a clean
+ *     link), and a resend the client echoed (it had the block) doubles the
  *     session's floor up to 50 ms.
  *     A timeout the client negotiated (RFC 2349) is used as it is: the
  *     client asked for it.

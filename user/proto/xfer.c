@@ -80,13 +80,12 @@ int xfer_final_window_out(const struct xfer *x)
 #define PACE_RTO_FACTOR 4
 
 /* The RTO's floor until the first loss (xfer.h): a number of turnarounds,
- * within [XFER_CLEAN_RTO_MIN_NS, XFER_CLEAN_RTO_FLOOR_NS]; the least of
- * them for a host (a turnaround within XFER_CLEAN_HOST_NS). */
+ * within [XFER_CLEAN_RTO_MIN_NS, XFER_CLEAN_RTO_FLOOR_NS]. */
 static uint64_t clean_floor(const struct xfer *x)
 {
 	uint64_t f = XFER_CLEAN_SRTT_FACTOR * x->srtt_ns;
 
-	if (f < XFER_CLEAN_RTO_MIN_NS || x->srtt_ns < XFER_CLEAN_HOST_NS)
+	if (f < XFER_CLEAN_RTO_MIN_NS)
 		f = XFER_CLEAN_RTO_MIN_NS;
 	return f < XFER_CLEAN_RTO_FLOOR_NS ? f : XFER_CLEAN_RTO_FLOOR_NS;
 }

@@ -25,15 +25,10 @@
  * under an emulator answers in 135-410 us and pauses up to 20-50 ms
  * (32,769 blocks under QEMU: GRUB, srtt 178 us, got 214 needless resends
  * with a 250 us floor, 64 with 5 ms, none with 20 ms; iPXE, srtt 135 us,
- * one with 20 ms, none with 50 ms): it gets the full 50 ms. A client
- * answering within XFER_CLEAN_HOST_NS is a host's network stack, not
- * firmware (on the LAN 6-30 us): it gets XFER_CLEAN_RTO_MIN_NS, whatever
- * its turnaround, since its first turnarounds are its slowest (a Linux
- * client on veth: 20-30 us for ~20 blocks, then 8 us), and 512 of those
- * made a loss among the first blocks cost 7-15 ms, the largest single
- * cost of a 1 MiB download at 2 % loss (a whole one takes 20-40 ms). */
+ * one with 20 ms, none with 50 ms): it gets the full 50 ms. A host on the
+ * LAN answers in 6-30 us: its first loss costs a few milliseconds, not 50
+ * (a whole 1 MiB download takes 30-40 ms there). */
 #define XFER_CLEAN_SRTT_FACTOR 512
-#define XFER_CLEAN_HOST_NS 50000ull
 #define XFER_CLEAN_RTO_MIN_NS 2000000ull
 #define XFER_CLEAN_RTO_FLOOR_NS 50000000ull
 
