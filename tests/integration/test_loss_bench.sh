@@ -88,5 +88,5 @@ for c in patient bootloader; do
 done
 grep -q "xtftpd with the patient client: median of 2 per cell" "$OUT" ||
 	xt_fail "the table does not say how many runs xtftpd's patient cells took: $(head -n 3 "$OUT")"
-echo "loss bench smoke: every download byte-exact, tables rendered:"
 sed -n '/^| client | loss each way/,/^$/p' "$OUT"
+echo "loss bench smoke: every download byte-exact and each block delivered, tables rendered with every cell"
