@@ -330,10 +330,11 @@ L.append("Per cell (the time a median of its runs, the rest means per run): the 
          "(counted on the client's interface before the drop) against blocks + packets lost each way "
          "(each loss needs at most one resend: above 100 % are needless copies; below, the client's own "
          "re-ACK replaced a resend; only for finished downloads); for xtftpd, the share of DATA the "
-         "kernel tiers sent; for the bootloader, its own floor: the packets it sent that were lost "
-         "(its ACKs, or an RRQ) times its timer (1 s), since it ignores a repeated DATA and only that "
-         "timer recovers a lost ACK, whatever the server does (a lost last ACK costs it nothing, so "
-         "the floor may be up to 1 s high).")
+         "kernel tiers sent; " +
+         ("for the bootloader, its own floor: the packets it sent that were lost (its ACKs, or an RRQ) "
+          "times its timer (%g s), since it ignores a repeated DATA and only that timer recovers a lost "
+          "ACK, whatever the server does (a lost last ACK costs it nothing, so the floor may be up to "
+          "%g s high)." % (BOOT_TIMER_S, BOOT_TIMER_S)))
 L.append("")
 L.append("| client | loss | server | time | x own no-loss | x tftpd-hpa | restarts | DATA sent | blocks + lost | sent / needed | kernel share | client's floor |")
 L.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
